@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Regenerate the pinned, hashed lockfiles of Atrium's Python environments
+# (envs/*/requirements.lock) from their envs/*/requirements.in.
+#
+# Usage:
+#   scripts/refresh-locks.sh                      # re-resolve, keeping existing pins where possible
+#   scripts/refresh-locks.sh --upgrade            # move every package to its newest allowed version
+#   scripts/refresh-locks.sh --upgrade-package numpy
+#
+# Any arguments are passed on to `uv pip compile`. Requires uv on PATH.
+# The locks are universal: one file per environment serves CPython >= 3.10 on
+# any platform, with per-Python-version pins where a package needs them.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+
+if ! command -v uv >/dev/null 2>&1; then
+  echo "refresh-locks: 'uv' not found on PATH." >&2
+  echo "refresh-locks: install it first, e.g. 'python3 -m pip install uv' or 'pipx install uv'." >&2
+  exit 1
+fi
+
+# Lowest Python the locks must support (Ubuntu 22.04 ships 3.10).
+min_python="3.10"
+envs=(hub user)
+
+for env in "${envs[@]}"; do
+  in_file="envs/${env}/requirements.in"
+  lock_file="envs/${env}/requirements.lock"
+  if [[ ! -f "$in_file" ]]; then
+    echo "refresh-locks: missing $in_file" >&2
+    exit 1
+  fi
+  echo "refresh-locks: $in_file -> $lock_file" >&2
+  uv pip compile \
+    --no-config \
+    --universal \
+    --python-version "$min_python" \
+    --generate-hashes \
+    --only-binary :all: \
+    --custom-compile-command "scripts/refresh-locks.sh" \
+    --quiet \
+    "$@" \
+    --output-file "$lock_file" \
+    "$in_file"
+done
+
+echo "refresh-locks: done ($(uv --version))" >&2

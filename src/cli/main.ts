@@ -1,0 +1,71 @@
+/**
+ * The `atrium` command: picks the subcommand, runs it, and is the only place
+ * that prints errors and chooses the exit status. Expected failures are
+ * AtriumErrors; anything else is reported as a bug (with the stack under --debug).
+ */
+import { formatProblems } from "../config/format.js";
+import { AtriumError } from "../errors.js";
+
+type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  init: { summary: "write a commented atrium.yaml", load: () => import("./commands/init.js") },
+  validate: { summary: "check atrium.yaml and list every problem", load: () => import("./commands/validate.js") },
+  schema: { summary: "print the JSON Schema of atrium.yaml", load: () => import("./commands/schema.js") },
+  render: { summary: "write the files the platform will run with", load: () => import("./commands/render.js") },
+};
+
+const USAGE = `usage: atrium <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join("\n")}
+
+Run \`atrium <command> --help\` for a command's options. --debug shows stack traces.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    const { version } = await import("./version.js");
+    process.stdout.write(`atrium ${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    const { suggestion } = await import("../config/suggest.js");
+    throw new AtriumError("usage", `unknown command "${name}"`, suggestion(name, Object.keys(COMMANDS), "commands"));
+  }
+  const mod = await command.load();
+  return mod.run(rest.filter((a) => a !== "--debug"));
+}
+
+function report(err: unknown, debug: boolean): number {
+  if (err instanceof AtriumError) {
+    if (err.problems.length > 0) process.stderr.write(`${formatProblems(err.problems)}\n`);
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`internal error (this is a bug in Atrium, please report it): ${msg}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write("  run again with --debug for the stack trace\n");
+  return 70;
+}
+
+const argv = process.argv.slice(2);
+const debug = argv.includes("--debug") || process.env.ATRIUM_DEBUG === "1";
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = report(err, debug);
+  },
+);

@@ -1,0 +1,297 @@
+/**
+ * The atrium.yaml schema, version 1: the single source of truth for the config's
+ * types, defaults, per-field validation and the published JSON Schema.
+ *
+ * Must stay true: every object is strict (unknown keys are errors), every field has
+ * a description, and every default is stated here and nowhere else. Rules that
+ * relate several fields (references, uniqueness) live in rules.ts.
+ */
+import { z } from "zod";
+import { parseDuration, parseSize } from "./units.js";
+
+export const CONFIG_VERSION = 1;
+
+export const POSIX_NAME_RE = /^[a-z_][a-z0-9_-]*$/;
+export const SLUG_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+export const DNS_LABEL_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+export const SUPPORTED_TARGETS = ["local"] as const;
+export const PLANNED_TARGETS = ["kubernetes", "aws", "gcp", "azure", "digitalocean"] as const;
+
+const posixName = (what: string) =>
+  z
+    .string()
+    .max(32, { error: `a ${what} name has at most 32 characters` })
+    .regex(POSIX_NAME_RE, {
+      error: `a ${what} name is lower case: a letter or _, then letters, digits, _ or -`,
+    });
+
+const slug = (what: string) =>
+  z.string().min(1).max(63).regex(SLUG_RE, {
+    error: `a ${what} name is lower case letters, digits and -, starting and ending with a letter or digit`,
+  });
+
+const size = z
+  .union([z.string(), z.int().nonnegative()])
+  .refine((v) => parseSize(v) !== undefined, { error: "not a size" })
+  .meta({ pattern: "^\\d+(\\.\\d+)?(K|M|G|T|Ki|Mi|Gi|Ti)?$" });
+
+const duration = z
+  .union([z.string(), z.int().nonnegative()])
+  .refine((v) => parseDuration(v) !== undefined, { error: "not a duration" })
+  .meta({ pattern: "^\\d+(s|m|h|d)?$" });
+
+const absPath = z.string().regex(/^\//, { error: "must be an absolute path (starting with /)" });
+
+const port = z.int().min(1).max(65535);
+
+const project = z
+  .strictObject({
+    name: z
+      .string()
+      .min(2, { error: "a project name has 2 to 32 characters" })
+      .max(32, { error: "a project name has 2 to 32 characters" })
+      .regex(DNS_LABEL_RE, {
+        error: "a project name is DNS-safe: lower case letters, digits and -, starting with a letter",
+      })
+      .describe("Short DNS-safe name of the platform (2-32 chars); prefixes rooms, cgroups and units."),
+    title: z.string().max(200).optional().describe("Title shown on the login page. Default: the name."),
+    welcome: z.string().max(4000).optional().describe("Welcome text shown on the login page."),
+  })
+  .describe("What the platform is called.");
+
+const https = z
+  .strictObject({
+    mode: z
+      .enum(["none", "self-signed", "manual"])
+      .default("none")
+      .describe(
+        "none: plain HTTP; self-signed: a certificate generated once and kept; manual: the cert and key given.",
+      ),
+    cert: absPath.optional().describe("PEM certificate file, for mode manual."),
+    key: absPath.optional().describe("PEM private key file, for mode manual."),
+  })
+  .describe("How the proxy serves the platform.");
+
+const ports = z
+  .strictObject({
+    hub: port.default(8081).describe("Port of the hub's own API on 127.0.0.1."),
+    proxy_api: port.default(8001).describe("Port of the proxy's REST API on 127.0.0.1."),
+    envs: port.default(8091).describe("Port of the environment service on 127.0.0.1."),
+    dask_gateway: port.default(8092).describe("Port of dask-gateway's API on 127.0.0.1."),
+    dask_scheduler_proxy: port.default(8093).describe("Port of dask-gateway's TLS scheduler proxy."),
+  })
+  .describe("Internal ports on 127.0.0.1; change them only if they clash with something else.");
+
+const target = z
+  .strictObject({
+    type: z
+      .enum([...SUPPORTED_TARGETS, ...PLANNED_TARGETS])
+      .default("local")
+      .describe("Where the platform runs. Only local (this machine) is supported yet."),
+    prefix: absPath.default("/opt/atrium").describe("Where Atrium installs its Python envs and config."),
+    data_dir: absPath.default("/var/lib/atrium").describe("Hub database, secrets and certificates."),
+    state_dir: absPath.default("/var/lib/atrium/state").describe("Deploy state file, lock and pid files."),
+    log_dir: absPath.default("/var/log/atrium").describe("One log file per supervised process."),
+    shared_dir: absPath.default("/srv/atrium/shared").describe("One shared folder per group below this."),
+    envs_dir: absPath.default("/opt/atrium/environments").describe("Managed environments below this."),
+    home_dir: absPath.default("/home").describe("Parent of the users' home folders."),
+    address: z.string().min(1).default("0.0.0.0").describe("Address the platform listens on."),
+    port: port.default(8000).describe("Port the platform listens on."),
+    ports: ports.default({
+      hub: 8081,
+      proxy_api: 8001,
+      envs: 8091,
+      dask_gateway: 8092,
+      dask_scheduler_proxy: 8093,
+    }),
+    https: https.default({ mode: "none" }),
+  })
+  .describe("Where and how the platform runs.");
+
+export const OIDC_PRESETS = ["github", "google", "keycloak", "auth0"] as const;
+
+const passwordAuth = z
+  .strictObject({
+    type: z.literal("password").describe("Password login; the hub keeps strong hashes, not Linux passwords."),
+  })
+  .describe("Password login.");
+
+const oidcAuth = z
+  .strictObject({
+    type: z.literal("oidc").describe("Log in through an OpenID Connect provider."),
+    preset: z
+      .enum(OIDC_PRESETS)
+      .optional()
+      .describe("Fill in the provider's URLs and claims for a well-known provider."),
+    issuer: z
+      .url({ error: "must be a URL such as https://login.example.com/realms/team" })
+      .optional()
+      .describe("Issuer URL; its /.well-known/openid-configuration is read. Required unless a preset sets it."),
+    client_id: z.string().min(1).describe("OAuth client id registered with the provider."),
+    client_secret_env: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name such as OIDC_CLIENT_SECRET" })
+      .describe("Name of the environment variable holding the client secret (never the secret itself)."),
+    username_claim: z.string().min(1).optional().describe("Claim giving the user name. Default: preferred_username."),
+    groups_claim: z.string().min(1).optional().describe("Claim listing the user's groups. Default: groups."),
+    scopes: z.array(z.string().min(1)).optional().describe("Scopes to request. Default: openid profile email."),
+    allowed_groups: z
+      .array(z.string())
+      .default([])
+      .describe("Provider groups whose members may log in, besides the users listed in users."),
+    admin_groups: z.array(z.string()).default([]).describe("Provider groups whose members are admins."),
+    group_map: z
+      .record(z.string(), posixName("group"))
+      .default({})
+      .describe("Provider group name -> group in this file; unmapped groups with the same name match too."),
+  })
+  .describe("Single sign-on through OpenID Connect.");
+
+const auth = z.discriminatedUnion("type", [passwordAuth, oidcAuth]).describe("How users log in.");
+
+const user = z
+  .strictObject({
+    name: posixName("user").describe("Linux account and hub name."),
+    admin: z.boolean().default(false).describe("Hub admin."),
+    groups: z.array(posixName("group")).default([]).describe("Groups the user belongs to (names from groups)."),
+    uid: z.int().min(1000).max(59999).optional().describe("Fixed uid (1000-59999). Default: the system picks."),
+    shell: absPath.default("/bin/bash").describe("Login shell for terminals and SSH."),
+  })
+  .describe("A person using the platform.");
+
+const group = z
+  .strictObject({
+    name: posixName("group").describe("Linux group and hub group name."),
+    gid: z.int().min(1000).max(59999).optional().describe("Fixed gid (1000-59999). Default: the system picks."),
+    description: z.string().max(500).optional().describe("What the group is for."),
+    shared_folder: z.boolean().default(true).describe("Create <shared_dir>/<name> for the members."),
+  })
+  .describe("A team within the team.");
+
+const profile = z
+  .strictObject({
+    name: slug("profile").describe("Identifier used in spawn requests."),
+    display_name: z.string().min(1).max(100).describe("Name shown on the spawn page."),
+    description: z.string().max(500).default("").describe("Text shown under the name on the spawn page."),
+    cpu_limit: z.number().positive().max(1024).optional().describe("Most CPU cores the server may use."),
+    cpu_guarantee: z.number().positive().max(1024).optional().describe("CPU cores reserved for the server."),
+    mem_limit: size.optional().describe("Most memory the server may use, e.g. 4G or 512Mi."),
+    mem_guarantee: size.optional().describe("Memory reserved for the server."),
+    gpus: z.int().min(0).max(16).default(0).describe("GPUs given to the server."),
+    default: z.boolean().default(false).describe("The profile picked when none is chosen; exactly one."),
+    groups: z.array(posixName("group")).default([]).describe("Groups that may use it; empty with users: everyone."),
+    users: z.array(posixName("user")).default([]).describe("Users that may use it besides the groups."),
+  })
+  .describe("An instance type users pick when starting a server.");
+
+const environment = z
+  .strictObject({
+    name: slug("environment").describe("Environment name, also the kernel's name."),
+    namespace: z
+      .string()
+      .regex(POSIX_NAME_RE, { error: "a namespace is global, a group name or a user name" })
+      .default("global")
+      .describe("global (everyone), a group name (its members) or a user name (that user)."),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Path, relative to atrium.yaml, of a conda-style environment.yaml; excludes the fields below."),
+    python: z
+      .string()
+      .regex(/^3\.\d+$/, { error: "a Python version such as 3.11" })
+      .optional()
+      .describe("Python version (3.x). Default: the system Python."),
+    dependencies: z
+      .array(z.string().min(1))
+      .default([])
+      .describe("Packages, conda-style (numpy, pandas>=2); must exist on PyPI."),
+    pip: z.array(z.string().min(1)).default([]).describe("Extra pip requirements (PEP 508)."),
+  })
+  .describe("A managed Python environment, offered as a Jupyter kernel and to Dask.");
+
+const workerProfile = z
+  .strictObject({
+    name: slug("worker profile").describe("Identifier chosen in cluster options."),
+    cores: z.number().positive().max(256).default(1).describe("CPU cores per worker."),
+    memory: size.default("2G").describe("Memory per worker."),
+    threads: z.int().min(1).max(256).default(1).describe("Threads per worker."),
+  })
+  .describe("A Dask worker size.");
+
+const daskLimits = z
+  .strictObject({
+    max_workers: z.int().min(1).max(1000).default(4).describe("Most workers per user, over all clusters."),
+    max_cores: z.number().positive().max(1024).default(4).describe("Most worker cores per user."),
+    max_memory: size.default("16G").describe("Most worker memory per user."),
+  })
+  .describe("Per-user limits on Dask resources.");
+
+const dask = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Run dask-gateway for per-user Dask clusters."),
+    worker_profiles: z
+      .array(workerProfile)
+      .default([{ name: "small", cores: 1, memory: "2G", threads: 1 }])
+      .describe("Worker sizes users may pick; the first is the default."),
+    limits: daskLimits.default({ max_workers: 4, max_cores: 4, max_memory: "16G" }),
+    idle_timeout: duration.default("30m").describe("Shut a cluster down after this long without a client."),
+  })
+  .describe("Dask clusters for every user.");
+
+const ssh = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Run the SSH gateway (shell, SFTP, VS Code Remote)."),
+    port: port.default(8022).describe("Port of the SSH gateway."),
+  })
+  .describe("SSH and VS Code Remote access with hub credentials.");
+
+const videochat = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Show the Video Chat panel in JupyterLab."),
+    jitsi_domain: z
+      .string()
+      .regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, { error: "a host name such as meet.jit.si" })
+      .default("meet.jit.si")
+      .describe("Jitsi Meet server to use."),
+    rooms: z.array(slug("room")).default([]).describe("Rooms open to every user, besides one per group."),
+  })
+  .describe("Video chat inside JupyterLab.");
+
+const idleCuller = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Stop servers that have been idle."),
+    timeout: duration.default("1h").describe("Idle time after which a server is stopped."),
+    every: duration.default("10m").describe("How often to check."),
+    max_age: duration.default(0).describe("Stop servers older than this even if busy; 0: never."),
+  })
+  .describe("Stopping idle servers.");
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Editors' JSON Schema reference; ignored."),
+    version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION).describe("Version of this file's format."),
+    project,
+    target: target.default(() => target.parse({})),
+    auth: auth.default({ type: "password" }),
+    users: z.array(user).default([]).describe("Everyone who may log in (with password auth)."),
+    groups: z.array(group).default([]).describe("Groups; each gets a shared folder unless told otherwise."),
+    profiles: z
+      .array(profile)
+      .default([])
+      .describe("Instance types; when empty, one default profile without limits is used."),
+    environments: z.array(environment).default([]).describe("Managed environments built on deploy."),
+    dask: dask.default(() => dask.parse({})),
+    ssh: ssh.default({ enabled: true, port: 8022 }),
+    videochat: videochat.default({ enabled: true, jitsi_domain: "meet.jit.si", rooms: [] }),
+    idle_culler: idleCuller.default({ enabled: true, timeout: "1h", every: "10m", max_age: 0 }),
+  })
+  .describe("Atrium platform configuration (atrium.yaml).");
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type UserConfig = Config["users"][number];
+export type GroupConfig = Config["groups"][number];
+export type ProfileConfig = Config["profiles"][number];
+export type EnvironmentConfig = Config["environments"][number];
