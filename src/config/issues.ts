@@ -125,8 +125,11 @@ export function issueToProblems(issue: z.core.$ZodIssue, data: unknown): Unlocat
       return [{ path, message: issue.message }];
     case "too_small":
     case "too_big":
-    case "invalid_format":
-      return [{ path, message: rangeMessage(issue, value) }];
+    case "invalid_format": {
+      const problem: UnlocatedProblem = { path, message: rangeMessage(issue, value) };
+      if (typeof value === "string" && value !== value.toLowerCase()) problem.hint = `try "${value.toLowerCase()}"`;
+      return [problem];
+    }
     default:
       return [{ path, message: `${quote(value)}: ${issue.message}` }];
   }
@@ -150,12 +153,14 @@ function rangeMessage(issue: z.core.$ZodIssue, value: unknown): string {
     const min = String(issue.minimum);
     if (issue.origin === "string") return `${quote(value)} is too short: at least ${min} characters`;
     if (issue.origin === "array") return `needs at least ${min} entries`;
+    if (!issue.inclusive) return `${quote(value)} is too small: must be more than ${min}`;
     return `${quote(value)} is too small: the least allowed is ${min}`;
   }
   if (issue.code === "too_big") {
     const max = String(issue.maximum);
     if (issue.origin === "string") return `${quote(value)} is too long: at most ${max} characters`;
     if (issue.origin === "array") return `has too many entries: at most ${max}`;
+    if (!issue.inclusive) return `${quote(value)} is too large: must be less than ${max}`;
     return `${quote(value)} is too large: the most allowed is ${max}`;
   }
   return `${quote(value)} is not valid: ${issue.message}`;

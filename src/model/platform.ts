@@ -1,0 +1,255 @@
+/**
+ * The Platform: the desired state derived purely from a valid Config, independent
+ * of where it runs. Sizes are bytes, durations seconds, paths absolute, lists sorted
+ * where order carries no meaning. Nothing below this module reads the raw config.
+ */
+import { posix } from "node:path";
+import type { Config } from "../config/schema.js";
+import { parseDuration, parseSize } from "../config/units.js";
+
+export interface PlatformUser {
+  name: string;
+  admin: boolean;
+  groups: string[];
+  uid?: number;
+  shell: string;
+  home: string;
+}
+
+export interface PlatformGroup {
+  name: string;
+  gid?: number;
+  description: string;
+  /** Absolute path of the group's shared folder, or null when it has none. */
+  sharedFolder: string | null;
+  members: string[];
+}
+
+export interface PlatformProfile {
+  name: string;
+  displayName: string;
+  description: string;
+  cpuLimit?: number;
+  cpuGuarantee?: number;
+  memLimit?: number;
+  memGuarantee?: number;
+  gpus: number;
+  default: boolean;
+  groups: string[];
+  users: string[];
+}
+
+export interface PlatformEnvironment {
+  name: string;
+  namespace: string;
+  /** Conda-style file, relative to the config file's folder. */
+  file?: string;
+  python?: string;
+  dependencies: string[];
+  pip: string[];
+}
+
+export interface PlatformPaths {
+  prefix: string;
+  dataDir: string;
+  stateDir: string;
+  logDir: string;
+  sharedDir: string;
+  envsDir: string;
+  homeDir: string;
+  /** Rendered config files. */
+  etcDir: string;
+  secretsDir: string;
+  hubDataDir: string;
+  hubVenv: string;
+  userVenv: string;
+  runDir: string;
+}
+
+export interface Platform {
+  project: { name: string; title: string; welcome: string };
+  paths: PlatformPaths;
+  network: {
+    address: string;
+    port: number;
+    https: { mode: "none" | "self-signed" | "manual"; cert?: string; key?: string };
+    ports: Config["target"]["ports"];
+  };
+  auth: Config["auth"];
+  users: PlatformUser[];
+  groups: PlatformGroup[];
+  profiles: PlatformProfile[];
+  environments: PlatformEnvironment[];
+  dask: {
+    enabled: boolean;
+    workerProfiles: Array<{ name: string; cores: number; memory: number; threads: number }>;
+    limits: { maxWorkers: number; maxCores: number; maxMemory: number };
+    idleTimeout: number;
+  };
+  ssh: { enabled: boolean; port: number };
+  videochat: { enabled: boolean; jitsiDomain: string; rooms: string[] };
+  idleCuller: { enabled: boolean; timeout: number; every: number; maxAge: number };
+  /** cgroup path, relative to each controller's root, under which servers and workers are placed. */
+  cgroupParent: string;
+}
+
+/** The profile used when the file lists none: open to all, no limits. */
+export const FALLBACK_PROFILE: PlatformProfile = {
+  name: "default",
+  displayName: "Default",
+  description: "The standard environment.",
+  gpus: 0,
+  default: true,
+  groups: [],
+  users: [],
+};
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+function bytes(v: string | number | undefined): number | undefined {
+  return v === undefined ? undefined : parseSize(v);
+}
+
+function seconds(v: string | number): number {
+  const s = parseDuration(v);
+  if (s === undefined) throw new Error(`duration ${String(v)} passed validation but does not parse`);
+  return s;
+}
+
+function required(v: number | undefined, what: string): number {
+  if (v === undefined) throw new Error(`${what} passed validation but does not parse`);
+  return v;
+}
+
+export function derivePaths(target: Config["target"]): PlatformPaths {
+  const { prefix, data_dir, state_dir, log_dir, shared_dir, envs_dir, home_dir } = target;
+  return {
+    prefix,
+    dataDir: data_dir,
+    stateDir: state_dir,
+    logDir: log_dir,
+    sharedDir: shared_dir,
+    envsDir: envs_dir,
+    homeDir: home_dir,
+    etcDir: posix.join(prefix, "etc"),
+    secretsDir: posix.join(data_dir, "secrets"),
+    hubDataDir: posix.join(data_dir, "hub"),
+    hubVenv: posix.join(prefix, "venvs", "hub"),
+    userVenv: posix.join(prefix, "venvs", "user"),
+    runDir: posix.join(state_dir, "run"),
+  };
+}
+
+export function derivePlatform(config: Config): Platform {
+  const paths = derivePaths(config.target);
+  const users: PlatformUser[] = config.users
+    .map((u) => {
+      const user: PlatformUser = {
+        name: u.name,
+        admin: u.admin,
+        groups: [...new Set(u.groups)].sort(),
+        shell: u.shell,
+        home: posix.join(paths.homeDir, u.name),
+      };
+      if (u.uid !== undefined) user.uid = u.uid;
+      return user;
+    })
+    .sort(byName);
+  const groups: PlatformGroup[] = config.groups
+    .map((g) => {
+      const group: PlatformGroup = {
+        name: g.name,
+        description: g.description ?? "",
+        sharedFolder: g.shared_folder ? posix.join(paths.sharedDir, g.name) : null,
+        members: users.filter((u) => u.groups.includes(g.name)).map((u) => u.name),
+      };
+      if (g.gid !== undefined) group.gid = g.gid;
+      return group;
+    })
+    .sort(byName);
+  const profiles: PlatformProfile[] =
+    config.profiles.length === 0
+      ? [FALLBACK_PROFILE]
+      : config.profiles.map((p) => {
+          const profile: PlatformProfile = {
+            name: p.name,
+            displayName: p.display_name,
+            description: p.description,
+            gpus: p.gpus,
+            default: p.default,
+            groups: [...p.groups].sort(),
+            users: [...p.users].sort(),
+          };
+          if (p.cpu_limit !== undefined) profile.cpuLimit = p.cpu_limit;
+          if (p.cpu_guarantee !== undefined) profile.cpuGuarantee = p.cpu_guarantee;
+          const memLimit = bytes(p.mem_limit);
+          const memGuarantee = bytes(p.mem_guarantee);
+          if (memLimit !== undefined) profile.memLimit = memLimit;
+          if (memGuarantee !== undefined) profile.memGuarantee = memGuarantee;
+          return profile;
+        });
+  const environments: PlatformEnvironment[] = config.environments.map((e) => {
+    const env: PlatformEnvironment = {
+      name: e.name,
+      namespace: e.namespace,
+      dependencies: e.dependencies,
+      pip: e.pip,
+    };
+    if (e.file !== undefined) env.file = e.file;
+    if (e.python !== undefined) env.python = e.python;
+    return env;
+  });
+  return {
+    project: {
+      name: config.project.name,
+      title: config.project.title ?? config.project.name,
+      welcome: config.project.welcome ?? "",
+    },
+    paths,
+    network: {
+      address: config.target.address,
+      port: config.target.port,
+      https: { ...config.target.https },
+      ports: { ...config.target.ports },
+    },
+    auth: config.auth,
+    users,
+    groups,
+    profiles,
+    environments,
+    dask: {
+      enabled: config.dask.enabled,
+      workerProfiles: config.dask.worker_profiles.map((w) => ({
+        name: w.name,
+        cores: w.cores,
+        memory: required(bytes(w.memory), "worker memory"),
+        threads: w.threads,
+      })),
+      limits: {
+        maxWorkers: config.dask.limits.max_workers,
+        maxCores: config.dask.limits.max_cores,
+        maxMemory: required(bytes(config.dask.limits.max_memory), "max_memory"),
+      },
+      idleTimeout: seconds(config.dask.idle_timeout),
+    },
+    ssh: { ...config.ssh },
+    videochat: {
+      enabled: config.videochat.enabled,
+      jitsiDomain: config.videochat.jitsi_domain,
+      rooms: [...config.videochat.rooms].sort(),
+    },
+    idleCuller: {
+      enabled: config.idle_culler.enabled,
+      timeout: seconds(config.idle_culler.timeout),
+      every: seconds(config.idle_culler.every),
+      maxAge: seconds(config.idle_culler.max_age),
+    },
+    cgroupParent: `atrium/${config.project.name}`,
+  };
+}
+
+/** Whether a user may use a profile: open profiles to all, otherwise by name or group. */
+export function mayUseProfile(profile: PlatformProfile, user: PlatformUser): boolean {
+  if (profile.groups.length === 0 && profile.users.length === 0) return true;
+  return profile.users.includes(user.name) || user.groups.some((g) => profile.groups.includes(g));
+}

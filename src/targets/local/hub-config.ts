@@ -1,0 +1,98 @@
+/**
+ * The JSON the hub glue (python/atrium_hub) reads at start: everything the hub
+ * needs to know, as data. The Python side is static; this is its only input.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { secretPath } from "./secrets.js";
+
+export function publicUrl(platform: Platform): string {
+  const { address, port, https } = platform.network;
+  const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
+  return `${https.mode === "none" ? "http" : "https"}://${host}:${port}`;
+}
+
+export function hubUrl(platform: Platform): string {
+  return `http://127.0.0.1:${platform.network.ports.hub}`;
+}
+
+export function renderHubConfig(platform: Platform): Record<string, unknown> {
+  const { paths, network } = platform;
+  return {
+    version: 1,
+    project: platform.project,
+    hub: {
+      bind_url: `${hubUrl(platform)}/`,
+      public_url: publicUrl(platform),
+      base_url: "/",
+      data_dir: paths.hubDataDir,
+      db_url: `sqlite:///${posix.join(paths.hubDataDir, "jupyterhub.sqlite")}`,
+      cookie_secret_file: secretPath(platform, "cookie_secret"),
+    },
+    proxy: {
+      api_url: `http://127.0.0.1:${network.ports.proxy_api}`,
+      auth_token_file: secretPath(platform, "proxy_auth_token"),
+    },
+    auth: renderAuth(platform),
+    users: platform.users.map((u) => ({
+      name: u.name,
+      admin: u.admin,
+      groups: u.groups,
+      home: u.home,
+      shell: u.shell,
+    })),
+    groups: platform.groups.map((g) => ({
+      name: g.name,
+      description: g.description,
+      shared_folder: g.sharedFolder,
+    })),
+    profiles: platform.profiles.map((p) => ({
+      name: p.name,
+      display_name: p.displayName,
+      description: p.description,
+      cpu_limit: p.cpuLimit ?? null,
+      cpu_guarantee: p.cpuGuarantee ?? null,
+      mem_limit: p.memLimit ?? null,
+      mem_guarantee: p.memGuarantee ?? null,
+      gpus: p.gpus,
+      default: p.default,
+      groups: p.groups,
+      users: p.users,
+    })),
+    spawner: {
+      cmd: [posix.join(paths.userVenv, "bin", "jupyterhub-singleuser")],
+      default_url: "/lab",
+      path_prepend: [posix.join(paths.userVenv, "bin")],
+      environment: {},
+      cgroup: { mode: "v1", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+    },
+    idle_culler: {
+      enabled: platform.idleCuller.enabled,
+      timeout: platform.idleCuller.timeout,
+      every: platform.idleCuller.every,
+      max_age: platform.idleCuller.maxAge,
+      python: posix.join(paths.hubVenv, "bin", "python"),
+    },
+    services: [],
+  };
+}
+
+function renderAuth(platform: Platform): Record<string, unknown> {
+  const auth = platform.auth;
+  if (auth.type === "password") {
+    return { type: "password", password_file: secretPath(platform, "passwords.json") };
+  }
+  return {
+    type: "oidc",
+    preset: auth.preset ?? null,
+    issuer: auth.issuer ?? null,
+    client_id: auth.client_id,
+    client_secret_env: auth.client_secret_env,
+    username_claim: auth.username_claim ?? "preferred_username",
+    groups_claim: auth.groups_claim ?? "groups",
+    scopes: auth.scopes ?? ["openid", "profile", "email"],
+    allowed_groups: auth.allowed_groups,
+    admin_groups: auth.admin_groups,
+    group_map: auth.group_map,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Render the local target: Platform -> the files the platform runs with. Pure and
+ * deterministic; secrets appear only as file references.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { type Artifacts, stableJson } from "../artifacts.js";
+import { renderAccounts } from "./accounts-spec.js";
+import { renderHubConfig } from "./hub-config.js";
+import { secretPath, secretSpecs } from "./secrets.js";
+import { HUB_CONFIG_FILE, HUB_CONFIG_PY, renderSupervisor } from "./supervisor-spec.js";
+import { renderSystemdUnit, unitName } from "./systemd-unit.js";
+
+const HUB_CONFIG_PY_TEXT = `# The hub's settings come from atrium_hub.json (path in ATRIUM_HUB_CONFIG),
+# rendered by \`atrium render\`; the code that applies them is the atrium_hub package.
+from atrium_hub.hubconfig import configure
+
+configure(get_config())  # noqa: F821 - provided by JupyterHub when it loads this file
+`;
+
+export function renderLocal(platform: Platform): Artifacts {
+  const artifacts: Artifacts = new Map();
+  artifacts.set(HUB_CONFIG_FILE, stableJson(renderHubConfig(platform)));
+  artifacts.set(HUB_CONFIG_PY, HUB_CONFIG_PY_TEXT);
+  artifacts.set("supervisor.json", stableJson(renderSupervisor(platform)));
+  artifacts.set("accounts.json", stableJson(renderAccounts(platform)));
+  artifacts.set(
+    "secrets.json",
+    stableJson(secretSpecs(platform).map((s) => ({ ...s, file: secretPath(platform, s.name) }))),
+  );
+  artifacts.set(posix.join("systemd", unitName(platform)), renderSystemdUnit(platform));
+  return new Map([...artifacts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+}

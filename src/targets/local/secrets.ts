@@ -1,0 +1,26 @@
+/**
+ * The secrets the local platform needs: generated once by deploy into root-only
+ * (0600) files under <data_dir>/secrets, referenced by name everywhere else.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+
+export interface SecretSpec {
+  name: string;
+  /** random: hex of `bytes` random bytes; json-object: an empty JSON object to be filled later. */
+  kind: "random" | "json-object";
+  bytes?: number;
+  description: string;
+}
+
+export function secretSpecs(_platform: Platform): SecretSpec[] {
+  return [
+    { name: "cookie_secret", kind: "random", bytes: 32, description: "signs the hub's login cookies" },
+    { name: "proxy_auth_token", kind: "random", bytes: 32, description: "the hub's token for the proxy API" },
+    { name: "passwords.json", kind: "json-object", description: "bcrypt hashes of user passwords" },
+  ];
+}
+
+export function secretPath(platform: Platform, name: string): string {
+  return posix.join(platform.paths.secretsDir, name);
+}

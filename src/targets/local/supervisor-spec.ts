@@ -1,0 +1,97 @@
+/**
+ * What the supervisor runs: one entry per long-running process, with its command,
+ * environment, secrets passed as environment variables read from files, and log
+ * and pid files. Commands starting with "@" name programs the supervisor resolves
+ * on this machine (the proxy from Atrium's own dependencies, Atrium itself), which
+ * keeps the rendered file free of machine-specific paths.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { hubUrl } from "./hub-config.js";
+import { secretPath } from "./secrets.js";
+
+export interface ProcessSpec {
+  name: string;
+  command: string[];
+  env: Record<string, string>;
+  /** Environment variable -> secret file whose content becomes its value. */
+  secretEnv: Record<string, string>;
+  cwd: string;
+  log: string;
+  pidFile: string;
+  /** Component whose change requires this process to restart. */
+  restartOn: string[];
+}
+
+export interface SupervisorSpec {
+  project: string;
+  pidFile: string;
+  log: string;
+  processes: ProcessSpec[];
+}
+
+export const HUB_CONFIG_FILE = "hub/atrium_hub.json";
+export const HUB_CONFIG_PY = "hub/jupyterhub_config.py";
+
+export function renderSupervisor(platform: Platform): SupervisorSpec {
+  const { paths, network } = platform;
+  const log = (name: string) => posix.join(paths.logDir, `${name}.log`);
+  const pid = (name: string) => posix.join(paths.runDir, `${name}.pid`);
+  const proxyArgs = [
+    "--ip",
+    network.address,
+    "--port",
+    String(network.port),
+    "--api-ip",
+    "127.0.0.1",
+    "--api-port",
+    String(network.ports.proxy_api),
+    "--default-target",
+    hubUrl(platform),
+    "--error-target",
+    `${hubUrl(platform)}/hub/error`,
+  ];
+  if (network.https.mode !== "none") {
+    const tls = tlsFiles(platform);
+    proxyArgs.push("--ssl-cert", tls.cert, "--ssl-key", tls.key);
+  }
+  const processes: ProcessSpec[] = [
+    {
+      name: "proxy",
+      command: ["@configurable-http-proxy", ...proxyArgs],
+      env: {},
+      secretEnv: { CONFIGPROXY_AUTH_TOKEN: secretPath(platform, "proxy_auth_token") },
+      cwd: paths.stateDir,
+      log: log("proxy"),
+      pidFile: pid("proxy"),
+      restartOn: ["proxy"],
+    },
+    {
+      name: "hub",
+      command: [
+        posix.join(paths.hubVenv, "bin", "jupyterhub"),
+        "-f",
+        posix.join(paths.etcDir, HUB_CONFIG_PY),
+      ],
+      env: { ATRIUM_HUB_CONFIG: posix.join(paths.etcDir, HUB_CONFIG_FILE) },
+      secretEnv: {},
+      cwd: paths.hubDataDir,
+      log: log("hub"),
+      pidFile: pid("hub"),
+      restartOn: ["hub-config", "hub-env"],
+    },
+  ];
+  return {
+    project: platform.project.name,
+    pidFile: pid("supervisor"),
+    log: log("supervisor"),
+    processes,
+  };
+}
+
+export function tlsFiles(platform: Platform): { cert: string; key: string } {
+  const { https } = platform.network;
+  if (https.mode === "manual" && https.cert && https.key) return { cert: https.cert, key: https.key };
+  const dir = posix.join(platform.paths.dataDir, "tls");
+  return { cert: posix.join(dir, "cert.pem"), key: posix.join(dir, "key.pem") };
+}

@@ -1,0 +1,32 @@
+/** On a systemd host, one unit runs Atrium's supervisor, which runs everything else. */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+
+export function unitName(platform: Platform): string {
+  return `atrium-${platform.project.name}.service`;
+}
+
+/** The launcher deploy writes: a stable path that runs this installation of Atrium. */
+export function launcherPath(platform: Platform): string {
+  return posix.join(platform.paths.prefix, "bin", "atrium");
+}
+
+export function renderSystemdUnit(platform: Platform): string {
+  return `[Unit]
+Description=Atrium platform ${platform.project.name} (proxy, hub and services)
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+ExecStart=${launcherPath(platform)} supervise --etc ${platform.paths.etcDir} --foreground
+Restart=on-failure
+RestartSec=2
+# User servers live in their own cgroups and must survive a restart of this unit.
+KillMode=process
+Delegate=yes
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
