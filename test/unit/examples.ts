@@ -1,0 +1,2 @@
+/** The examples whose renders are kept as golden files. */
+export const EXAMPLES = ["quickstart", "team"] as const;
