@@ -479,11 +479,13 @@ def _service(r: _Reader, v: Any, key: str) -> Service | None:
     return Service(**f) if f else None
 
 
-def _items(r: _Reader, v: Any, key: str, build: Callable[[_Reader, Any, str], Any]) -> list[Any]:
+def _items(r: _Reader, v: Any, key: str, build: Callable[[_Reader, Any, str], Any]) -> list[tuple[int, Any]]:
+    """(index in the file, built item) for each item that passed its own checks."""
     if not isinstance(v, list):
         r.problem(key, f"expected a list, got {_show(v)}")
         return []
-    return [x for x in (build(r, item, f"{key}[{i}]") for i, item in enumerate(v)) if x is not None]
+    built = ((i, build(r, item, f"{key}[{i}]")) for i, item in enumerate(v))
+    return [(i, x) for i, x in built if x is not None]
 
 
 def _unique(r: _Reader, key: str, names: Sequence[str]) -> None:
@@ -545,7 +547,7 @@ def parse_settings(data: Any, source: str = "<hub config>") -> Settings:
     profiles = _items(r, data["profiles"], "profiles", _profile) if "profiles" in data else []
     services = _items(r, data["services"], "services", _service) if "services" in data else []
 
-    _cross_check(r, users, groups, profiles, services, idle_culler)
+    _cross_check(r, data, users, profiles, services, idle_culler)
 
     if r.problems:
         raise SettingsError(source, r.problems)
@@ -556,41 +558,51 @@ def parse_settings(data: Any, source: str = "<hub config>") -> Settings:
         hub=hub,
         proxy=proxy,
         auth=auth,
-        users=tuple(users),
-        groups=tuple(groups),
-        profiles=tuple(profiles),
+        users=tuple(u for _, u in users),
+        groups=tuple(g for _, g in groups),
+        profiles=tuple(p for _, p in profiles),
         spawner=spawner,
         idle_culler=idle_culler,
-        services=tuple(services),
+        services=tuple(x for _, x in services),
     )
+
+
+def _raw_names(data: Mapping[str, Any], section: str) -> list[str]:
+    """Names in a section, including items that failed their own checks.
+
+    Cross-references use these, so one bad user does not also make every
+    reference to that user an error.
+    """
+    items = data.get(section)
+    if not isinstance(items, list):
+        return []
+    return [x["name"] for x in items if isinstance(x, dict) and isinstance(x.get("name"), str)]
 
 
 def _cross_check(
     r: _Reader,
-    users: Sequence[User],
-    groups: Sequence[Group],
-    profiles: Sequence[Profile],
-    services: Sequence[Service],
+    data: Mapping[str, Any],
+    users: Sequence[tuple[int, User]],
+    profiles: Sequence[tuple[int, Profile]],
+    services: Sequence[tuple[int, Service]],
     idle_culler: IdleCuller | None,
 ) -> None:
-    _unique(r, "users", [u.name for u in users])
-    _unique(r, "groups", [g.name for g in groups])
-    _unique(r, "profiles", [p.name for p in profiles])
-    _unique(r, "services", [s.name for s in services])
-    user_names = {u.name for u in users}
-    group_names = {g.name for g in groups}
-    for i, u in enumerate(users):
+    for section in ("users", "groups", "profiles", "services"):
+        _unique(r, section, _raw_names(data, section))
+    user_names = set(_raw_names(data, "users"))
+    group_names = set(_raw_names(data, "groups"))
+    for i, u in users:
         for j, g in enumerate(u.groups):
             _known(r, f"users[{i}].groups[{j}]", g, group_names, "group")
-    defaults = [p.name for p in profiles if p.default]
+    defaults = [p.name for _, p in profiles if p.default]
     if len(defaults) > 1:
         r.problem("profiles", f"more than one default profile: {', '.join(defaults)}; mark exactly one")
-    for i, p in enumerate(profiles):
+    for i, p in profiles:
         for j, g in enumerate(p.groups):
             _known(r, f"profiles[{i}].groups[{j}]", g, group_names, "group")
-        for j, u in enumerate(p.users):
-            _known(r, f"profiles[{i}].users[{j}]", u, user_names, "user")
-    for i, s in enumerate(services):
+        for j, name in enumerate(p.users):
+            _known(r, f"profiles[{i}].users[{j}]", name, user_names, "user")
+    for i, s in services:
         if idle_culler is not None and idle_culler.enabled and s.name == IDLE_CULLER_SERVICE:
             r.problem(f"services[{i}].name", f"{_show(s.name)} is reserved for the idle culler")
 

@@ -91,6 +91,8 @@ export interface Platform {
   idleCuller: { enabled: boolean; timeout: number; every: number; maxAge: number };
   /** cgroup path, relative to each controller's root, under which servers and workers are placed. */
   cgroupParent: string;
+  /** The first admin in the file's order: gets the generated first password. */
+  firstAdmin: string | null;
 }
 
 /** The profile used when the file lists none: open to all, no limits. */
@@ -245,6 +247,7 @@ export function derivePlatform(config: Config): Platform {
       maxAge: seconds(config.idle_culler.max_age),
     },
     cgroupParent: `atrium/${config.project.name}`,
+    firstAdmin: config.users.find((u) => u.admin)?.name ?? null,
   };
 }
 

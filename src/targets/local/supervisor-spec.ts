@@ -19,7 +19,7 @@ export interface ProcessSpec {
   cwd: string;
   log: string;
   pidFile: string;
-  /** Component whose change requires this process to restart. */
+  /** What requires a restart when it changes: "component:<name>" or "artifact:<path>". */
   restartOn: string[];
 }
 
@@ -64,7 +64,7 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       cwd: paths.stateDir,
       log: log("proxy"),
       pidFile: pid("proxy"),
-      restartOn: ["proxy"],
+      restartOn: ["component:tls"],
     },
     {
       name: "hub",
@@ -78,7 +78,7 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       cwd: paths.hubDataDir,
       log: log("hub"),
       pidFile: pid("hub"),
-      restartOn: ["hub-config", "hub-env"],
+      restartOn: [`artifact:${HUB_CONFIG_FILE}`, `artifact:${HUB_CONFIG_PY}`, "component:hub-env"],
     },
   ];
   return {

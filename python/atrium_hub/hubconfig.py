@@ -1,0 +1,205 @@
+"""Turn validated `Settings` into JupyterHub configuration.
+
+`apply(c, settings)` is the whole mapping from the Atrium hub JSON to traitlets
+config; `jupyterhub_config.py` only loads the JSON and calls it. What must stay true:
+
+- secrets (cookie secret, proxy token, service tokens) are read from their files
+  here and only ever put into config values, never logged or printed;
+- the proxy is external (run by Atrium's supervisor) and user servers outlive hub
+  restarts (`cleanup_servers = False`);
+- the config is authoritative for who may log in (`allowed_users`,
+  `allow_existing_users = False`), who is admin (the `admin` role lists its users
+  and services exactly, which also revokes), and group membership (`load_groups`
+  adds, `GroupSyncMixin` removes; see membership.py);
+- the idle culler gets a role with exactly the scopes it needs.
+"""
+
+from __future__ import annotations
+
+import html
+from importlib import resources
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from traitlets.config import Config
+
+from .auth import PASSWORD_PAGE, AtriumPasswordAuthenticator
+from .secretfiles import read_cookie_secret, read_secret
+from .settings import IDLE_CULLER_SERVICE, Settings
+from .spawner import AtriumSpawner
+
+# jupyterhub-idle-culler's documented needs, without --cull-users (which would add admin:users)
+IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+IDLE_CULLER_ROLE = "atrium-idle-culler"
+SERVICE_ROLE_PREFIX = "atrium-service-"
+
+
+def templates_dir() -> str:
+    return str(resources.files("atrium_hub") / "templates")
+
+
+def public_url(settings: Settings) -> str:
+    """The public URL with the base_url path, as JupyterHub.public_url wants it."""
+    parsed = urlparse(settings.hub.public_url)
+    return urlunparse(parsed._replace(path=settings.hub.base_url, params="", query="", fragment=""))
+
+
+def apply(c: Config, settings: Settings) -> None:
+    _apply_hub(c, settings)
+    _apply_proxy(c, settings)
+    _apply_auth(c, settings)
+    _apply_groups(c, settings)
+    _apply_spawner(c, settings)
+    _apply_services_and_roles(c, settings)
+    _apply_pages(c, settings)
+
+
+def _apply_hub(c: Config, s: Settings) -> None:
+    c.JupyterHub.hub_bind_url = s.hub.bind_url
+    # base_url follows from bind_url's path; setting both makes JupyterHub rewrite
+    # bind_url from its ip/port defaults
+    c.JupyterHub.bind_url = public_url(s)
+    c.JupyterHub.public_url = public_url(s)
+    c.JupyterHub.db_url = s.hub.db_url
+    c.JupyterHub.cookie_secret = read_cookie_secret(s.hub.cookie_secret_file)
+    c.JupyterHub.cleanup_servers = False
+
+
+def _apply_proxy(c: Config, s: Settings) -> None:
+    c.JupyterHub.proxy_class = "jupyterhub.proxy.ConfigurableHTTPProxy"
+    c.ConfigurableHTTPProxy.should_start = False
+    c.ConfigurableHTTPProxy.api_url = s.proxy.api_url
+    c.ConfigurableHTTPProxy.auth_token = read_secret(s.proxy.auth_token_file, "proxy auth token")
+
+
+def _apply_auth(c: Config, s: Settings) -> None:
+    if s.auth.type == "password":
+        c.JupyterHub.authenticator_class = AtriumPasswordAuthenticator
+        c.AtriumPasswordAuthenticator.password_file = s.auth.password_file
+    c.Authenticator.allowed_users = {u.name for u in s.users}
+    # without this, every user ever seen stays allowed after leaving the config
+    c.Authenticator.allow_existing_users = False
+    c.Authenticator.allow_all = False
+    c.Authenticator.any_allow_config = True
+    # admins come from the admin role (see _apply_services_and_roles): JupyterHub
+    # treats admin_users as grant-only and warns when both are given
+    c.Authenticator.admin_users = set()
+
+
+def _apply_groups(c: Config, s: Settings) -> None:
+    members: dict[str, list[str]] = {g.name: [] for g in s.groups}
+    for u in s.users:
+        for g in u.groups:
+            members[g].append(u.name)
+    c.JupyterHub.load_groups = {
+        g.name: {
+            "users": members[g.name],
+            "properties": {"description": g.description, "shared_folder": g.shared_folder},
+        }
+        for g in s.groups
+    }
+    c.GroupSyncMixin.atrium_user_groups = {u.name: list(u.groups) for u in s.users}
+
+
+def _apply_spawner(c: Config, s: Settings) -> None:
+    sp = s.spawner
+    c.JupyterHub.spawner_class = AtriumSpawner
+    c.Spawner.cmd = list(sp.cmd)
+    c.Spawner.default_url = sp.default_url
+    c.Spawner.environment = dict(sp.environment)
+    c.AtriumSpawner.profiles = [_profile_dict(p) for p in s.profiles]
+    c.AtriumSpawner.cgroup_mode = sp.cgroup.mode
+    c.AtriumSpawner.cgroup_v1_root = sp.cgroup.v1_root
+    c.AtriumSpawner.cgroup_parent = sp.cgroup.parent
+    c.AtriumSpawner.path_prepend = list(sp.path_prepend)
+    c.AtriumSpawner.user_homes = {u.name: u.home for u in s.users}
+    c.AtriumSpawner.user_shells = {u.name: u.shell for u in s.users}
+
+
+def _profile_dict(p: Any) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "display_name": p.display_name,
+        "description": p.description,
+        "cpu_limit": p.cpu_limit,
+        "cpu_guarantee": p.cpu_guarantee,
+        "mem_limit": p.mem_limit,
+        "mem_guarantee": p.mem_guarantee,
+        "gpus": p.gpus,
+        "default": p.default,
+        "groups": list(p.groups),
+        "users": list(p.users),
+    }
+
+
+def idle_culler_command(s: Settings) -> list[str]:
+    ic = s.idle_culler
+    cmd = [ic.python, "-m", "jupyterhub_idle_culler", f"--timeout={ic.timeout}", f"--cull-every={ic.every}"]
+    if ic.max_age:
+        cmd.append(f"--max-age={ic.max_age}")
+    return cmd
+
+
+def _apply_services_and_roles(c: Config, s: Settings) -> None:
+    services: list[dict[str, Any]] = []
+    roles: list[dict[str, Any]] = []
+    admin_services: list[str] = []
+
+    if s.idle_culler.enabled:
+        services.append({"name": IDLE_CULLER_SERVICE, "command": idle_culler_command(s)})
+        roles.append(
+            {
+                "name": IDLE_CULLER_ROLE,
+                "description": "Stop idle user servers",
+                "scopes": list(IDLE_CULLER_SCOPES),
+                "services": [IDLE_CULLER_SERVICE],
+            }
+        )
+
+    for svc in s.services:
+        spec: dict[str, Any] = {"name": svc.name, "oauth_no_confirm": svc.oauth_no_confirm}
+        if svc.url:
+            spec["url"] = svc.url
+        if svc.api_token_file:
+            spec["api_token"] = read_secret(svc.api_token_file, f"service {svc.name} token")
+        if svc.oauth_redirect_uri:
+            spec["oauth_redirect_uri"] = svc.oauth_redirect_uri
+        services.append(spec)
+        if svc.admin:
+            admin_services.append(svc.name)
+        if svc.scopes:
+            roles.append(
+                {
+                    "name": f"{SERVICE_ROLE_PREFIX}{svc.name}",
+                    "description": f"Scopes of the {svc.name} service",
+                    "scopes": list(svc.scopes),
+                    "services": [svc.name],
+                }
+            )
+
+    # Listing both users and services makes the admin role exact: JupyterHub then
+    # removes the role (and the admin flag) from anyone no longer listed.
+    roles.append(
+        {
+            "name": "admin",
+            "users": sorted(u.name for u in s.users if u.admin),
+            "services": admin_services,
+        }
+    )
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = roles
+
+
+def _apply_pages(c: Config, s: Settings) -> None:
+    c.JupyterHub.template_paths = [templates_dir()]
+    welcome = html.escape(s.project.welcome)
+    home = welcome
+    if s.auth.type == "password":
+        link = f'<a href="{html.escape(s.hub.base_url)}hub/{PASSWORD_PAGE}">Change your password</a>'
+        home = f"{welcome} {link}" if welcome else link
+    c.JupyterHub.template_vars = {
+        "atrium_project": s.project.name,
+        "atrium_title": s.project.title,
+        "announcement_login": welcome,
+        "announcement_home": home,
+    }

@@ -1,0 +1,319 @@
+"""AtriumSpawner: local user servers with profiles, access checks and cgroup limits.
+
+What must stay true:
+- the form lists only the profiles the user may use, and `start` re-checks the
+  requested profile whatever way it came (form, query, REST JSON body, or options
+  reused from an earlier spawn): an unknown or forbidden one is refused with 403
+  before anything is started;
+- with cgroup mode `v1` the child joins its cgroups before it drops privileges and
+  execs, so no process of the server ever runs outside them; with `v2-systemd`
+  systemd-run puts it into a scope before exec;
+- failing to set up limits is logged as a warning and the server starts anyway;
+  the spawner state records which cgroup (if any) was used;
+- the server's environment does not inherit the hub's PATH, VIRTUAL_ENV or
+  PYTHONPATH: PATH is `path_prepend` + a system base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pwd
+import shutil
+import signal
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jupyterhub.spawner import LocalProcessSpawner
+from tornado import web
+from traitlets import Dict, Enum, List, Unicode, default
+
+from . import cgroups
+from .profiles import ProfileRefused, allowed_profiles, choose_profile, default_profile, requested_profile
+from .settings import CGROUP_MODES, Profile, parse_profile
+
+FORM_TEMPLATE = "atrium-profiles.html"
+STATE_CGROUP = "atrium_cgroup"
+STATE_PROFILE = "atrium_profile"
+
+
+def _template_env() -> jinja2.Environment:
+    root = resources.files("atrium_hub") / "templates"
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(root)), autoescape=True)
+
+
+def render_profile_form(profiles: list[Profile], selected: Profile | None) -> str:
+    template = _template_env().get_template(FORM_TEMPLATE)
+    return template.render(profiles=profiles, selected=selected.name if selected else "")
+
+
+def _groups_preexec(name: str) -> Callable[[], None]:
+    """For systemd-run: set the user's supplementary groups and cwd, keep uid 0.
+
+    systemd-run needs root to create the scope and then switches uid/gid itself,
+    but it does not touch supplementary groups.
+    """
+    user = pwd.getpwnam(name)
+    gids = os.getgrouplist(name, user.pw_gid)
+    home = user.pw_dir
+
+    def preexec() -> None:
+        os.setgroups(gids)
+        with contextlib.suppress(OSError):
+            os.chdir(home)
+
+    return preexec
+
+
+def _kill(pid: int) -> bool:
+    """SIGKILL `pid`; False if it was already gone."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class AtriumSpawner(LocalProcessSpawner):
+    """LocalProcessSpawner with Atrium's profiles and per-server cgroup limits."""
+
+    profiles = List(
+        Dict(),
+        help="Profiles as in the Atrium hub JSON (`profiles[]`); empty means no form and no limits.",
+    ).tag(config=True)
+    cgroup_mode = Enum(list(CGROUP_MODES), default_value="off", help="v1 | v2-systemd | off").tag(config=True)
+    cgroup_v1_root = Unicode("/sys/fs/cgroup", help="Where the v1 controllers are mounted.").tag(config=True)
+    cgroup_parent = Unicode("atrium/users", help="Parent cgroup (v1) or slice path (v2) of the servers.").tag(
+        config=True
+    )
+    path_prepend = List(Unicode(), help="Directories put before base_path in the server's PATH.").tag(config=True)
+    base_path = Unicode("/usr/local/bin:/usr/bin:/bin", help="System part of the server's PATH.").tag(config=True)
+    user_homes = Dict(help="User name -> home directory, from the Atrium config.").tag(config=True)
+    user_shells = Dict(help="User name -> login shell, from the Atrium config.").tag(config=True)
+    systemd_run = Unicode("systemd-run", help="The systemd-run command (v2-systemd).").tag(config=True)
+    systemctl = Unicode("systemctl", help="The systemctl command (v2-systemd).").tag(config=True)
+
+    profile_name = Unicode("", help="The profile of the current server.")
+    cgroup_record = Dict(help="Which cgroup the current server uses (saved in the spawner state).")
+
+    _join_procs: list[str] = []
+    _groups_only_preexec = False
+
+    @default("env_keep")
+    def _env_keep_default(self) -> list[str]:
+        return ["LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"]
+
+    # JupyterHub >= 5.3 calls this hook before start; checking there refuses a bad
+    # profile before any pre-spawn work. Older 5.x never call it, and start()
+    # checks again in any case.
+    @default("apply_user_options")
+    def _apply_user_options_default(self) -> Callable[[Any, dict[str, Any]], None]:
+        return lambda spawner, options: spawner.apply_profile(options)
+
+    # --- profiles -----------------------------------------------------------
+
+    def _profiles(self) -> list[Profile]:
+        return [parse_profile(p, f"profiles[{i}]") for i, p in enumerate(self.profiles)]
+
+    def _group_names(self) -> list[str]:
+        return [g.name for g in getattr(self.user, "groups", None) or []]
+
+    async def get_options_form(self) -> str:
+        profiles = self._profiles()
+        if not profiles:
+            return ""
+        allowed = allowed_profiles(profiles, self.user.name, self._group_names())
+        return render_profile_form(allowed, default_profile(allowed))
+
+    def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        values = formdata.get("profile") or []
+        return {"profile": values[0]} if values else {}
+
+    def apply_profile(self, user_options: dict[str, Any] | None = None) -> Profile | None:
+        """Check the requested profile against the user's rights and set the limits."""
+        options = self.user_options if user_options is None else user_options
+        try:
+            profile = choose_profile(self._profiles(), self.user.name, self._group_names(), requested_profile(options))
+        except ProfileRefused as e:
+            self.log.warning("Refusing to start %s: %s", self._log_name, e)
+            # the message travels as an argument: tornado %-formats log_message,
+            # and a '%' in a user-supplied profile name must stay literal
+            error = web.HTTPError(e.status, "%s", str(e))
+            error.jupyterhub_message = str(e)  # type: ignore[attr-defined]  # shown on the spawn page
+            raise error from None
+        if profile is None:
+            self.profile_name = ""
+            return None
+        self.profile_name = profile.name
+        self.mem_limit = profile.mem_limit or None
+        self.mem_guarantee = profile.mem_guarantee or None
+        self.cpu_limit = profile.cpu_limit or None
+        self.cpu_guarantee = profile.cpu_guarantee or None
+        return profile
+
+    def _limits(self) -> cgroups.Limits:
+        return cgroups.Limits(
+            mem_limit=int(self.mem_limit or 0),
+            mem_guarantee=int(self.mem_guarantee or 0),
+            cpu_limit=float(self.cpu_limit or 0),
+            cpu_guarantee=float(self.cpu_guarantee or 0),
+        )
+
+    # --- limits ----------------------------------------------------------------
+
+    def systemd_available(self) -> bool:
+        # the test systemd itself uses (sd_booted): is systemd the running init?
+        return os.path.isdir("/run/systemd/system") and shutil.which(self.systemd_run) is not None
+
+    def prepare_limits(self) -> list[str]:
+        """Set up the cgroup for the next start; return a command prefix (v2) or []."""
+        self.cgroup_record = {}
+        self._join_procs = []
+        self._groups_only_preexec = False
+        leaf = cgroups.leaf_name(self.user.name, self.name)
+        limits = self._limits()
+
+        if self.cgroup_mode == "v1":
+            ready, failed = cgroups.v1_setup(self.cgroup_v1_root, self.cgroup_parent, leaf, limits)
+            for controller, reason in failed.items():
+                self.log.warning(
+                    "No %s limit for %s: cannot set up its cgroup (%s); starting it anyway",
+                    controller,
+                    self._log_name,
+                    reason,
+                )
+            if ready:
+                self.cgroup_record = {"mode": "v1", "dirs": {c: str(d) for c, d in ready.items()}}
+                self._join_procs = [str(d / "cgroup.procs") for d in ready.values()]
+            return []
+
+        if self.cgroup_mode == "v2-systemd":
+            if not self.systemd_available():
+                self.log.warning(
+                    "No limits for %s: systemd is not running or %s is missing; starting it anyway",
+                    self._log_name,
+                    self.systemd_run,
+                )
+                return []
+            try:
+                gid = pwd.getpwnam(self.user.name).pw_gid
+            except KeyError:
+                self.log.warning("No limits for %s: no Linux user %s", self._log_name, self.user.name)
+                return []
+            unit = cgroups.scope_unit_name(leaf)
+            slice_ = cgroups.slice_name(self.cgroup_parent)
+            self.cgroup_record = {"mode": "v2-systemd", "unit": unit, "slice": slice_}
+            self._groups_only_preexec = True
+            return cgroups.systemd_run_prefix(
+                slice_=slice_, unit=unit, user=self.user.name, gid=gid, limits=limits, systemd_run=self.systemd_run
+            )
+        return []
+
+    def make_preexec_fn(self, name: str) -> Callable[[], None]:
+        if self._groups_only_preexec:
+            return _groups_preexec(name)
+        drop_privileges = super().make_preexec_fn(name)
+        if not self._join_procs:
+            return drop_privileges
+        join = cgroups.v1_join_fn(self._join_procs)
+
+        def preexec() -> None:
+            join()
+            drop_privileges()
+
+        return preexec
+
+    # --- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> Any:
+        self.apply_profile()
+        prefix = self.prepare_limits()
+        configured_cmd = list(self.cmd)
+        try:
+            if prefix:
+                self.cmd = prefix + configured_cmd
+            return await super().start()
+        finally:
+            self.cmd = configured_cmd
+
+    async def stop(self, now: bool = False) -> None:
+        record = dict(self.cgroup_record)
+        await super().stop(now=now)
+        if record:
+            await self.release_cgroup(record)
+
+    async def release_cgroup(self, record: dict[str, Any]) -> None:
+        """Kill what the server left in its cgroup and remove the group."""
+        if record.get("mode") == "v1":
+            dirs = [Path(d) for d in record.get("dirs", {}).values()]
+            for _ in range(20):
+                alive = [pid for pid in sorted({p for d in dirs for p in cgroups.v1_members(d)}) if _kill(pid)]
+                if not alive:
+                    break
+                await asyncio.sleep(0.1)
+            for d in dirs:
+                if not cgroups.v1_remove(d) and d.exists():
+                    self.log.warning("Could not remove the cgroup %s of %s", d, self._log_name)
+        elif record.get("mode") == "v2-systemd" and record.get("unit"):
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    *cgroups.scope_stop_command(record["unit"], self.systemctl),
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.DEVNULL,
+                )
+                await proc.wait()
+            except OSError as e:
+                self.log.debug("Could not stop %s: %s", record["unit"], e)
+
+    # --- state -------------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().get_state()
+        if self.cgroup_record:
+            state[STATE_CGROUP] = dict(self.cgroup_record)
+        if self.profile_name:
+            state[STATE_PROFILE] = self.profile_name
+        return state
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.cgroup_record = dict(state.get(STATE_CGROUP) or {})
+        self.profile_name = state.get(STATE_PROFILE, "")
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self.cgroup_record = {}
+        self.profile_name = ""
+
+    # --- environment -------------------------------------------------------------
+
+    def user_env(self, env: dict[str, str]) -> dict[str, str]:
+        name = self.user.name
+        home = self.user_homes.get(name, "")
+        shell = self.user_shells.get(name, "")
+        if not home or not shell:
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                pass
+            else:
+                home = home or entry.pw_dir
+                shell = shell or entry.pw_shell
+        env["USER"] = name
+        if home:
+            env["HOME"] = home
+        if shell:
+            env["SHELL"] = shell
+        return env
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()
+        base = self.environment.get("PATH") if isinstance(self.environment.get("PATH"), str) else None
+        env["PATH"] = ":".join([*self.path_prepend, base or self.base_path])
+        return env

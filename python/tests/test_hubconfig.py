@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import COOKIE_SECRET_HEX, write_json, write_secret
+from jupyterhub.app import JupyterHub
+from traitlets.config import Config, PyFileConfigLoader
+
+import atrium_hub
+from atrium_hub.auth import AtriumPasswordAuthenticator
+from atrium_hub.hubconfig import IDLE_CULLER_SCOPES, apply, templates_dir
+from atrium_hub.secretfiles import SecretFileError
+from atrium_hub.settings import parse_settings
+from atrium_hub.spawner import AtriumSpawner
+
+
+def applied(data: dict[str, Any]) -> Config:
+    c = Config()
+    apply(c, parse_settings(data))
+    return c
+
+
+def test_hub_urls_database_and_secrets(secret_data: dict[str, Any]) -> None:
+    c = applied(secret_data)
+    assert c.JupyterHub.hub_bind_url == "http://127.0.0.1:8081"
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
+    assert c.JupyterHub.public_url == "http://127.0.0.1:8000/"
+    assert c.JupyterHub.db_url == "sqlite:////var/lib/atrium/hub/jupyterhub.sqlite"
+    assert c.JupyterHub.cookie_secret == bytes.fromhex(COOKIE_SECRET_HEX)
+    assert c.JupyterHub.cleanup_servers is False
+    assert c.JupyterHub.proxy_class == "jupyterhub.proxy.ConfigurableHTTPProxy"
+    assert c.ConfigurableHTTPProxy.should_start is False
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:8001"
+    assert c.ConfigurableHTTPProxy.auth_token == "proxy-token-value"
+
+
+def test_base_url_follows_from_bind_url(secret_data: dict[str, Any]) -> None:
+    secret_data["hub"]["base_url"] = "/jupyter/"
+    secret_data["hub"]["public_url"] = "https://hub.example.org"
+    hub = JupyterHub(config=applied(secret_data))
+    assert hub.base_url == "/jupyter/"
+    assert hub.public_url == "https://hub.example.org/jupyter/"
+    assert hub.hub_bind_url == "http://127.0.0.1:8081"
+
+
+def test_authentication_and_allowed_users(secret_data: dict[str, Any]) -> None:
+    c = applied(secret_data)
+    assert c.JupyterHub.authenticator_class is AtriumPasswordAuthenticator
+    assert c.AtriumPasswordAuthenticator.password_file == secret_data["auth"]["password_file"]
+    assert c.Authenticator.allowed_users == {"alice", "bob", "carol"}
+    assert c.Authenticator.allow_existing_users is False
+    assert c.Authenticator.allow_all is False
+    assert c.Authenticator.admin_users == set()
+
+
+def test_groups_with_members_and_the_removal_list(secret_data: dict[str, Any]) -> None:
+    c = applied(secret_data)
+    assert c.JupyterHub.load_groups == {
+        "data": {
+            "users": ["alice", "carol"],
+            "properties": {"description": "Data team", "shared_folder": "/srv/atrium/shared/data"},
+        },
+        "gpu": {"users": ["carol"], "properties": {"description": "", "shared_folder": "/srv/atrium/shared/gpu"}},
+    }
+    assert c.GroupSyncMixin.atrium_user_groups == {"alice": ["data"], "bob": [], "carol": ["data", "gpu"]}
+
+
+def test_spawner(secret_data: dict[str, Any]) -> None:
+    c = applied(secret_data)
+    assert c.JupyterHub.spawner_class is AtriumSpawner
+    assert c.Spawner.cmd == ["/opt/atrium/venvs/user/bin/jupyterhub-singleuser"]
+    assert c.Spawner.default_url == "/lab"
+    assert c.Spawner.environment == {"ATRIUM_PROJECT": "team"}
+    assert c.AtriumSpawner.profiles == secret_data["profiles"]
+    assert c.AtriumSpawner.cgroup_mode == "v1"
+    assert c.AtriumSpawner.cgroup_v1_root == "/sys/fs/cgroup"
+    assert c.AtriumSpawner.cgroup_parent == "atrium/team/users"
+    assert c.AtriumSpawner.path_prepend == ["/opt/atrium/venvs/user/bin"]
+    assert c.AtriumSpawner.user_homes == {"alice": "/home/alice", "bob": "/home/bob", "carol": "/home/carol"}
+    assert c.AtriumSpawner.user_shells == {"alice": "/bin/bash", "bob": "/bin/sh", "carol": "/bin/bash"}
+
+
+def test_idle_culler_service_and_its_exact_role(secret_data: dict[str, Any]) -> None:
+    secret_data["idle_culler"]["max_age"] = 86400
+    c = applied(secret_data)
+    assert c.JupyterHub.services == [
+        {
+            "name": "idle-culler",
+            "command": [
+                "/opt/atrium/venvs/hub/bin/python",
+                "-m",
+                "jupyterhub_idle_culler",
+                "--timeout=3600",
+                "--cull-every=600",
+                "--max-age=86400",
+            ],
+        }
+    ]
+    assert c.JupyterHub.load_roles == [
+        {
+            "name": "atrium-idle-culler",
+            "description": "Stop idle user servers",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        },
+        {"name": "admin", "users": ["alice"], "services": []},
+    ]
+    assert IDLE_CULLER_SCOPES == ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+
+
+def test_services_tokens_and_roles(secret_data: dict[str, Any], tmp_path: Path) -> None:
+    token_file = write_secret(tmp_path / "secrets/envs_token", "envs-token-value\n")
+    secret_data["idle_culler"]["enabled"] = False
+    secret_data["services"] = [
+        {"name": "envs", "url": "http://127.0.0.1:9100", "api_token_file": token_file, "scopes": ["read:users"]},
+        {"name": "ops", "admin": True, "oauth_no_confirm": False, "oauth_redirect_uri": "http://x/cb"},
+    ]
+    c = applied(secret_data)
+    assert c.JupyterHub.services == [
+        {"name": "envs", "oauth_no_confirm": True, "url": "http://127.0.0.1:9100", "api_token": "envs-token-value"},
+        {"name": "ops", "oauth_no_confirm": False, "oauth_redirect_uri": "http://x/cb"},
+    ]
+    assert c.JupyterHub.load_roles == [
+        {
+            "name": "atrium-service-envs",
+            "description": "Scopes of the envs service",
+            "scopes": ["read:users"],
+            "services": ["envs"],
+        },
+        {"name": "admin", "users": ["alice"], "services": ["ops"]},
+    ]
+
+
+def test_pages(secret_data: dict[str, Any]) -> None:
+    secret_data["project"]["welcome"] = "Hi <team>"
+    c = applied(secret_data)
+    assert c.JupyterHub.template_paths == [templates_dir()]
+    assert Path(templates_dir(), "atrium-password.html").is_file()
+    assert c.JupyterHub.template_vars == {
+        "atrium_project": "team",
+        "atrium_title": "Team platform",
+        "announcement_login": "Hi &lt;team&gt;",
+        "announcement_home": 'Hi &lt;team&gt; <a href="/hub/atrium/password">Change your password</a>',
+    }
+
+
+def test_unsafe_or_bad_secret_files_are_refused(secret_data: dict[str, Any]) -> None:
+    cookie = secret_data["hub"]["cookie_secret_file"]
+    os.chmod(cookie, 0o644)
+    with pytest.raises(SecretFileError) as info:
+        applied(secret_data)
+    assert str(info.value) == f"cookie secret file {cookie}: mode 0644 lets group or others read it; use chmod 600"
+
+    write_secret(Path(cookie), "zz" * 32)
+    with pytest.raises(SecretFileError) as info:
+        applied(secret_data)
+    assert str(info.value) == f"cookie secret file {cookie}: is not hex text; write 64 hex characters"
+
+    write_secret(Path(cookie), "ab" * 16)
+    with pytest.raises(SecretFileError) as info:
+        applied(secret_data)
+    assert str(info.value) == f"cookie secret file {cookie}: holds 16 bytes; JupyterHub needs 32 (64 hex characters)"
+
+    write_secret(Path(cookie), COOKIE_SECRET_HEX)
+    token = secret_data["proxy"]["auth_token_file"]
+    os.chmod(token, 0o640)
+    with pytest.raises(SecretFileError) as info:
+        applied(secret_data)
+    assert "proxy-token-value" not in str(info.value)
+    assert str(info.value) == f"proxy auth token file {token}: mode 0640 lets group or others read it; use chmod 600"
+
+    os.unlink(token)
+    with pytest.raises(SecretFileError) as info:
+        applied(secret_data)
+    assert str(info.value) == f"proxy auth token file {token}: cannot read it: No such file or directory"
+
+
+def test_the_static_config_file_loads_the_json_named_by_the_env(
+    secret_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATRIUM_HUB_CONFIG", str(write_json(tmp_path / "hub.json", secret_data)))
+    path = Path(atrium_hub.config_file())
+    c = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    assert c.JupyterHub.spawner_class is AtriumSpawner
+    assert c.Authenticator.allowed_users == {"alice", "bob", "carol"}

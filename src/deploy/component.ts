@@ -1,0 +1,46 @@
+/**
+ * A component is one part of the platform that deploy brings in line: a spec (plain
+ * data whose hash says whether it changed) and an idempotent apply. Components run
+ * in the order given; each may record data in the state for later runs (for example
+ * which accounts it created, so destroy --purge removes only those).
+ */
+export interface StateEntry {
+  hash: string;
+  appliedAt: string;
+  /** What the component chose to remember, e.g. the accounts it created. */
+  data?: unknown;
+}
+
+export interface ApplyResult {
+  /** One line shown after the component's progress line. */
+  note?: string;
+  data?: unknown;
+}
+
+export interface Progress {
+  /** A detail line under the component currently being applied. */
+  detail(line: string): void;
+  /** A line the person must see even without --verbose (e.g. a generated password). */
+  important(line: string): void;
+}
+
+export interface Component {
+  name: string;
+  /** What it is, for plan output: "Python env for the hub". */
+  title: string;
+  spec: unknown;
+  apply(previous: StateEntry | undefined, progress: Progress): Promise<ApplyResult | undefined>;
+  /** Cheap check that what was applied is still there; false forces a re-apply. */
+  present?(): boolean;
+  /** Undo, for components that were applied before and are no longer wanted. */
+  remove?(previous: StateEntry, progress: Progress): Promise<void>;
+}
+
+export type ChangeKind = "create" | "update" | "replace" | "delete" | "same";
+
+export interface Change {
+  component: string;
+  title: string;
+  kind: ChangeKind;
+  reason?: string;
+}

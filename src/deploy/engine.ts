@@ -1,0 +1,85 @@
+/**
+ * Plan and apply. planChanges is pure: desired components against the recorded
+ * state. applyChanges runs only what changed, in order, saving the state after each
+ * component, and reports progress with elapsed time.
+ */
+import type { Change, Component, Progress, StateEntry } from "./component.js";
+import { hashOf } from "./hash.js";
+import { type DeployState, saveState } from "./state.js";
+
+export function planChanges(components: readonly Component[], state: DeployState, check = true): Change[] {
+  const changes: Change[] = components.map((c) => {
+    const previous = state.components[c.name];
+    const base = { component: c.name, title: c.title };
+    if (!previous) return { ...base, kind: "create" as const };
+    if (previous.hash !== hashOf(c.spec)) return { ...base, kind: "update" as const };
+    if (check && c.present && !c.present()) return { ...base, kind: "update" as const, reason: "missing on disk" };
+    return { ...base, kind: "same" as const };
+  });
+  const wanted = new Set(components.map((c) => c.name));
+  for (const name of Object.keys(state.components)) {
+    if (!wanted.has(name)) changes.push({ component: name, title: name, kind: "delete" });
+  }
+  return changes;
+}
+
+export function summarize(changes: readonly Change[]): string {
+  const count = (k: Change["kind"]) => changes.filter((c) => c.kind === k).length;
+  return `${count("create")} to create, ${count("update")} to update, ${count("delete")} to delete, ${count("same")} unchanged`;
+}
+
+export interface Reporter {
+  start(change: Change): void;
+  detail(line: string): void;
+  important(line: string): void;
+  done(change: Change, seconds: number, note?: string): void;
+  failed(change: Change, seconds: number, err: unknown): void;
+}
+
+export interface ApplyOptions {
+  stateDir: string;
+  state: DeployState;
+  reporter: Reporter;
+  /** Components that leave the plan but have a remove step (by name). */
+  removers?: Record<string, (previous: StateEntry, progress: Progress) => Promise<void>>;
+}
+
+export async function applyChanges(
+  components: readonly Component[],
+  changes: readonly Change[],
+  opts: ApplyOptions,
+): Promise<void> {
+  const { state, reporter } = opts;
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const progress: Progress = { detail: (l) => reporter.detail(l), important: (l) => reporter.important(l) };
+  for (const change of changes) {
+    if (change.kind === "same") continue;
+    const started = Date.now();
+    reporter.start(change);
+    const elapsed = () => (Date.now() - started) / 1000;
+    try {
+      if (change.kind === "delete") {
+        const previous = state.components[change.component];
+        const remover = opts.removers?.[change.component];
+        if (previous && remover) await remover(previous, progress);
+        delete state.components[change.component];
+        saveState(opts.stateDir, state);
+        reporter.done(change, elapsed());
+        continue;
+      }
+      const component = byName.get(change.component);
+      if (!component) continue;
+      const previous = state.components[component.name];
+      const result = await component.apply(previous, progress);
+      const entry: StateEntry = { hash: hashOf(component.spec), appliedAt: new Date().toISOString() };
+      const data = result?.data ?? previous?.data;
+      if (data !== undefined) entry.data = data;
+      state.components[component.name] = entry;
+      saveState(opts.stateDir, state);
+      reporter.done(change, elapsed(), result?.note);
+    } catch (err) {
+      reporter.failed(change, elapsed(), err);
+      throw err;
+    }
+  }
+}

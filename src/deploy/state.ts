@@ -1,0 +1,61 @@
+/**
+ * The state file: for each component, the hash of the spec last applied. Written
+ * atomically (temp file + rename + fsync) after every component, so a deploy killed
+ * at any point leaves a state that is true of the machine.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { AtriumError } from "../errors.js";
+import type { StateEntry } from "./component.js";
+
+export interface DeployState {
+  version: 1;
+  project: string;
+  components: Record<string, StateEntry>;
+}
+
+export function statePath(stateDir: string): string {
+  return join(stateDir, "state.json");
+}
+
+export function loadState(stateDir: string, project: string): DeployState {
+  const file = statePath(stateDir);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return { version: 1, project, components: {} };
+  }
+  let state: DeployState;
+  try {
+    state = JSON.parse(text) as DeployState;
+  } catch {
+    throw new AtriumError(
+      "apply-failed",
+      `${file} is not valid JSON`,
+      "move it aside; the next deploy re-applies every component (all are idempotent)",
+    );
+  }
+  if (state.project !== project) {
+    throw new AtriumError(
+      "apply-failed",
+      `${file} belongs to project "${state.project}", not "${project}"`,
+      "give each platform its own target.state_dir",
+    );
+  }
+  return state;
+}
+
+export function saveState(stateDir: string, state: DeployState): void {
+  const file = statePath(stateDir);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}

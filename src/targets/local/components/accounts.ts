@@ -1,0 +1,152 @@
+/**
+ * Linux accounts: groups and users named exactly as in the file, homes mode 0700,
+ * uid/gid as given, Linux passwords locked (login checks the hub's hashes, so the
+ * host's own sshd never accepts these accounts by password). Membership in the
+ * platform's groups follows the file, removals included. The state remembers which
+ * accounts Atrium created, so `destroy --purge` removes only those.
+ */
+import { chmodSync, existsSync, statSync } from "node:fs";
+import type { Component, Progress, StateEntry } from "../../../deploy/component.js";
+import { AtriumError } from "../../../errors.js";
+import type { PlatformUser } from "../../../model/platform.js";
+import type { LocalContext } from "../context.js";
+import { run, tryRun } from "../exec.js";
+
+export interface AccountsData {
+  createdUsers: string[];
+  createdGroups: string[];
+  /** Users and groups the file named at the last deploy. */
+  managedUsers: string[];
+  managedGroups: string[];
+}
+
+interface Entry {
+  name: string;
+  id: number;
+}
+
+async function getent(db: "passwd" | "group", name: string): Promise<Entry | undefined> {
+  const out = await tryRun("getent", [db, name]);
+  if (!out) return undefined;
+  const fields = out.trim().split(":");
+  return { name, id: Number(fields[2]) };
+}
+
+async function supplementaryGroups(user: string): Promise<string[]> {
+  const out = await tryRun("id", ["-Gn", user]);
+  return out ? out.trim().split(/\s+/) : [];
+}
+
+function readData(previous: StateEntry | undefined): AccountsData {
+  const d = previous?.data as Partial<AccountsData> | undefined;
+  return {
+    createdUsers: d?.createdUsers ?? [],
+    createdGroups: d?.createdGroups ?? [],
+    managedUsers: d?.managedUsers ?? [],
+    managedGroups: d?.managedGroups ?? [],
+  };
+}
+
+async function ensureGroup(name: string, gid: number | undefined, data: AccountsData, progress: Progress) {
+  const existing = await getent("group", name);
+  if (existing) {
+    if (gid !== undefined && existing.id !== gid) {
+      throw new AtriumError(
+        "apply-failed",
+        `group ${name} exists with gid ${existing.id}, but the file asks for ${gid}`,
+        `remove gid from the file, or change the group's gid by hand (groupmod -g ${gid} ${name})`,
+      );
+    }
+    return;
+  }
+  await run("groupadd", gid !== undefined ? ["-g", String(gid), name] : [name]);
+  data.createdGroups = [...new Set([...data.createdGroups, name])];
+  progress.detail(`group ${name} created`);
+}
+
+async function ensureUser(user: PlatformUser, data: AccountsData, progress: Progress) {
+  const existing = await getent("passwd", user.name);
+  if (existing) {
+    if (user.uid !== undefined && existing.id !== user.uid) {
+      throw new AtriumError(
+        "apply-failed",
+        `user ${user.name} exists with uid ${existing.id}, but the file asks for ${user.uid}`,
+        "remove uid from the file, or change the account's uid by hand",
+      );
+    }
+    await run("usermod", ["-s", user.shell, user.name]);
+  } else {
+    // A group of the user's own name that already exists (made by the file or by hand) becomes the primary group.
+    const ownGroup = await getent("group", user.name);
+    const args = ["-m", "-d", user.home, "-s", user.shell, ...(ownGroup ? ["-g", user.name] : ["-U"])];
+    if (user.uid !== undefined) args.push("-u", String(user.uid));
+    await run("useradd", [...args, user.name]);
+    data.createdUsers = [...new Set([...data.createdUsers, user.name])];
+    progress.detail(`user ${user.name} created`);
+  }
+  // The Linux password stays locked: logins go through the hub.
+  await run("usermod", ["-L", user.name]);
+  if (existsSync(user.home) && (statSync(user.home).mode & 0o777) !== 0o700) chmodSync(user.home, 0o700);
+}
+
+async function syncMembership(user: string, wanted: string[], managed: Set<string>, progress: Progress) {
+  const current = new Set(await supplementaryGroups(user));
+  for (const g of wanted) {
+    if (!current.has(g)) {
+      await run("gpasswd", ["-a", user, g]);
+      progress.detail(`${user} added to ${g}`);
+    }
+  }
+  for (const g of current) {
+    if (managed.has(g) && !wanted.includes(g) && g !== user) {
+      await run("gpasswd", ["-d", user, g]);
+      progress.detail(`${user} removed from ${g}`);
+    }
+  }
+}
+
+export function accountsComponent(ctx: LocalContext): Component {
+  const { users, groups } = ctx.platform;
+  return {
+    name: "accounts",
+    title: "Linux users and groups",
+    spec: {
+      users: users.map((u) => ({ name: u.name, uid: u.uid ?? null, shell: u.shell, home: u.home, groups: u.groups })),
+      groups: groups.map((g) => ({ name: g.name, gid: g.gid ?? null })),
+    },
+    async apply(previous, progress) {
+      const data = readData(previous);
+      for (const g of groups) await ensureGroup(g.name, g.gid, data, progress);
+      for (const u of users) await ensureUser(u, data, progress);
+      const managedGroups = new Set([...data.managedGroups, ...groups.map((g) => g.name)]);
+      for (const u of users) await syncMembership(u.name, u.groups, managedGroups, progress);
+      // Users gone from the file keep their account and files but leave the platform's groups.
+      const removed = data.managedUsers.filter((n) => !users.some((u) => u.name === n));
+      for (const name of removed) {
+        if (await getent("passwd", name)) await syncMembership(name, [], managedGroups, progress);
+      }
+      data.managedUsers = users.map((u) => u.name);
+      data.managedGroups = groups.map((g) => g.name);
+      return {
+        note: `${users.length} users, ${groups.length} groups${removed.length ? `, ${removed.length} removed from groups` : ""}`,
+        data,
+      };
+    },
+  };
+}
+
+/** `destroy --purge`: remove the accounts Atrium created, and never any other. */
+export async function purgeAccounts(previous: StateEntry | undefined, progress: Progress): Promise<void> {
+  const data = readData(previous);
+  for (const name of data.createdUsers) {
+    if (!(await getent("passwd", name))) continue;
+    await run("pkill", ["-KILL", "-u", name], { okCodes: [1] });
+    await run("userdel", ["-r", name], { okCodes: [12] });
+    progress.detail(`user ${name} removed`);
+  }
+  for (const name of data.createdGroups) {
+    if (!(await getent("group", name))) continue;
+    await run("groupdel", [name], { okCodes: [6] });
+    progress.detail(`group ${name} removed`);
+  }
+}

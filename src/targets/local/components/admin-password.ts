@@ -1,0 +1,31 @@
+/**
+ * The first admin's password: generated on the first deploy, printed once, kept in a
+ * root-only file so the admin can read it again (`cat` as root) until they change it.
+ */
+import type { Component } from "../../../deploy/component.js";
+import type { LocalContext } from "../context.js";
+import { writeFileAtomic } from "../fsutil.js";
+import { generatePassword, hasPassword, setPassword } from "../passwords.js";
+import { secretPath } from "../secrets.js";
+
+export function adminPasswordComponent(ctx: LocalContext): Component | undefined {
+  const { platform } = ctx;
+  if (platform.auth.type !== "password") return undefined;
+  const admin = platform.firstAdmin;
+  if (!admin) return undefined;
+  return {
+    name: "admin-password",
+    title: `first admin's password (${admin})`,
+    spec: { admin },
+    present: () => hasPassword(platform, admin),
+    async apply(_previous, progress) {
+      if (hasPassword(platform, admin)) return { note: "already set" };
+      const password = generatePassword();
+      const file = secretPath(platform, `initial-password-${admin}`);
+      writeFileAtomic(file, `${password}\n`, 0o600);
+      await setPassword(platform, admin, password);
+      progress.important(`First login: user "${admin}", password "${password}" (also in ${file}, root-only).`);
+      return { note: "generated" };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The platform's Python environments, built with uv from the hashed lockfiles in
+ * envs/ on the system Python. Each build goes into its own folder named by the
+ * lock's hash; the stable path (<prefix>/venvs/hub, .../user) is a symlink switched
+ * atomically once the build is complete, so a failed or killed build never breaks
+ * the running platform.
+ */
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, posix } from "node:path";
+import type { Component, Progress } from "../../../deploy/component.js";
+import { hashText } from "../../../deploy/hash.js";
+import type { Platform } from "../../../model/platform.js";
+import { repoPath } from "../../../paths.js";
+import type { LocalContext } from "../context.js";
+import { run } from "../exec.js";
+import { findUv, installUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
+
+const COMPLETE = ".atrium-complete";
+
+/** Hash of every file under python/ that goes into the hub glue. */
+function glueHash(): string {
+  const root = repoPath("python", "atrium_hub");
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (name.name === "__pycache__") continue;
+      const p = posix.join(dir, name.name);
+      if (name.isDirectory()) walk(p);
+      else files.push(`${p.slice(root.length)}:${hashText(readFileSync(p))}`);
+    }
+  };
+  walk(root);
+  files.push(`pyproject:${hashText(readFileSync(repoPath("python", "pyproject.toml")))}`);
+  return hashText(files.join("\n"));
+}
+
+async function ensureUv(platform: Platform, progress: Progress): Promise<string> {
+  const found = await findUv(platform);
+  if (found) return found;
+  progress.detail("installing uv from PyPI");
+  return installUv(platform, progress.detail);
+}
+
+async function buildEnv(
+  platform: Platform,
+  link: string,
+  lock: string,
+  id: string,
+  withGlue: boolean,
+  progress: Progress,
+): Promise<string> {
+  const target = `${link}-${id}`;
+  if (existsSync(posix.join(target, COMPLETE))) {
+    progress.detail(`reusing ${basename(target)}`);
+  } else {
+    const uv = await ensureUv(platform, progress);
+    const env = uvEnv(platform);
+    rmSync(target, { recursive: true, force: true });
+    progress.detail(`creating ${target}`);
+    await run(uv, ["venv", "--quiet", "--python", SYSTEM_PYTHON, target], { env });
+    const python = posix.join(target, "bin", "python");
+    progress.detail(`installing ${posix.relative(repoPath(), lock)}`);
+    await run(uv, ["pip", "sync", "--python", python, "--require-hashes", lock], { env, onLine: progress.detail });
+    if (withGlue) {
+      progress.detail("installing the hub glue (python/)");
+      await run(uv, ["pip", "install", "--python", python, "--no-deps", repoPath("python")], {
+        env,
+        onLine: progress.detail,
+      });
+    }
+    writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
+  }
+  const tmp = `${link}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(basename(target), tmp);
+  renameSync(tmp, link);
+  pruneOld(link, target);
+  return target;
+}
+
+/** Keep the current build and the newest other one (for a quick switch back); remove the rest. */
+function pruneOld(link: string, current: string): void {
+  const dir = dirname(link);
+  const prefix = `${basename(link)}-`;
+  const others = readdirSync(dir)
+    .filter((n) => n.startsWith(prefix) && posix.join(dir, n) !== current)
+    .map((n) => posix.join(dir, n));
+  others.sort((a, b) => mtime(b) - mtime(a));
+  for (const old of others.slice(1)) rmSync(old, { recursive: true, force: true });
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function envComponent(
+  ctx: LocalContext,
+  name: "hub" | "user",
+  title: string,
+  withGlue: boolean,
+): Component {
+  const { platform } = ctx;
+  const lock = repoPath("envs", name, "requirements.lock");
+  const lockHash = hashText(readFileSync(lock));
+  const glue = withGlue ? glueHash() : null;
+  const id = glue ? hashText(`${lockHash}:${glue}`) : lockHash;
+  const link = name === "hub" ? platform.paths.hubVenv : platform.paths.userVenv;
+  return {
+    name: `${name}-env`,
+    title,
+    spec: { lock: lockHash, glue, python: SYSTEM_PYTHON, path: link },
+    present: () => existsSync(posix.join(link, COMPLETE)),
+    async apply(_previous, progress) {
+      const target = await buildEnv(platform, link, lock, id, withGlue, progress);
+      return { note: basename(target) };
+    },
+  };
+}
+
+export function hubEnvComponent(ctx: LocalContext): Component {
+  return envComponent(ctx, "hub", "Python env for the hub (JupyterHub, culler, glue)", true);
+}
+
+export function userEnvComponent(ctx: LocalContext): Component {
+  return envComponent(ctx, "user", "default user Python env (JupyterLab, Dask, ...)", false);
+}

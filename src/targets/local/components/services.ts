@@ -1,0 +1,132 @@
+/**
+ * The running platform: the supervisor and its processes. Each process gets a
+ * fingerprint made of its own spec and the hashes of the components it depends on;
+ * the supervisor restarts exactly the processes whose fingerprint changed, so a
+ * deploy with nothing to do restarts nothing. Apply waits until the platform
+ * answers through the proxy.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, openSync, readFileSync } from "node:fs";
+import { posix } from "node:path";
+import type { Component, Progress } from "../../../deploy/component.js";
+import { hashOf } from "../../../deploy/hash.js";
+import { pidAlive } from "../../../deploy/lock.js";
+import { AtriumError } from "../../../errors.js";
+import type { Platform } from "../../../model/platform.js";
+import type { LocalContext } from "../context.js";
+import { run } from "../exec.js";
+import { writeFileAtomic } from "../fsutil.js";
+import { waitForHub } from "../health.js";
+import { publicUrl } from "../hub-config.js";
+import { atriumCommand } from "../programs.js";
+import type { LiveSpec, SupervisorStatus } from "../supervisor.js";
+import { renderSupervisor } from "../supervisor-spec.js";
+import { unitName } from "../systemd-unit.js";
+
+export function liveSpecPath(platform: Platform): string {
+  return posix.join(platform.paths.runDir, "supervisor.json");
+}
+
+export function statusPath(platform: Platform): string {
+  return posix.join(platform.paths.runDir, "status.json");
+}
+
+export function readStatus(platform: Platform): SupervisorStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(statusPath(platform), "utf8")) as SupervisorStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export function supervisorPid(platform: Platform): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(renderSupervisor(platform).pidFile, "utf8"), 10);
+    return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `componentHashes`: the spec hash of every component, by name, for fingerprints. */
+export function liveSpec(platform: Platform, componentHashes: Record<string, string>): LiveSpec {
+  const spec = renderSupervisor(platform);
+  const processes = spec.processes.map((p) => ({
+    ...p,
+    fingerprint: hashOf({ process: p, deps: p.restartOn.map((c) => componentHashes[c] ?? null) }),
+  }));
+  const live: Omit<LiveSpec, "specHash"> = {
+    project: spec.project,
+    pidFile: spec.pidFile,
+    log: spec.log,
+    statusFile: statusPath(platform),
+    cgroup: `${platform.cgroupParent}/platform`,
+    processes,
+  };
+  return { ...live, specHash: hashOf(live) };
+}
+
+async function startSupervisor(ctx: LocalContext, progress: Progress): Promise<void> {
+  const { platform } = ctx;
+  if (ctx.systemd) {
+    await run("systemctl", ["start", unitName(platform)]);
+    return;
+  }
+  const spec = renderSupervisor(platform);
+  const [node, script] = atriumCommand();
+  const out = openSync(spec.log, "a", 0o640);
+  const child = spawn(node ?? process.execPath, [script ?? "", "supervise", "--spec", liveSpecPath(platform)], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    cwd: "/",
+  });
+  child.unref();
+  progress.detail(`supervisor started (pid ${child.pid})`);
+}
+
+async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number): Promise<SupervisorStatus> {
+  const until = Date.now() + timeoutMs;
+  const wanted = new Map(live.processes.map((p) => [p.name, p.fingerprint]));
+  for (;;) {
+    const status = readStatus(platform);
+    const ready =
+      status?.specHash === live.specHash &&
+      status.processes.length === wanted.size &&
+      status.processes.every((p) => p.state === "running" && wanted.get(p.name) === p.fingerprint);
+    if (status && ready) return status;
+    if (Date.now() > until) {
+      const bad = status?.processes.filter((p) => p.state !== "running") ?? [];
+      throw new AtriumError(
+        "apply-failed",
+        `the supervisor did not bring every process up: ${bad.map((p) => `${p.name} (${p.lastError ?? p.state})`).join(", ") || "no status"}`,
+        `see ${platform.paths.logDir}/*.log, or run atrium logs hub`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
+  const { platform } = ctx;
+  const live = liveSpec(platform, componentHashes);
+  return {
+    name: "services",
+    title: "supervised processes (proxy, hub, services)",
+    spec: { specHash: live.specHash, fingerprints: live.processes.map((p) => [p.name, p.fingerprint]) },
+    present: () => supervisorPid(platform) !== undefined,
+    async apply(_previous, progress) {
+      writeFileAtomic(liveSpecPath(platform), `${JSON.stringify(live, null, 2)}\n`, 0o600);
+      const pid = supervisorPid(platform);
+      if (pid === undefined) await startSupervisor(ctx, progress);
+      else process.kill(pid, "SIGHUP");
+      const status = await waitForSpec(platform, live, 60_000);
+      progress.detail(status.processes.map((p) => `${p.name} pid ${p.pid}`).join(", "));
+      await waitForHub(platform, 90_000);
+      return { note: `up at ${publicUrl(platform)}` };
+    },
+  };
+}
+
+export function hasLiveSpec(platform: Platform): boolean {
+  return existsSync(liveSpecPath(platform));
+}

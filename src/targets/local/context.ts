@@ -1,0 +1,17 @@
+/** What the local target's components share while planning and applying. */
+import { existsSync } from "node:fs";
+import type { Platform } from "../../model/platform.js";
+import type { Artifacts } from "../artifacts.js";
+
+export interface LocalContext {
+  platform: Platform;
+  artifacts: Artifacts;
+  /** Folder of the config file, for relative paths in it. */
+  configDir: string;
+  /** True when systemd runs this machine (PID 1). */
+  systemd: boolean;
+}
+
+export function hasSystemd(): boolean {
+  return existsSync("/run/systemd/system");
+}

@@ -1,0 +1,43 @@
+/**
+ * Password hashes kept by the hub (bcrypt, in a root-only JSON file). Setting one runs
+ * the hub glue's own CLI with the password on stdin, never on a command line.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { run } from "./exec.js";
+import { secretPath } from "./secrets.js";
+
+export function passwordFile(platform: Platform): string {
+  return secretPath(platform, "passwords.json");
+}
+
+export function hasPassword(platform: Platform, user: string): boolean {
+  try {
+    const hashes = JSON.parse(readFileSync(passwordFile(platform), "utf8")) as Record<string, unknown>;
+    return typeof hashes[user] === "string";
+  } catch {
+    return false;
+  }
+}
+
+export async function setPassword(platform: Platform, user: string, password: string): Promise<void> {
+  await run(
+    posix.join(platform.paths.hubVenv, "bin", "python"),
+    ["-m", "atrium_hub.passwords", "set", "--file", passwordFile(platform), "--user", user],
+    { input: `${password}\n` },
+  );
+}
+
+/** A password that is easy to type and hard to guess: 4 groups of 5 from an unambiguous alphabet. */
+export function generatePassword(): string {
+  const alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+  const bytes = randomBytes(20);
+  let out = "";
+  for (let i = 0; i < 20; i++) {
+    if (i > 0 && i % 5 === 0) out += "-";
+    out += alphabet[(bytes[i] ?? 0) % alphabet.length];
+  }
+  return out;
+}
