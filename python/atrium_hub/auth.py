@@ -99,7 +99,7 @@ class AtriumPasswordAuthenticator(GroupSyncMixin, Authenticator):
 
     async def authenticate(self, handler: Any, data: dict[str, Any] | None) -> str | None:
         data = data or {}
-        name = self.normalize_username(str(data.get("username") or ""))
+        name: str = self.normalize_username(str(data.get("username") or ""))
         password = str(data.get("password") or "")
         if not name or not password:
             return None

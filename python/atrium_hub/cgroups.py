@@ -132,7 +132,6 @@ def v1_join_fn(procs_files: Sequence[str]) -> Callable[[], None]:
     return join
 
 
-
 def v1_members(directory: Path) -> list[int]:
     try:
         text = (directory / "cgroup.procs").read_text()

@@ -157,13 +157,17 @@ def _apply_services_and_roles(c: Config, s: Settings) -> None:
         )
 
     for svc in s.services:
-        spec: dict[str, Any] = {"name": svc.name, "oauth_no_confirm": svc.oauth_no_confirm}
+        spec: dict[str, Any] = {"name": svc.name}
         if svc.url:
             spec["url"] = svc.url
         if svc.api_token_file:
             spec["api_token"] = read_secret(svc.api_token_file, f"service {svc.name} token")
         if svc.oauth_redirect_uri:
             spec["oauth_redirect_uri"] = svc.oauth_redirect_uri
+        # any OAuth key turns OAuth on in JupyterHub, which then demands a redirect
+        # URI; an API-only service (no url, no redirect) must get none of them
+        if svc.url or svc.oauth_redirect_uri:
+            spec["oauth_no_confirm"] = svc.oauth_no_confirm
         services.append(spec)
         if svc.admin:
             admin_services.append(svc.name)

@@ -46,9 +46,7 @@ def default_profile(allowed: Sequence[Profile]) -> Profile | None:
     return allowed[0] if allowed else None
 
 
-def choose_profile(
-    profiles: Sequence[Profile], user: str, groups: Iterable[str], requested: object
-) -> Profile | None:
+def choose_profile(profiles: Sequence[Profile], user: str, groups: Iterable[str], requested: object) -> Profile | None:
     """Resolve the requested profile name for `user`.
 
     Returns None only when no profiles are configured at all (then no limits apply).

@@ -50,5 +50,7 @@ def read_cookie_secret(path: str) -> bytes:
     except ValueError:
         raise SecretFileError(path, "cookie secret", "is not hex text; write 64 hex characters") from None
     if len(secret) != 32:
-        raise SecretFileError(path, "cookie secret", f"holds {len(secret)} bytes; JupyterHub needs 32 (64 hex characters)")
+        raise SecretFileError(
+            path, "cookie secret", f"holds {len(secret)} bytes; JupyterHub needs 32 (64 hex characters)"
+        )
     return secret

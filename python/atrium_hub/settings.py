@@ -78,11 +78,13 @@ class User:
 class Group:
     name: str
     description: str
-    shared_folder: str
+    shared_folder: str | None
 
 
 @dataclass(frozen=True)
 class Profile:
+    """Limits and guarantees: 0 means none (the JSON may also say null)."""
+
     name: str
     display_name: str
     description: str
@@ -253,6 +255,16 @@ def number(r: _Reader, v: Any, key: str) -> Any:
     return float(v)
 
 
+def limit_number(r: _Reader, v: Any, key: str) -> Any:
+    """A CPU amount where null means "none" (stored as 0)."""
+    return 0.0 if v is None else number(r, v, key)
+
+
+def limit_bytes(r: _Reader, v: Any, key: str) -> Any:
+    """A byte count where null means "none" (stored as 0)."""
+    return 0 if v is None else integer(0)(r, v, key)
+
+
 def abs_path(r: _Reader, v: Any, key: str) -> Any:
     if not isinstance(v, str) or not v.startswith("/"):
         return r.problem(key, f"expected an absolute path, got {_show(v)}")
@@ -288,9 +300,7 @@ def base_url(r: _Reader, v: Any, key: str) -> Any:
 
 def linux_name(r: _Reader, v: Any, key: str) -> Any:
     if not isinstance(v, str) or not NAME_PATTERN.match(v):
-        return r.problem(
-            key, f"{_show(v)} is not a valid name; use lowercase letters, digits, _ and -, starting with a letter or _"
-        )
+        return r.problem(key, f"{_show(v)} is not a valid name; use a-z, 0-9, _ and -, starting with a letter or _")
     return v
 
 
@@ -337,6 +347,7 @@ def env_map(r: _Reader, v: Any, key: str) -> Any:
 
 
 # --- the contract -----------------------------------------------------------
+
 
 def _project(r: _Reader, v: Any) -> Project | None:
     f = r.obj(v, "project", {"name": nonempty, "title": string, "welcome": string})
@@ -385,7 +396,7 @@ def _user(r: _Reader, v: Any, key: str) -> User | None:
 
 
 def _group(r: _Reader, v: Any, key: str) -> Group | None:
-    f = r.obj(v, key, {"name": linux_name, "description": string, "shared_folder": abs_path})
+    f = r.obj(v, key, {"name": linux_name, "description": string, "shared_folder": optional_abs_path})
     return Group(**f) if f else None
 
 
@@ -397,10 +408,10 @@ def _profile(r: _Reader, v: Any, key: str) -> Profile | None:
             "name": nonempty,
             "display_name": nonempty,
             "description": string,
-            "cpu_limit": number,
-            "cpu_guarantee": number,
-            "mem_limit": integer(0),
-            "mem_guarantee": integer(0),
+            "cpu_limit": limit_number,
+            "cpu_guarantee": limit_number,
+            "mem_limit": limit_bytes,
+            "mem_guarantee": limit_bytes,
             "gpus": integer(0),
             "default": boolean,
             "groups": list_of(linux_name),
@@ -617,7 +628,9 @@ def load_settings(path: str | os.PathLike[str]) -> Settings:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise SettingsError(source, [Problem("", f"not valid JSON at line {e.lineno} column {e.colno}: {e.msg}")]) from e
+        raise SettingsError(
+            source, [Problem("", f"not valid JSON at line {e.lineno} column {e.colno}: {e.msg}")]
+        ) from e
     return parse_settings(data, source)
 
 

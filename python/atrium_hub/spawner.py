@@ -76,7 +76,7 @@ def _kill(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # it exists, but is not ours to kill
     return True
 
 
@@ -99,6 +99,8 @@ class AtriumSpawner(LocalProcessSpawner):
     systemd_run = Unicode("systemd-run", help="The systemd-run command (v2-systemd).").tag(config=True)
     systemctl = Unicode("systemctl", help="The systemctl command (v2-systemd).").tag(config=True)
 
+    cmd: list[str]  # the Spawner.cmd trait; declared for type checkers only
+
     profile_name = Unicode("", help="The profile of the current server.")
     cgroup_record = Dict(help="Which cgroup the current server uses (saved in the spawner state).")
 
@@ -109,12 +111,13 @@ class AtriumSpawner(LocalProcessSpawner):
     def _env_keep_default(self) -> list[str]:
         return ["LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"]
 
-    # JupyterHub >= 5.3 calls this hook before start; checking there refuses a bad
-    # profile before any pre-spawn work. Older 5.x never call it, and start()
-    # checks again in any case.
+    # JupyterHub >= 5.3 warns about user_options that no `apply_user_options` hook
+    # handles, and logs a traceback when the hook raises. The options are checked
+    # and applied in start() (the only place every 5.x and 6.x version calls), so
+    # the hook only marks them as handled.
     @default("apply_user_options")
     def _apply_user_options_default(self) -> Callable[[Any, dict[str, Any]], None]:
-        return lambda spawner, options: spawner.apply_profile(options)
+        return lambda _spawner, _options: None
 
     # --- profiles -----------------------------------------------------------
 
@@ -218,7 +221,7 @@ class AtriumSpawner(LocalProcessSpawner):
     def make_preexec_fn(self, name: str) -> Callable[[], None]:
         if self._groups_only_preexec:
             return _groups_preexec(name)
-        drop_privileges = super().make_preexec_fn(name)
+        drop_privileges: Callable[[], None] = super().make_preexec_fn(name)
         if not self._join_procs:
             return drop_privileges
         join = cgroups.v1_join_fn(self._join_procs)
@@ -234,7 +237,7 @@ class AtriumSpawner(LocalProcessSpawner):
     async def start(self) -> Any:
         self.apply_profile()
         prefix = self.prepare_limits()
-        configured_cmd = list(self.cmd)
+        configured_cmd: list[str] = list(self.cmd)
         try:
             if prefix:
                 self.cmd = prefix + configured_cmd

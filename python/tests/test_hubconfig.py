@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from conftest import COOKIE_SECRET_HEX, write_json, write_secret
 from jupyterhub.app import JupyterHub
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 import atrium_hub
 from atrium_hub.auth import AtriumPasswordAuthenticator
@@ -117,11 +118,13 @@ def test_services_tokens_and_roles(secret_data: dict[str, Any], tmp_path: Path) 
     secret_data["services"] = [
         {"name": "envs", "url": "http://127.0.0.1:9100", "api_token_file": token_file, "scopes": ["read:users"]},
         {"name": "ops", "admin": True, "oauth_no_confirm": False, "oauth_redirect_uri": "http://x/cb"},
+        {"name": "api-only", "api_token_file": token_file},
     ]
     c = applied(secret_data)
     assert c.JupyterHub.services == [
-        {"name": "envs", "oauth_no_confirm": True, "url": "http://127.0.0.1:9100", "api_token": "envs-token-value"},
-        {"name": "ops", "oauth_no_confirm": False, "oauth_redirect_uri": "http://x/cb"},
+        {"name": "envs", "url": "http://127.0.0.1:9100", "api_token": "envs-token-value", "oauth_no_confirm": True},
+        {"name": "ops", "oauth_redirect_uri": "http://x/cb", "oauth_no_confirm": False},
+        {"name": "api-only", "api_token": "envs-token-value"},
     ]
     assert c.JupyterHub.load_roles == [
         {

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from atrium_hub import passwords
 from atrium_hub.passwords import PasswordFileError, PasswordStore, password_problem
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
@@ -49,7 +48,7 @@ def test_write_is_atomic_and_leaves_no_temp_files(store: PasswordStore, monkeypa
     def fail(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(passwords.os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(PasswordFileError) as info:
         store.set("bob", "password2")
     assert str(info.value) == f"cannot write {store.path}: No space left on device"

@@ -55,7 +55,9 @@ def test_contract_example_loads_into_typed_settings(tmp_path: Path, data: dict[s
 
 
 def test_service_optional_keys_get_defaults(data: dict[str, Any]) -> None:
-    data["services"] = [{"name": "envs", "url": "http://127.0.0.1:9000", "api_token_file": "/s/envs", "scopes": ["read:users"]}]
+    data["services"] = [
+        {"name": "envs", "url": "http://127.0.0.1:9000", "api_token_file": "/s/envs", "scopes": ["read:users"]}
+    ]
     s = parse_settings(data)
     assert s.services == (
         Service(
@@ -81,9 +83,9 @@ def test_every_problem_is_reported_with_its_key(data: dict[str, Any]) -> None:
         "hub.bind_url  expected an http(s) URL, got 8081",
         "hub.db_url  missing",
         "proxy.extra  unknown key",
-        "spawner.cgroup.mode  \"v3\" is not one of v1, v2-systemd, off",
-        "users[1].admin  expected true or false, got \"no\"",
-        "profiles[0].mem_limit  expected an integer >= 0, got \"4G\"",
+        'spawner.cgroup.mode  "v3" is not one of v1, v2-systemd, off',
+        'users[1].admin  expected true or false, got "no"',
+        'profiles[0].mem_limit  expected an integer >= 0, got "4G"',
     ]
 
 
@@ -94,11 +96,11 @@ def test_cross_references_are_checked(data: dict[str, Any]) -> None:
     data["profiles"][1]["default"] = True
     data["users"].append(dict(data["users"][1]))
     assert problems(data) == [
-        "users[3].name  \"bob\" is listed twice",
-        "users[0].groups[1]  unknown group \"dta\"; groups are: data, gpu",
+        'users[3].name  "bob" is listed twice',
+        'users[0].groups[1]  unknown group "dta"; groups are: data, gpu',
         "profiles  more than one default profile: small, large; mark exactly one",
-        "profiles[1].groups[0]  unknown group \"nope\"; groups are: data, gpu",
-        "profiles[2].users[0]  unknown user \"dave\"; users are: alice, bob, carol",
+        'profiles[1].groups[0]  unknown group "nope"; groups are: data, gpu',
+        'profiles[2].users[0]  unknown user "dave"; users are: alice, bob, carol',
     ]
 
 
@@ -125,13 +127,13 @@ def test_values_are_checked_beyond_types(data: dict[str, Any]) -> None:
     data["idle_culler"]["timeout"] = 0
     data["services"] = [{"name": "idle-culler"}]
     assert problems(data) == [
-        "hub.base_url  expected a path that starts and ends with /, got \"/jupyter\"",
+        'hub.base_url  expected a path that starts and ends with /, got "/jupyter"',
         "spawner.environment.BAD-NAME  is not a valid environment variable name",
         "spawner.environment.N  expected a string, got 1",
-        "spawner.cgroup.parent  expected a relative path like atrium/team/users, got \"../escape\"",
+        'spawner.cgroup.parent  expected a relative path like atrium/team/users, got "../escape"',
         "idle_culler.timeout  expected an integer >= 1, got 0",
-        "users[0].name  \"Alice\" is not a valid name; use lowercase letters, digits, _ and -, starting with a letter or _",
-        "users[0].home  expected an absolute path, got \"home/alice\"",
+        'users[0].name  "Alice" is not a valid name; use a-z, 0-9, _ and -, starting with a letter or _',
+        'users[0].home  expected an absolute path, got "home/alice"',
         "profiles[0].cpu_guarantee  3 is more than cpu_limit 2",
     ]
 
@@ -140,7 +142,7 @@ def test_public_url_path_must_match_base_url(data: dict[str, Any]) -> None:
     data["hub"]["base_url"] = "/jupyter/"
     data["hub"]["public_url"] = "https://hub.example.org/other"
     assert problems(data) == [
-        "hub.public_url  path \"/other\" must be empty or equal hub.base_url \"/jupyter/\"",
+        'hub.public_url  path "/other" must be empty or equal hub.base_url "/jupyter/"',
     ]
     data["hub"]["public_url"] = "https://hub.example.org/jupyter"
     assert parse_settings(data).hub.public_url == "https://hub.example.org/jupyter"
@@ -151,14 +153,16 @@ def test_error_message_names_the_file(tmp_path: Path, data: dict[str, Any]) -> N
     path = write_json(tmp_path / "hub.json", data)
     with pytest.raises(SettingsError) as info:
         load_settings(path)
-    assert str(info.value) == f"invalid Atrium hub config:\n  {path}  auth.type  \"pam\" is not one of password"
+    assert str(info.value) == f'invalid Atrium hub config:\n  {path}  auth.type  "pam" is not one of password'
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
     missing = tmp_path / "missing.json"
     with pytest.raises(SettingsError) as info:
         load_settings(missing)
-    assert str(info.value) == f"invalid Atrium hub config:\n  {missing}  cannot read the file: No such file or directory"
+    assert (
+        str(info.value) == f"invalid Atrium hub config:\n  {missing}  cannot read the file: No such file or directory"
+    )
 
     broken = tmp_path / "broken.json"
     broken.write_text('{"version": 1,\n  "hub": }')
@@ -188,5 +192,28 @@ def test_problems_keep_the_index_of_the_file(data: dict[str, Any]) -> None:
     data["users"][2]["groups"] = ["data", "gpux"]
     assert problems(data) == [
         "users[0].shell  expected an absolute path, got 1",
-        "users[2].groups[1]  unknown group \"gpux\"; groups are: data, gpu",
+        'users[2].groups[1]  unknown group "gpux"; groups are: data, gpu',
     ]
+
+
+def test_null_means_no_limit_and_no_shared_folder(data: dict[str, Any]) -> None:
+    data["profiles"][1].update(cpu_limit=None, cpu_guarantee=None, mem_limit=None, mem_guarantee=None)
+    data["groups"][1]["shared_folder"] = None
+    s = parse_settings(data)
+    large = s.profiles[1]
+    assert (large.cpu_limit, large.cpu_guarantee, large.mem_limit, large.mem_guarantee) == (0.0, 0.0, 0, 0)
+    assert s.groups[1].shared_folder is None
+
+
+# The TypeScript renderer's golden outputs, when this checkout has them: the two
+# sides of the contract must agree on every file the renderer produces.
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = sorted(REPO.glob("test/golden/*/hub/atrium_hub.json"))
+
+
+@pytest.mark.skipif(not GOLDEN, reason="no rendered golden hub configs in this checkout")
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.parts[-3] for p in GOLDEN])
+def test_rendered_golden_configs_load(path: Path) -> None:
+    s = load_settings(path)
+    assert s.version == 1
+    assert s.users and s.profiles

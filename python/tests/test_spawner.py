@@ -147,10 +147,11 @@ async def test_start_refuses_an_unknown_profile(db: Any, data: dict[str, Any]) -
     assert str(info.value) == "HTTP 403: Forbidden (There is no profile '100%'.)"
 
 
-def test_apply_user_options_hook_refuses_too(db: Any, data: dict[str, Any]) -> None:
-    spawner = make_spawner(db, "bob", spawner_config(data))
+async def test_the_options_hook_defers_the_check_to_start(db: Any, data: dict[str, Any]) -> None:
+    spawner = make_spawner(db, "bob", spawner_config(data), {"profile": "large"})
+    spawner.apply_user_options(spawner, spawner.user_options)  # JupyterHub >= 5.3 calls this first
     with pytest.raises(web.HTTPError) as info:
-        spawner.apply_user_options(spawner, {"profile": "large"})
+        await spawner.start()
     assert info.value.status_code == 403
 
 
@@ -285,7 +286,9 @@ async def test_start_v2_runs_the_server_through_systemd_run(
     record = tmp_path / "args"
     fake = tmp_path / "systemd-run"
     # stands in for systemd-run: records its arguments, then execs what follows "--"
-    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nwhile [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n')
+    fake.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nwhile [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     config = spawner_config(data, cgroup_mode="v2-systemd", systemd_run=str(fake), systemctl="/bin/true")
     config.Spawner.cmd = SLEEPER

@@ -13,6 +13,9 @@ const COMMANDS: Record<string, Command> = {
   validate: { summary: "check atrium.yaml and list every problem", load: () => import("./commands/validate.js") },
   schema: { summary: "print the JSON Schema of atrium.yaml", load: () => import("./commands/schema.js") },
   render: { summary: "write the files the platform will run with", load: () => import("./commands/render.js") },
+  plan: { summary: "show what deploy would change; touches nothing", load: () => import("./commands/plan.js") },
+  deploy: { summary: "bring this machine in line with the file", load: () => import("./commands/deploy.js") },
+  supervise: { summary: "(internal) run the platform's processes", load: () => import("./commands/supervise.js") },
 };
 
 const USAGE = `usage: atrium <command> [options]

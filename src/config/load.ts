@@ -4,12 +4,13 @@
  */
 import { readFileSync } from "node:fs";
 import { AtriumError } from "../errors.js";
-import { issueToProblems } from "./issues.js";
+import { issuePath, issuesToProblems, valueAt } from "./issues.js";
 import { migrate } from "./migrate.js";
-import type { Problem, UnlocatedProblem } from "./problem.js";
+import type { ConfigPath, Problem, UnlocatedProblem } from "./problem.js";
 import { checkRules } from "./rules.js";
 import { type Config, configSchema } from "./schema.js";
-import { type ConfigSource, locate, parseSource } from "./source.js";
+import { type ConfigSource, locate, parseSource, sourceText } from "./source.js";
+import { kind } from "./text.js";
 
 export interface Loaded {
   file: string;
@@ -23,28 +24,36 @@ export function validateText(file: string, text: string): Loaded {
   if (src.syntaxProblems.length > 0) return { file, problems: sortProblems(src.syntaxProblems) };
   const data = src.data;
   if (data === null || data === undefined || typeof data !== "object" || Array.isArray(data)) {
-    return {
-      file,
-      problems: [
-        {
-          file,
-          line: 1,
-          col: 1,
-          path: [],
-          message: "the file is not a mapping of keys to values",
-          hint: "start from `atrium init` or examples/quickstart.yaml",
-        },
-      ],
-    };
+    return { file, problems: [place(src, notAMapping(text, data))] };
   }
   const migrated = migrate(data as Record<string, unknown>);
   const unlocated: UnlocatedProblem[] = [...migrated.problems];
   const result = configSchema.safeParse(migrated.data);
-  if (!result.success) for (const issue of result.error.issues) unlocated.push(...issueToProblems(issue, data));
-  const lineOf = (path: readonly (string | number)[]) => locate(src, path).line;
-  unlocated.push(...checkRules(data, lineOf, result.success && unlocated.length === 0 ? result.data : undefined));
+  const issues = result.success ? [] : result.error.issues;
+  unlocated.push(...issuesToProblems(issues, { data, written: (path) => sourceText(src, path) }));
+  // Values the schema rejected; the rules leave them alone so each mistake is told once.
+  const failed = new Set(
+    issues
+      .filter((i) => i.code !== "unrecognized_keys" && valueAt(data, issuePath(i)) !== undefined)
+      .map((i) => JSON.stringify(issuePath(i))),
+  );
+  unlocated.push(
+    ...checkRules(data, {
+      lineOf: (path) => locate(src, path).line,
+      failed: (path: ConfigPath) => failed.has(JSON.stringify(path)),
+    }),
+  );
   const problems = sortProblems(dedupe(unlocated.map((p) => place(src, p))));
   return problems.length === 0 && result.success ? { file, config: result.data, problems } : { file, problems };
+}
+
+function notAMapping(text: string, data: unknown): UnlocatedProblem {
+  const start = "start from `atrium init` or examples/quickstart.yaml";
+  const shape = "atrium.yaml is a mapping (project:, users:, ...)";
+  if (text.trim() === "") return { path: [], message: "the file is empty", hint: start };
+  if (data === null || data === undefined) return { path: [], message: "the file holds only comments", hint: start };
+  if (Array.isArray(data)) return { path: [], message: "the file is a list", hint: shape };
+  return { path: [], message: `the file is only ${kind(data)}`, hint: shape };
 }
 
 export function readConfigText(file: string): string {

@@ -2,12 +2,16 @@
  * Rules that relate several fields: uniqueness, references between sections,
  * guarantees within limits. They read the raw YAML data defensively, so they
  * run even where the schema found other mistakes, and every problem is reported
- * in the same run.
+ * in the same run; a value the schema rejected is left to the schema's message.
  */
-import type { ConfigPath, UnlocatedProblem } from "./problem.js";
-import { type Config, PLANNED_TARGETS } from "./schema.js";
+import type { UnlocatedProblem } from "./problem.js";
+import { allRecords, type Ctx, isRec, list, type Rec, type RuleContext, str, strings, unique } from "./rules-common.js";
+import { checkAuth, checkDask, checkPorts, checkTarget } from "./rules-platform.js";
 import { suggestion } from "./suggest.js";
+import { quote } from "./text.js";
 import { parseSize } from "./units.js";
+
+export type { RuleContext } from "./rules-common.js";
 
 /** Names no platform account or group may take: they belong to the system. */
 export const RESERVED_NAMES = new Set([
@@ -71,73 +75,30 @@ export const RESERVED_NAMES = new Set([
   "atrium",
 ]);
 
-type Rec = Record<string, unknown>;
-
-function isRec(v: unknown): v is Rec {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function list(data: Rec, key: string): Rec[] {
-  const v = data[key];
-  return Array.isArray(v) ? v.map((x) => (isRec(x) ? x : {})) : [];
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
-
-function strings(v: unknown): Array<[number, string]> {
-  if (!Array.isArray(v)) return [];
-  return v.flatMap((x, i) => (typeof x === "string" ? [[i, x] as [number, string]] : []));
-}
-
-interface Ctx {
-  problems: UnlocatedProblem[];
-  lineOf: (path: ConfigPath) => number;
-}
-
-function unique(ctx: Ctx, items: Rec[], section: ConfigPath, field: string, what: string): void {
-  const where = (i: number) => `${section.join(".")}[${i}]`;
-  const first = new Map<unknown, number>();
-  items.forEach((item, i) => {
-    const v = item[field];
-    if (v === undefined) return;
-    const seen = first.get(v);
-    if (seen === undefined) {
-      first.set(v, i);
-      return;
-    }
-    ctx.problems.push({
-      path: [...section, i, field],
-      message: `duplicate ${what} ${JSON.stringify(v)}`,
-      hint: `first defined at ${where(seen)} (line ${ctx.lineOf([...section, seen, field])}); use another ${field}`,
-    });
-  });
-}
-
-function reserved(ctx: Ctx, items: Rec[], section: string, what: string): void {
+function reserved(ctx: Ctx, items: Rec[], section: string, what: "user" | "group"): void {
   items.forEach((item, i) => {
     const name = str(item.name);
     if (name !== undefined && RESERVED_NAMES.has(name)) {
       ctx.problems.push({
         path: [section, i, "name"],
         message: `"${name}" is a system ${what} name and can't be used`,
-        hint: `choose another name, e.g. "${name}1" or a person's name`,
+        hint:
+          what === "user"
+            ? `choose another name, e.g. "${name}1" or a person's name`
+            : `choose another name, e.g. "${name}-team"`,
       });
     }
   });
 }
 
-/**
- * All cross-field problems of the raw data. `parsed` is the schema's output when the
- * schema found nothing wrong; rules that need defaults filled in use it.
- */
-export function checkRules(
-  data: unknown,
-  lineOf: (path: ConfigPath) => number,
-  parsed?: Config,
-): UnlocatedProblem[] {
-  const ctx: Ctx = { problems: [], lineOf };
+/** Hint for a name that should be defined in a section: the closest, the known ones, or that there are none. */
+function refHint(name: string, known: string[], section: string): string {
+  return known.length === 0 ? `no ${section} are defined; add a ${section} section` : suggestion(name, known, section);
+}
+
+/** All cross-field problems of the raw data; they run whatever else the schema found. */
+export function checkRules(data: unknown, context: RuleContext): UnlocatedProblem[] {
+  const ctx: Ctx = { ...context, problems: [] };
   if (!isRec(data)) return ctx.problems;
   const users = list(data, "users");
   const groups = list(data, "groups");
@@ -147,11 +108,12 @@ export function checkRules(
   const groupNames = groups.flatMap((g) => str(g.name) ?? []);
 
   checkTarget(ctx, data.target);
-  unique(ctx, users, ["users"], "name", "user name");
-  unique(ctx, users, ["users"], "uid", "uid");
-  unique(ctx, groups, ["groups"], "name", "group name");
-  unique(ctx, groups, ["groups"], "gid", "gid");
-  unique(ctx, profiles, ["profiles"], "name", "profile name");
+  checkAuth(ctx, data.auth);
+  unique(ctx, users, ["users"], "name", "user name", "string");
+  unique(ctx, users, ["users"], "uid", "uid", "number");
+  unique(ctx, groups, ["groups"], "name", "group name", "string");
+  unique(ctx, groups, ["groups"], "gid", "gid", "number");
+  unique(ctx, profiles, ["profiles"], "name", "profile name", "string");
   reserved(ctx, users, "users", "user");
   reserved(ctx, groups, "groups", "group");
 
@@ -160,49 +122,27 @@ export function checkRules(
       if (!groupNames.includes(g)) {
         ctx.problems.push({
           path: ["users", i, "groups", j],
-          message: `group "${g}" is not defined in groups`,
-          hint: suggestion(g, groupNames, "groups"),
+          message: `group ${quote(g)} is not defined in groups`,
+          hint: refHint(g, groupNames, "groups"),
         });
       }
     }
   });
 
-  checkProfiles(ctx, profiles, userNames, groupNames);
+  checkProfiles(ctx, data.profiles, profiles, userNames, groupNames);
   checkEnvironments(ctx, environments, userNames, groupNames);
   checkAdmins(ctx, data, users);
   checkDask(ctx, data.dask);
-  if (parsed) checkPorts(ctx, parsed);
+  checkPorts(ctx, data);
   return ctx.problems;
 }
 
-function checkTarget(ctx: Ctx, target: unknown): void {
-  if (!isRec(target)) return;
-  const type = str(target.type);
-  if (type !== undefined && (PLANNED_TARGETS as readonly string[]).includes(type)) {
-    ctx.problems.push({
-      path: ["target", "type"],
-      message: `target "${type}" is not supported yet`,
-      hint: "use type: local (this machine); other targets are planned",
-    });
-  }
-  const https = target.https;
-  if (isRec(https) && https.mode === "manual") {
-    for (const key of ["cert", "key"]) {
-      if (https[key] === undefined) {
-        ctx.problems.push({
-          path: ["target", "https"],
-          atKey: true,
-          message: `https mode "manual" needs ${key}`,
-          hint: `add ${key}: /path/to/${key === "cert" ? "fullchain.pem" : "privkey.pem"}`,
-        });
-      }
-    }
-  }
-}
-
-function checkProfiles(ctx: Ctx, profiles: Rec[], userNames: string[], groupNames: string[]): void {
+function checkProfiles(ctx: Ctx, raw: unknown, profiles: Rec[], userNames: string[], groupNames: string[]): void {
   const defaults = profiles.flatMap((p, i) => (p.default === true ? [i] : []));
-  if (profiles.length > 0 && defaults.length === 0) {
+  // A profile that is not a mapping, or whose default is not true/false, was reported
+  // already; whether one is the default can't be told then.
+  const countable = allRecords(raw) && profiles.every((p) => p.default === undefined || typeof p.default === "boolean");
+  if (countable && profiles.length > 0 && defaults.length === 0) {
     ctx.problems.push({
       path: ["profiles"],
       atKey: true,
@@ -229,8 +169,8 @@ function checkProfiles(ctx: Ctx, profiles: Rec[], userNames: string[], groupName
       if (!groupNames.includes(g)) {
         ctx.problems.push({
           path: ["profiles", i, "groups", j],
-          message: `group "${g}" is not defined in groups`,
-          hint: suggestion(g, groupNames, "groups"),
+          message: `group ${quote(g)} is not defined in groups`,
+          hint: refHint(g, groupNames, "groups"),
         });
       }
     }
@@ -238,8 +178,8 @@ function checkProfiles(ctx: Ctx, profiles: Rec[], userNames: string[], groupName
       if (!userNames.includes(u)) {
         ctx.problems.push({
           path: ["profiles", i, "users", j],
-          message: `user "${u}" is not defined in users`,
-          hint: suggestion(u, userNames, "users"),
+          message: `user ${quote(u)} is not defined in users`,
+          hint: refHint(u, userNames, "users"),
         });
       }
     }
@@ -257,7 +197,7 @@ function checkProfiles(ctx: Ctx, profiles: Rec[], userNames: string[], groupName
     if (memL !== undefined && memG !== undefined && memG > memL) {
       ctx.problems.push({
         path: ["profiles", i, "mem_guarantee"],
-        message: `mem_guarantee ${String(p.mem_guarantee)} is more than mem_limit ${String(p.mem_limit)}`,
+        message: `mem_guarantee ${quote(p.mem_guarantee)} is more than mem_limit ${quote(p.mem_limit)}`,
         hint: "a guarantee must be at most the limit",
       });
     }
@@ -271,6 +211,10 @@ function sizeOf(v: unknown): number | undefined {
 function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupNames: string[]): void {
   const seen = new Map<string, number>();
   envs.forEach((e, i) => {
+    // A namespace the schema rejected (not text, or not written like a name) is reported there.
+    if (e.namespace !== undefined && (typeof e.namespace !== "string" || ctx.failed(["environments", i, "namespace"]))) {
+      return;
+    }
     const ns = str(e.namespace) ?? "global";
     const name = str(e.name);
     if (name !== undefined) {
@@ -279,7 +223,7 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
       if (first !== undefined) {
         ctx.problems.push({
           path: ["environments", i, "name"],
-          message: `duplicate environment "${name}" in namespace "${ns}"`,
+          message: `duplicate environment ${quote(name)} in namespace ${quote(ns)}`,
           hint: `first defined at environments[${first}] (line ${ctx.lineOf(["environments", first, "name"])})`,
         });
       } else seen.set(key, i);
@@ -287,7 +231,7 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
     if (ns !== "global" && !groupNames.includes(ns) && !userNames.includes(ns)) {
       ctx.problems.push({
         path: ["environments", i, "namespace"],
-        message: `namespace "${ns}" is neither global nor a group or user`,
+        message: `namespace ${quote(ns)} is neither global nor a group or user`,
         hint: suggestion(ns, ["global", ...groupNames, ...userNames], "namespaces"),
       });
     }
@@ -309,7 +253,10 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
 function checkAdmins(ctx: Ctx, data: Rec, users: Rec[]): void {
   const auth = isRec(data.auth) ? data.auth : {};
   const password = auth.type === undefined || auth.type === "password";
-  if (password && users.length > 0 && !users.some((u) => u.admin === true)) {
+  if (!password) return;
+  // Whether anyone is an admin can't be told while a user or an admin flag is malformed.
+  const countable = allRecords(data.users) && users.every((u) => u.admin === undefined || typeof u.admin === "boolean");
+  if (countable && users.length > 0 && !users.some((u) => u.admin === true)) {
     ctx.problems.push({
       path: ["users"],
       atKey: true,
@@ -317,65 +264,12 @@ function checkAdmins(ctx: Ctx, data: Rec, users: Rec[]): void {
       hint: "add admin: true to at least one user, who gets the first password",
     });
   }
-  if (password && users.length === 0 && Array.isArray(data.users)) {
+  if (users.length === 0 && Array.isArray(data.users)) {
     ctx.problems.push({
       path: ["users"],
       atKey: true,
       message: "password login needs at least one user",
       hint: "add a user with admin: true",
     });
-  }
-}
-
-function checkDask(ctx: Ctx, dask: unknown): void {
-  if (!isRec(dask)) return;
-  const limits = isRec(dask.limits) ? dask.limits : {};
-  const maxMem = sizeOf(limits.max_memory);
-  const maxCores = typeof limits.max_cores === "number" ? limits.max_cores : undefined;
-  const profiles = Array.isArray(dask.worker_profiles) ? dask.worker_profiles : [];
-  unique(
-    ctx,
-    profiles.map((p) => (isRec(p) ? p : {})),
-    ["dask", "worker_profiles"],
-    "name",
-    "worker profile name",
-  );
-  profiles.forEach((p, i) => {
-    if (!isRec(p)) return;
-    const mem = sizeOf(p.memory);
-    if (mem !== undefined && maxMem !== undefined && mem > maxMem) {
-      ctx.problems.push({
-        path: ["dask", "worker_profiles", i, "memory"],
-        message: `a worker's memory ${String(p.memory)} is more than limits.max_memory ${String(limits.max_memory)}`,
-        hint: "no user could start such a worker; lower it or raise the limit",
-      });
-    }
-    if (typeof p.cores === "number" && maxCores !== undefined && p.cores > maxCores) {
-      ctx.problems.push({
-        path: ["dask", "worker_profiles", i, "cores"],
-        message: `a worker's cores ${p.cores} are more than limits.max_cores ${maxCores}`,
-        hint: "no user could start such a worker; lower it or raise the limit",
-      });
-    }
-  });
-}
-
-function checkPorts(ctx: Ctx, config: Config): void {
-  const { target, ssh } = config;
-  const used: Array<[ConfigPath, number]> = [
-    [["target", "port"], target.port],
-    ...Object.entries(target.ports).map(([k, port]) => [["target", "ports", k], port] as [ConfigPath, number]),
-  ];
-  if (ssh.enabled) used.push([["ssh", "port"], ssh.port]);
-  const first = new Map<number, ConfigPath>();
-  for (const [path, port] of used) {
-    const seen = first.get(port);
-    if (seen) {
-      ctx.problems.push({
-        path,
-        message: `port ${port} is also used by ${seen.join(".")}`,
-        hint: "give each service its own port",
-      });
-    } else first.set(port, path);
   }
 }

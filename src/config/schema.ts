@@ -7,7 +7,8 @@
  * relate several fields (references, uniqueness) live in rules.ts.
  */
 import { z } from "zod";
-import { parseDuration, parseSize } from "./units.js";
+import { article } from "./text.js";
+import { DURATION_RE, SIZE_RE } from "./units.js";
 
 export const CONFIG_VERSION = 1;
 
@@ -27,19 +28,25 @@ const posixName = (what: string) =>
     });
 
 const slug = (what: string) =>
-  z.string().min(1).max(63).regex(SLUG_RE, {
-    error: `a ${what} name is lower case letters, digits and -, starting and ending with a letter or digit`,
-  });
+  z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(SLUG_RE, {
+      error: `${article(what)} name is lower case letters, digits and -, starting and ending with a letter or digit`,
+    });
 
-const size = z
-  .union([z.string(), z.int().nonnegative()])
-  .refine((v) => parseSize(v) !== undefined, { error: "not a size" })
-  .meta({ pattern: "^\\d+(\\.\\d+)?(K|M|G|T|Ki|Mi|Gi|Ti)?$" });
+// Text with a unit or a whole number; the pattern sits on the text branch so the
+// JSON Schema checks exactly what parseSize and parseDuration accept.
+const size = z.union(
+  [z.string().regex(SIZE_RE, { error: "not a size" }), z.int().nonnegative({ error: "not a size" })],
+  { error: "not a size" },
+);
 
-const duration = z
-  .union([z.string(), z.int().nonnegative()])
-  .refine((v) => parseDuration(v) !== undefined, { error: "not a duration" })
-  .meta({ pattern: "^\\d+(s|m|h|d)?$" });
+const duration = z.union(
+  [z.string().regex(DURATION_RE, { error: "not a duration" }), z.int().nonnegative({ error: "not a duration" })],
+  { error: "not a duration" },
+);
 
 const absPath = z.string().regex(/^\//, { error: "must be an absolute path (starting with /)" });
 
@@ -127,7 +134,9 @@ const oidcAuth = z
     issuer: z
       .url({ error: "must be a URL such as https://login.example.com/realms/team" })
       .optional()
-      .describe("Issuer URL; its /.well-known/openid-configuration is read. Required unless a preset sets it."),
+      .describe(
+        "Issuer URL; its /.well-known/openid-configuration is read. Required, except with preset github or google.",
+      ),
     client_id: z.string().min(1).describe("OAuth client id registered with the provider."),
     client_secret_env: z
       .string()
@@ -233,6 +242,7 @@ const dask = z
     enabled: z.boolean().default(true).describe("Run dask-gateway for per-user Dask clusters."),
     worker_profiles: z
       .array(workerProfile)
+      .min(1, { error: "needs at least one worker profile" })
       .default([{ name: "small", cores: 1, memory: "2G", threads: 1 }])
       .describe("Worker sizes users may pick; the first is the default."),
     limits: daskLimits.default({ max_workers: 4, max_cores: 4, max_memory: "16G" }),

@@ -1,12 +1,15 @@
 /**
  * YAML text with source positions: parses a document once and answers "where is
- * this key path" for locating problems. Syntax errors become problems too.
+ * this key path" for locating problems, and "how was this value written" for
+ * hints (3.10 is read as the number 3.1). Syntax errors become problems too.
  */
-import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { ConfigPath, Problem } from "./problem.js";
+import { readData, yamlProblems } from "./syntax.js";
 
 export interface ConfigSource {
   file: string;
+  text: string;
   doc: Document;
   lines: LineCounter;
   data: unknown;
@@ -16,36 +19,18 @@ export interface ConfigSource {
 export function parseSource(file: string, text: string): ConfigSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((err) => {
-    const pos = err.linePos?.[0] ?? { line: 1, col: 1 };
-    return {
-      file,
-      line: pos.line,
-      col: pos.col,
-      path: [],
-      message: yamlMessage(err.code, err.message),
-      hint: yamlHint(err.code),
-    };
-  });
-  const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
-  return { file, doc, lines, data, syntaxProblems };
+  const syntaxProblems = yamlProblems(file, text, doc, lines);
+  let data: unknown;
+  if (syntaxProblems.length === 0) {
+    const read = readData(file, doc, lines);
+    data = read.data;
+    syntaxProblems.push(...read.problems);
+  }
+  return { file, text, doc, lines, data, syntaxProblems };
 }
 
-function yamlMessage(code: string, message: string): string {
-  const first = message.split("\n")[0] ?? message;
-  if (code === "DUPLICATE_KEY") return "YAML: a key appears twice in the same mapping";
-  return `YAML: ${first.replace(/ at line \d+, column \d+:?$/, "")}`;
-}
-
-function yamlHint(code: string): string | undefined {
-  if (code === "DUPLICATE_KEY") return "remove or rename one of them";
-  if (code === "TAB_AS_INDENT") return "indent with spaces, not tabs";
-  if (code === "BAD_INDENT" || code === "MISSING_CHAR") return "check the indentation and the : after each key";
-  return undefined;
-}
-
-/** Line and column (1-based) of the value at `path`, or of its key when `atKey`; falls back to the nearest parent. */
-export function locate(src: ConfigSource, path: ConfigPath, atKey = false): { line: number; col: number } {
+/** The node at `path` and the key node naming it, as far as the path leads. */
+function find(src: ConfigSource, path: ConfigPath): { node: unknown; keyNode: unknown; best: unknown; found: boolean } {
   let node: unknown = src.doc.contents;
   let keyNode: unknown;
   let best: unknown = node;
@@ -53,20 +38,34 @@ export function locate(src: ConfigSource, path: ConfigPath, atKey = false): { li
     keyNode = undefined;
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === seg);
-      if (!pair) break;
+      if (!pair) return { node: undefined, keyNode: undefined, best, found: false };
       keyNode = pair.key;
       node = pair.value;
       best = node ?? keyNode;
     } else if (isSeq(node) && typeof seg === "number") {
       node = node.items[seg];
-      if (node === undefined) break;
+      if (node === undefined) return { node: undefined, keyNode: undefined, best, found: false };
       best = node;
     } else {
-      break;
+      return { node: undefined, keyNode: undefined, best, found: false };
     }
   }
-  const target = atKey && keyNode !== undefined ? keyNode : best;
+  return { node, keyNode, best, found: true };
+}
+
+/** Line and column (1-based) of the value at `path`, or of its key when `atKey`; falls back to the nearest parent. */
+export function locate(src: ConfigSource, path: ConfigPath, atKey = false): { line: number; col: number } {
+  const { keyNode, best, found } = find(src, path);
+  const target = atKey && found && keyNode !== undefined ? keyNode : best;
   const offset = isNode(target) && target.range ? target.range[0] : 0;
   const pos = src.lines.linePos(offset);
   return { line: pos.line, col: pos.col };
+}
+
+/** The value at `path` exactly as written in the file ("3.10", "0123"), for scalars only. */
+export function sourceText(src: ConfigSource, path: ConfigPath): string | undefined {
+  const { node, found } = find(src, path);
+  if (!found || !isScalar(node) || !(node as Node).range) return undefined;
+  const [start, end] = (node as Node).range as [number, number, number];
+  return src.text.slice(start, end).trim();
 }

@@ -24,6 +24,8 @@ export function closest(word: string, candidates: readonly string[]): string | u
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
   for (const c of candidates) {
+    // Suggesting the very word that was rejected helps no one.
+    if (c === word) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestDistance) {
       best = c;
@@ -38,6 +40,12 @@ export function closest(word: string, candidates: readonly string[]): string | u
 export function suggestion(word: string, candidates: readonly string[], what: string): string {
   const best = closest(word, candidates);
   if (best !== undefined) return `did you mean "${best}"?`;
-  if (candidates.length === 0) return `no ${what} is defined`;
+  if (candidates.length === 0) return `no ${what} are defined`;
   return `known ${what}: ${candidates.join(", ")}`;
+}
+
+/** `did you mean "x"?` when one is close; nothing otherwise (for when the message already lists them). */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const best = closest(word, candidates);
+  return best === undefined ? undefined : `did you mean "${best}"?`;
 }

@@ -69,6 +69,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
         ),
       );
     });
+    // A program that exits without reading its input must not crash us with EPIPE.
+    child.stdin.on("error", () => {});
     child.stdin.end(opts.input ?? "");
   });
 }

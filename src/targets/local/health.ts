@@ -21,13 +21,15 @@ export function probe(url: string, timeoutMs = 2000): Promise<number> {
   });
 }
 
-export async function waitForHub(platform: Platform, timeoutMs: number): Promise<void> {
+/** Poll until the hub answers; `check` runs between polls and may throw to give up early. */
+export async function waitForHub(platform: Platform, timeoutMs: number, check: () => void = () => {}): Promise<void> {
   const url = `${publicUrl(platform)}/hub/api`;
   const until = Date.now() + timeoutMs;
   let last = 0;
   while (Date.now() < until) {
     last = await probe(url);
     if (last === 200) return;
+    check();
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new AtriumError(

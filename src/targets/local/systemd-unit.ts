@@ -19,7 +19,7 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-ExecStart=${launcherPath(platform)} supervise --etc ${platform.paths.etcDir} --foreground
+ExecStart=${launcherPath(platform)} supervise --spec ${posix.join(platform.paths.runDir, "supervisor.json")}
 Restart=on-failure
 RestartSec=2
 # User servers live in their own cgroups and must survive a restart of this unit.

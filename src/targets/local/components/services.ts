@@ -106,6 +106,22 @@ async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number
   }
 }
 
+/** A process died while deploy waited for the platform: fail now, quoting its log. */
+function crashed(platform: Platform, name: string): never {
+  const proc = renderSupervisor(platform).processes.find((p) => p.name === name);
+  let tail = "";
+  try {
+    tail = readFileSync(proc?.log ?? "", "utf8").trimEnd().split("\n").slice(-12).join("\n    ");
+  } catch {
+    // no log
+  }
+  throw new AtriumError(
+    "apply-failed",
+    `${name} stopped while starting; the end of its log:\n    ${tail}`,
+    `the supervisor keeps retrying; fix the cause and deploy again (atrium logs ${name})`,
+  );
+}
+
 export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
   const { platform } = ctx;
   const live = liveSpec(platform, componentHashes);
@@ -121,7 +137,14 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
       else process.kill(pid, "SIGHUP");
       const status = await waitForSpec(platform, live, 60_000);
       progress.detail(status.processes.map((p) => `${p.name} pid ${p.pid}`).join(", "));
-      await waitForHub(platform, 90_000);
+      const restarts = (s: SupervisorStatus | undefined) =>
+        new Map((s?.processes ?? []).map((p) => [p.name, p.restarts] as [string, number]));
+      const before = restarts(status);
+      await waitForHub(platform, 90_000, () => {
+        for (const [name, n] of restarts(readStatus(platform))) {
+          if (n > (before.get(name) ?? 0)) crashed(platform, name);
+        }
+      });
       return { note: `up at ${publicUrl(platform)}` };
     },
   };

@@ -1,0 +1,28 @@
+/** `atrium plan`: what deploy would change, component by component; touches nothing. */
+import { loadConfig } from "../../config/load.js";
+import { summarize } from "../../deploy/engine.js";
+import { plan } from "../../deploy/deploy.js";
+import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { SYMBOL } from "../reporter.js";
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    "plan",
+    args,
+    { ...CONFIG_OPTION, json: { type: "boolean", default: false } },
+    "[-c FILE] [--json]",
+  );
+  if (!parsed) return 0;
+  const file = parsed.values.config as string;
+  const changes = plan(loadConfig(file), file);
+  if (parsed.values.json) {
+    process.stdout.write(`${JSON.stringify({ changes, summary: summarize(changes) }, null, 2)}\n`);
+    return 0;
+  }
+  for (const c of changes) {
+    const why = c.reason ? ` (${c.reason})` : "";
+    process.stdout.write(`${SYMBOL[c.kind]} ${c.kind.padEnd(7)} ${c.component.padEnd(16)} ${c.title}${why}\n`);
+  }
+  process.stdout.write(`\nPlan: ${summarize(changes)}\n`);
+  return 0;
+}

@@ -1,0 +1,36 @@
+/** Everything deploy needs to know about one platform on this machine. */
+import { dirname, resolve } from "node:path";
+import type { Config } from "../../config/schema.js";
+import type { Component } from "../../deploy/component.js";
+import { derivePlatform, type Platform } from "../../model/platform.js";
+import { renderLocal } from "./render.js";
+import { localComponents } from "./components/index.js";
+import { type LocalContext, hasSystemd } from "./context.js";
+import { checkPrerequisites } from "./prerequisites.js";
+import { supervisorPid } from "./components/services.js";
+
+export interface LocalTarget {
+  platform: Platform;
+  ctx: LocalContext;
+  components: Component[];
+  stateDir: string;
+  /** Checks made before any change; throws one AtriumError listing every problem. */
+  preflight(): Promise<void>;
+}
+
+export function localTarget(config: Config, configFile: string): LocalTarget {
+  const platform = derivePlatform(config);
+  const ctx: LocalContext = {
+    platform,
+    artifacts: renderLocal(platform),
+    configDir: dirname(resolve(configFile)),
+    systemd: hasSystemd(),
+  };
+  return {
+    platform,
+    ctx,
+    components: localComponents(ctx),
+    stateDir: platform.paths.stateDir,
+    preflight: () => checkPrerequisites(platform, supervisorPid(platform) !== undefined),
+  };
+}
