@@ -10,12 +10,34 @@ type Command = { summary: string; load: () => Promise<{ run: (args: string[]) =>
 
 const COMMANDS: Record<string, Command> = {
   init: { summary: "write a commented atrium.yaml", load: () => import("./commands/init.js") },
-  validate: { summary: "check atrium.yaml and list every problem", load: () => import("./commands/validate.js") },
+  validate: {
+    summary: "check atrium.yaml and list every problem",
+    load: () => import("./commands/validate.js"),
+  },
   schema: { summary: "print the JSON Schema of atrium.yaml", load: () => import("./commands/schema.js") },
-  render: { summary: "write the files the platform will run with", load: () => import("./commands/render.js") },
-  plan: { summary: "show what deploy would change; touches nothing", load: () => import("./commands/plan.js") },
+  render: {
+    summary: "write the files the platform will run with",
+    load: () => import("./commands/render.js"),
+  },
+  plan: {
+    summary: "show what deploy would change; touches nothing",
+    load: () => import("./commands/plan.js"),
+  },
   deploy: { summary: "bring this machine in line with the file", load: () => import("./commands/deploy.js") },
-  supervise: { summary: "(internal) run the platform's processes", load: () => import("./commands/supervise.js") },
+  status: {
+    summary: "show what runs, who has servers, whether limits apply",
+    load: () => import("./commands/status.js"),
+  },
+  logs: { summary: "show a service's log (-f to follow)", load: () => import("./commands/logs.js") },
+  passwd: { summary: "set or reset a user's password", load: () => import("./commands/passwd.js") },
+  destroy: {
+    summary: "stop the platform (--purge: and delete its data)",
+    load: () => import("./commands/destroy.js"),
+  },
+  supervise: {
+    summary: "(internal) run the platform's processes",
+    load: () => import("./commands/supervise.js"),
+  },
 };
 
 const USAGE = `usage: atrium <command> [options]
@@ -41,7 +63,11 @@ async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[name];
   if (!command) {
     const { suggestion } = await import("../config/suggest.js");
-    throw new AtriumError("usage", `unknown command "${name}"`, suggestion(name, Object.keys(COMMANDS), "commands"));
+    throw new AtriumError(
+      "usage",
+      `unknown command "${name}"`,
+      suggestion(name, Object.keys(COMMANDS), "commands"),
+    );
   }
   const mod = await command.load();
   return mod.run(rest.filter((a) => a !== "--debug"));

@@ -36,7 +36,9 @@ export function consoleReporter(verbose: boolean): Reporter {
     },
     done(change, seconds, note) {
       stop();
-      write(`  ${change.component.padEnd(16)} ${change.kind}d in ${seconds.toFixed(1)}s${note ? ` (${note})` : ""}`);
+      write(
+        `  ${change.component.padEnd(16)} ${change.kind}d in ${seconds.toFixed(1)}s${note ? ` (${note})` : ""}`,
+      );
     },
     failed(change, seconds, err) {
       stop();

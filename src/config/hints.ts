@@ -27,7 +27,9 @@ function nameCandidates(value: string): string[] {
 
 /** `try "data-team"` when a cleaned-up spelling of the value passes the field's rule. */
 export function nameHint(path: ConfigPath, value: string, data: unknown): string | undefined {
-  const fix = nameCandidates(value).find((c) => c !== value && c !== "" && fitsAt(configSchema, path, c, data));
+  const fix = nameCandidates(value).find(
+    (c) => c !== value && c !== "" && fitsAt(configSchema, path, c, data),
+  );
   return fix === undefined ? undefined : `try "${fix}"`;
 }
 
@@ -60,7 +62,11 @@ export function envNameProblem(path: ConfigPath, value: unknown): UnlocatedProbl
   }
   const bare = /^\$\{?([^}]*)\}?$/.exec(value.trim())?.[1];
   if (bare !== undefined && ENV_NAME_RE.test(bare)) {
-    return { path, message: `${quote(value)} refers to the variable; give just its name`, hint: `write ${bare}, without $` };
+    return {
+      path,
+      message: `${quote(value)} is how a shell reads the variable; this key takes its name`,
+      hint: `write ${bare}, without $`,
+    };
   }
   const upper = value
     .trim()

@@ -77,7 +77,9 @@ function tightestBounds(issues: readonly Issue[]): Issue[] {
     (i.code === "too_big" && Number(i.maximum) >= Number.MAX_SAFE_INTEGER) ||
     (i.code === "too_small" && Number(i.minimum) <= Number.MIN_SAFE_INTEGER);
   return issues.filter(
-    (i) => !huge(i) || !issues.some((o) => o !== i && o.code === i.code && !huge(o) && same(issuePath(o), issuePath(i))),
+    (i) =>
+      !huge(i) ||
+      !issues.some((o) => o !== i && o.code === i.code && !huge(o) && same(issuePath(o), issuePath(i))),
   );
 }
 
@@ -120,13 +122,23 @@ function issueToProblems(issue: Issue, ctx: Ctx): UnlocatedProblem[] {
 function unknownKey(path: ConfigPath, key: string, ctx: Ctx): UnlocatedProblem {
   const at = [...path, key];
   if (same(path, ["auth"]) && key === "client_secret") {
-    return { path: at, atKey: true, message: "the client secret must not be in this file", hint: SECRET_HINT };
+    return {
+      path: at,
+      atKey: true,
+      message: "the client secret must not be in this file",
+      hint: SECRET_HINT,
+    };
   }
   const here = keysAt(configSchema, path, ctx.data);
   const variants = here.includes(key) ? undefined : variantsWithKey(configSchema, path, key);
   if (variants) {
     const which = variants.values.map((v) => `${variants.discriminator}: ${v}`).join(" or ");
-    return { path: at, atKey: true, message: `${key} is only used with ${which}`, hint: `remove it, or set ${which}` };
+    return {
+      path: at,
+      atKey: true,
+      message: `${key} is only used with ${which}`,
+      hint: `remove it, or set ${which}`,
+    };
   }
   return { path: at, atKey: true, message: `unknown key "${key}"`, hint: suggestion(key, here, "keys here") };
 }
@@ -137,11 +149,16 @@ function missingKey(path: ConfigPath, ctx: Ctx, hint?: string): UnlocatedProblem
   const parent = path.slice(0, -1);
   const near = ctx.unknown.get(pathKey(parent)) ?? [];
   if (near.some((u) => closest(u, [key]) === key)) return [];
-  return [{ path: parent, atKey: true, message: `missing required key "${key}"`, hint: hint ?? `add ${key}: ...` }];
+  return [
+    { path: parent, atKey: true, message: `missing required key "${key}"`, hint: hint ?? `add ${key}: ...` },
+  ];
 }
 
 function wrongType(path: ConfigPath, expected: string, value: unknown, ctx: Ctx): UnlocatedProblem {
-  const problem: UnlocatedProblem = { path, message: `expected ${EXPECTED[expected] ?? expected}, got ${kind(value)}` };
+  const problem: UnlocatedProblem = {
+    path,
+    message: `expected ${EXPECTED[expected] ?? expected}, got ${kind(value)}`,
+  };
   const hint = typeHint(path, expected, value, ctx);
   if (hint !== undefined) problem.hint = hint;
   return problem;
@@ -150,7 +167,9 @@ function wrongType(path: ConfigPath, expected: string, value: unknown, ctx: Ctx)
 function typeHint(path: ConfigPath, expected: string, value: unknown, ctx: Ctx): string | undefined {
   const field = path[path.length - 1];
   if (value === null && expected !== "object") {
-    return typeof field === "number" ? "remove the empty entry, or fill it in" : `give ${field} a value, or remove it`;
+    return typeof field === "number"
+      ? "remove the empty entry, or fill it in"
+      : `give ${field} a value, or remove it`;
   }
   switch (expected) {
     case "boolean": {
@@ -175,7 +194,8 @@ function typeHint(path: ConfigPath, expected: string, value: unknown, ctx: Ctx):
       return quoteHint(path, ctx.written?.(path) ?? String(value), ctx.data);
     case "array":
       if (typeof value === "string") return `write [${value}]`;
-      if (value !== null && typeof value === "object") return 'write a list: one entry a line, each starting with "- "';
+      if (value !== null && typeof value === "object")
+        return 'write a list: one entry a line, each starting with "- "';
       return undefined;
     case "object":
       if (value === null) {
@@ -211,7 +231,11 @@ function versionProblem(path: ConfigPath, value: unknown): UnlocatedProblem {
         hint: `this Atrium reads version ${CONFIG_VERSION}; upgrade Atrium`,
       };
     }
-    return { path, message: `${value} is not a version`, hint: `this Atrium reads version ${CONFIG_VERSION}` };
+    return {
+      path,
+      message: `${value} is not a version`,
+      hint: `this Atrium reads version ${CONFIG_VERSION}`,
+    };
   }
   return {
     path,
@@ -231,10 +255,12 @@ function enumProblem(path: ConfigPath, value: unknown, values: readonly unknown[
 
 /** Planned targets are accepted by the schema (rules.ts says "not supported yet") but never offered. */
 function targetProblem(path: ConfigPath, value: unknown): UnlocatedProblem {
-  const best = typeof value === "string" ? closest(value, [...SUPPORTED_TARGETS, ...PLANNED_TARGETS]) : undefined;
+  const best =
+    typeof value === "string" ? closest(value, [...SUPPORTED_TARGETS, ...PLANNED_TARGETS]) : undefined;
   const local = "use type: local (this machine)";
   let hint = `${local}; other targets are not supported yet`;
-  if (best !== undefined && (SUPPORTED_TARGETS as readonly string[]).includes(best)) hint = `did you mean "${best}"?`;
+  if (best !== undefined && (SUPPORTED_TARGETS as readonly string[]).includes(best))
+    hint = `did you mean "${best}"?`;
   else if (best !== undefined) hint = `did you mean "${best}"? it is not supported yet; ${local}`;
   return { path, message: `${quote(value)} is not a target Atrium knows`, hint };
 }
@@ -276,12 +302,15 @@ function rangeProblem(issue: Issue, path: ConfigPath, value: unknown, ctx: Ctx):
 function rangeMessage(issue: Issue, value: unknown): string {
   // Our own messages (set in the schema) state the rule; zod's defaults get the bounds spelled out.
   if (!issue.message.startsWith("Too ") && !issue.message.startsWith("Invalid")) {
-    return issue.code === "too_small" && issue.origin === "array" ? issue.message : `${quote(value)}: ${issue.message}`;
+    return issue.code === "too_small" && issue.origin === "array"
+      ? issue.message
+      : `${quote(value)}: ${issue.message}`;
   }
   if (issue.code === "too_small") {
     const min = Number(issue.minimum);
     if (issue.origin === "string") return `${quote(value)} is too short: at least ${min} characters`;
-    if (issue.origin === "array") return min === 1 ? "needs at least one entry" : `needs at least ${min} entries`;
+    if (issue.origin === "array")
+      return min === 1 ? "needs at least one entry" : `needs at least ${min} entries`;
     if (min <= Number.MIN_SAFE_INTEGER) return `${quote(value)} is too small`;
     if (!issue.inclusive) return `${quote(value)} is too small: must be more than ${min}`;
     return `${quote(value)} is too small: the least allowed is ${min}`;

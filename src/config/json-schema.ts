@@ -5,7 +5,10 @@ import { configSchema } from "./schema.js";
 export const SCHEMA_ID = "https://atrium.dev/schema/atrium.schema.json";
 
 export function jsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(configSchema, { io: "input", target: "draft-2020-12" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(configSchema, { io: "input", target: "draft-2020-12" }) as Record<
+    string,
+    unknown
+  >;
   return { ...schema, $id: SCHEMA_ID, title: "atrium.yaml" };
 }
 

@@ -44,14 +44,17 @@ export function validateText(file: string, text: string): Loaded {
     }),
   );
   const problems = sortProblems(dedupe(unlocated.map((p) => place(src, p))));
-  return problems.length === 0 && result.success ? { file, config: result.data, problems } : { file, problems };
+  return problems.length === 0 && result.success
+    ? { file, config: result.data, problems }
+    : { file, problems };
 }
 
 function notAMapping(text: string, data: unknown): UnlocatedProblem {
   const start = "start from `atrium init` or examples/quickstart.yaml";
   const shape = "atrium.yaml is a mapping (project:, users:, ...)";
   if (text.trim() === "") return { path: [], message: "the file is empty", hint: start };
-  if (data === null || data === undefined) return { path: [], message: "the file holds only comments", hint: start };
+  if (data === null || data === undefined)
+    return { path: [], message: "the file holds only comments", hint: start };
   if (Array.isArray(data)) return { path: [], message: "the file is a list", hint: shape };
   return { path: [], message: `the file is only ${kind(data)}`, hint: shape };
 }
@@ -62,7 +65,11 @@ export function readConfigText(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new AtriumError("file-not-found", `${file}: no such file`, "create one with `atrium init`, or pass -c FILE");
+      throw new AtriumError(
+        "file-not-found",
+        `${file}: no such file`,
+        "create one with `atrium init`, or pass -c FILE",
+      );
     }
     if (code === "EISDIR") throw new AtriumError("usage", `${file} is a folder, not a config file`);
     throw new AtriumError("file-not-found", `${file}: can't be read (${code ?? "error"})`);

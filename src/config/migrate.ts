@@ -15,7 +15,10 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [];
 
-export function migrate(data: Data, migrations: Migration[] = MIGRATIONS): { data: Data; problems: UnlocatedProblem[] } {
+export function migrate(
+  data: Data,
+  migrations: Migration[] = MIGRATIONS,
+): { data: Data; problems: UnlocatedProblem[] } {
   const given = data.version ?? CONFIG_VERSION;
   if (typeof given !== "number") return { data, problems: [] };
   let version = given;

@@ -15,7 +15,9 @@ function typeOf(n: Node): string {
   if (Array.isArray(n.oneOf)) return "mapping";
   if (Array.isArray(n.anyOf)) {
     const types = (n.anyOf as Node[]).map(typeOf);
-    return types.includes("text") && types.includes("integer") ? "size or duration text, or integer" : types.join(" or ");
+    return types.includes("text") && types.includes("integer")
+      ? "size or duration text, or integer"
+      : types.join(" or ");
   }
   if (n.type === "array") return `list of ${typeOf((n.items ?? {}) as Node)}`;
   if (n.type === "string") return "text";

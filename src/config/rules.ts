@@ -5,7 +5,17 @@
  * in the same run; a value the schema rejected is left to the schema's message.
  */
 import type { UnlocatedProblem } from "./problem.js";
-import { allRecords, type Ctx, isRec, list, type Rec, type RuleContext, str, strings, unique } from "./rules-common.js";
+import {
+  allRecords,
+  type Ctx,
+  isRec,
+  list,
+  type Rec,
+  type RuleContext,
+  str,
+  strings,
+  unique,
+} from "./rules-common.js";
 import { checkAuth, checkDask, checkPorts, checkTarget } from "./rules-platform.js";
 import { suggestion } from "./suggest.js";
 import { quote } from "./text.js";
@@ -93,7 +103,9 @@ function reserved(ctx: Ctx, items: Rec[], section: string, what: "user" | "group
 
 /** Hint for a name that should be defined in a section: the closest, the known ones, or that there are none. */
 function refHint(name: string, known: string[], section: string): string {
-  return known.length === 0 ? `no ${section} are defined; add a ${section} section` : suggestion(name, known, section);
+  return known.length === 0
+    ? `no ${section} are defined; add a ${section} section`
+    : suggestion(name, known, section);
 }
 
 /** All cross-field problems of the raw data; they run whatever else the schema found. */
@@ -137,11 +149,18 @@ export function checkRules(data: unknown, context: RuleContext): UnlocatedProble
   return ctx.problems;
 }
 
-function checkProfiles(ctx: Ctx, raw: unknown, profiles: Rec[], userNames: string[], groupNames: string[]): void {
+function checkProfiles(
+  ctx: Ctx,
+  raw: unknown,
+  profiles: Rec[],
+  userNames: string[],
+  groupNames: string[],
+): void {
   const defaults = profiles.flatMap((p, i) => (p.default === true ? [i] : []));
   // A profile that is not a mapping, or whose default is not true/false, was reported
   // already; whether one is the default can't be told then.
-  const countable = allRecords(raw) && profiles.every((p) => p.default === undefined || typeof p.default === "boolean");
+  const countable =
+    allRecords(raw) && profiles.every((p) => p.default === undefined || typeof p.default === "boolean");
   if (countable && profiles.length > 0 && defaults.length === 0) {
     ctx.problems.push({
       path: ["profiles"],
@@ -212,7 +231,10 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
   const seen = new Map<string, number>();
   envs.forEach((e, i) => {
     // A namespace the schema rejected (not text, or not written like a name) is reported there.
-    if (e.namespace !== undefined && (typeof e.namespace !== "string" || ctx.failed(["environments", i, "namespace"]))) {
+    if (
+      e.namespace !== undefined &&
+      (typeof e.namespace !== "string" || ctx.failed(["environments", i, "namespace"]))
+    ) {
       return;
     }
     const ns = str(e.namespace) ?? "global";
@@ -255,7 +277,8 @@ function checkAdmins(ctx: Ctx, data: Rec, users: Rec[]): void {
   const password = auth.type === undefined || auth.type === "password";
   if (!password) return;
   // Whether anyone is an admin can't be told while a user or an admin flag is malformed.
-  const countable = allRecords(data.users) && users.every((u) => u.admin === undefined || typeof u.admin === "boolean");
+  const countable =
+    allRecords(data.users) && users.every((u) => u.admin === undefined || typeof u.admin === "boolean");
   if (countable && users.length > 0 && !users.some((u) => u.admin === true)) {
     ctx.problems.push({
       path: ["users"],

@@ -65,7 +65,9 @@ export function objectsOf(schema: z.ZodType, value?: unknown): z.ZodType[] {
   if (def.type === "union" && def.options) {
     const key = def.discriminator;
     if (key !== undefined && value !== null && typeof value === "object") {
-      const chosen = def.options.filter((o) => literalOf(unwrap(o), key) === (value as Record<string, unknown>)[key]);
+      const chosen = def.options.filter(
+        (o) => literalOf(unwrap(o), key) === (value as Record<string, unknown>)[key],
+      );
       if (chosen.length > 0) return chosen.flatMap((o) => objectsOf(o));
     }
     return def.options.flatMap((o) => objectsOf(o));
@@ -108,7 +110,8 @@ export function keysAt(root: z.ZodType, path: ConfigPath, data?: unknown): strin
 /** Keys of the object at `path` in the order the schema states them. */
 export function shapeKeys(root: z.ZodType, path: ConfigPath): string[] {
   const keys: string[] = [];
-  for (const s of schemasAt(root, path)) for (const o of objectsOf(s)) keys.push(...Object.keys(defOf(o).shape ?? {}));
+  for (const s of schemasAt(root, path))
+    for (const o of objectsOf(s)) keys.push(...Object.keys(defOf(o).shape ?? {}));
   return [...new Set(keys)];
 }
 

@@ -44,7 +44,10 @@ const size = z.union(
 );
 
 const duration = z.union(
-  [z.string().regex(DURATION_RE, { error: "not a duration" }), z.int().nonnegative({ error: "not a duration" })],
+  [
+    z.string().regex(DURATION_RE, { error: "not a duration" }),
+    z.int().nonnegative({ error: "not a duration" }),
+  ],
   { error: "not a duration" },
 );
 
@@ -140,11 +143,20 @@ const oidcAuth = z
     client_id: z.string().min(1).describe("OAuth client id registered with the provider."),
     client_secret_env: z
       .string()
-      .regex(/^[A-Z_][A-Z0-9_]*$/, { error: "must be an environment variable name such as OIDC_CLIENT_SECRET" })
+      .regex(/^[A-Z_][A-Z0-9_]*$/, {
+        error: "must be an environment variable name such as OIDC_CLIENT_SECRET",
+      })
       .describe("Name of the environment variable holding the client secret (never the secret itself)."),
-    username_claim: z.string().min(1).optional().describe("Claim giving the user name. Default: preferred_username."),
+    username_claim: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Claim giving the user name. Default: preferred_username."),
     groups_claim: z.string().min(1).optional().describe("Claim listing the user's groups. Default: groups."),
-    scopes: z.array(z.string().min(1)).optional().describe("Scopes to request. Default: openid profile email."),
+    scopes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Scopes to request. Default: openid profile email."),
     allowed_groups: z
       .array(z.string())
       .default([])
@@ -163,8 +175,16 @@ const user = z
   .strictObject({
     name: posixName("user").describe("Linux account and hub name."),
     admin: z.boolean().default(false).describe("Hub admin."),
-    groups: z.array(posixName("group")).default([]).describe("Groups the user belongs to (names from groups)."),
-    uid: z.int().min(1000).max(59999).optional().describe("Fixed uid (1000-59999). Default: the system picks."),
+    groups: z
+      .array(posixName("group"))
+      .default([])
+      .describe("Groups the user belongs to (names from groups)."),
+    uid: z
+      .int()
+      .min(1000)
+      .max(59999)
+      .optional()
+      .describe("Fixed uid (1000-59999). Default: the system picks."),
     shell: absPath.default("/bin/bash").describe("Login shell for terminals and SSH."),
   })
   .describe("A person using the platform.");
@@ -172,7 +192,12 @@ const user = z
 const group = z
   .strictObject({
     name: posixName("group").describe("Linux group and hub group name."),
-    gid: z.int().min(1000).max(59999).optional().describe("Fixed gid (1000-59999). Default: the system picks."),
+    gid: z
+      .int()
+      .min(1000)
+      .max(59999)
+      .optional()
+      .describe("Fixed gid (1000-59999). Default: the system picks."),
     description: z.string().max(500).optional().describe("What the group is for."),
     shared_folder: z.boolean().default(true).describe("Create <shared_dir>/<name> for the members."),
   })
@@ -189,7 +214,10 @@ const profile = z
     mem_guarantee: size.optional().describe("Memory reserved for the server."),
     gpus: z.int().min(0).max(16).default(0).describe("GPUs given to the server."),
     default: z.boolean().default(false).describe("The profile picked when none is chosen; exactly one."),
-    groups: z.array(posixName("group")).default([]).describe("Groups that may use it; empty with users: everyone."),
+    groups: z
+      .array(posixName("group"))
+      .default([])
+      .describe("Groups that may use it; empty with users: everyone."),
     users: z.array(posixName("user")).default([]).describe("Users that may use it besides the groups."),
   })
   .describe("An instance type users pick when starting a server.");
@@ -206,7 +234,9 @@ const environment = z
       .string()
       .min(1)
       .optional()
-      .describe("Path, relative to atrium.yaml, of a conda-style environment.yaml; excludes the fields below."),
+      .describe(
+        "Path, relative to atrium.yaml, of a conda-style environment.yaml; excludes the fields below.",
+      ),
     python: z
       .string()
       .regex(/^3\.\d+$/, { error: "a Python version such as 3.11" })

@@ -3,7 +3,17 @@
  * this key path" for locating problems, and "how was this value written" for
  * hints (3.10 is read as the number 3.1). Syntax errors become problems too.
  */
-import { type Document, isMap, isNode, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 import type { ConfigPath, Problem } from "./problem.js";
 import { readData, yamlProblems } from "./syntax.js";
 
@@ -30,7 +40,10 @@ export function parseSource(file: string, text: string): ConfigSource {
 }
 
 /** The node at `path` and the key node naming it, as far as the path leads. */
-function find(src: ConfigSource, path: ConfigPath): { node: unknown; keyNode: unknown; best: unknown; found: boolean } {
+function find(
+  src: ConfigSource,
+  path: ConfigPath,
+): { node: unknown; keyNode: unknown; best: unknown; found: boolean } {
   let node: unknown = src.doc.contents;
   let keyNode: unknown;
   let best: unknown = node;

@@ -4,7 +4,17 @@
  * worded without the YAML library's jargon. Reading the data out of a document
  * (aliases expanded) never throws either.
  */
-import { type Document, isAlias, isMap, isNode, isPair, isScalar, isSeq, type LineCounter, type YAMLError } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type YAMLError,
+} from "yaml";
 import { formatPath, type Problem } from "./problem.js";
 import { quote } from "./text.js";
 
@@ -109,7 +119,7 @@ function explain(err: YAMLError, text: string, doc: Document, lines: LineCounter
       return {
         offset,
         path: [],
-        message: "the file holds more than one YAML document",
+        message: "a second YAML document starts here",
         hint: "an atrium.yaml holds one document; remove the --- line",
       };
     case "MISSING_CHAR": {
@@ -147,7 +157,9 @@ function explain(err: YAMLError, text: string, doc: Document, lines: LineCounter
       return {
         offset: offset - (lines.linePos(offset).col - 1) + indentOf(here),
         message: "this line is indented differently from the lines above it",
-        hint: list ? "items of one list start in the same column" : "keys of one mapping start in the same column",
+        hint: list
+          ? "items of one list start in the same column"
+          : "keys of one mapping start in the same column",
       };
     }
     case "BLOCK_AS_IMPLICIT_KEY":
@@ -180,7 +192,11 @@ function explain(err: YAMLError, text: string, doc: Document, lines: LineCounter
         hint: "use 'single quotes', or write \\\\ for a backslash",
       };
     case "TAG_RESOLVE_FAILED":
-      return { offset, message: "this YAML tag is unknown", hint: "remove the tag (the word starting with !)" };
+      return {
+        offset,
+        message: "this YAML tag is unknown",
+        hint: "remove the tag (the word starting with !)",
+      };
     default:
       return fallback(err, offset);
   }
@@ -192,7 +208,9 @@ function flowProblem(err: YAMLError, offset: number, all: Located[]): Draft | un
   const map = /Flow map|flow map/.test(err.message);
   if (!seq && !map) return undefined;
   const open = all
-    .filter((l) => (seq ? isSeq(l.node) : isMap(l.node)) && (l.node as { flow?: boolean }).flow && l.node.range)
+    .filter(
+      (l) => (seq ? isSeq(l.node) : isMap(l.node)) && (l.node as { flow?: boolean }).flow && l.node.range,
+    )
     .filter((l) => (l.node.range?.[0] ?? offset) < offset)
     .pop();
   const [o, c, what] = seq ? ["[", "]", "list"] : ["{", "}", "mapping"];
@@ -224,9 +242,7 @@ function runOn(text: string, line: number, lines: LineCounter, offset: number): 
     return {
       offset: start + indentOf(after),
       message: "this line is indented more than the key above it",
-      hint: key
-        ? `line it up with ${key} (line ${line}); keys of one mapping start in the same column`
-        : "keys of one mapping start in the same column",
+      hint: key ? `line it up with ${key} on line ${line}` : "keys of one mapping start in the same column",
     };
   }
   const value = here.slice(here.indexOf(":") + 1).trim();
@@ -246,7 +262,11 @@ function runOn(text: string, line: number, lines: LineCounter, offset: number): 
 
 function fallback(err: YAMLError, offset: number): Draft {
   const first = (err.message.split("\n")[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, "");
-  return { offset, message: `this is not valid YAML: ${first}`, hint: "check the indentation and the : after each key" };
+  return {
+    offset,
+    message: `this is not valid YAML: ${first}`,
+    hint: "check the indentation and the : after each key",
+  };
 }
 
 /** All syntax problems of a parsed document, one per line at most. */
@@ -255,7 +275,8 @@ export function yamlProblems(file: string, text: string, doc: Document, lines: L
   const drafts: Draft[] = [];
   const errors = [...doc.errors, ...doc.warnings];
   if (errors.some((e) => e.code === "DUPLICATE_KEY")) drafts.push(...duplicateKeys(doc, lines));
-  for (const err of errors) if (err.code !== "DUPLICATE_KEY") drafts.push(explain(err, text, doc, lines, all));
+  for (const err of errors)
+    if (err.code !== "DUPLICATE_KEY") drafts.push(explain(err, text, doc, lines, all));
   // One problem a line: the parser's first complaint about a spot is the most precise.
   const seen = new Set<number>();
   const out: Problem[] = [];
@@ -276,7 +297,11 @@ export function yamlProblems(file: string, text: string, doc: Document, lines: L
  */
 export const MAX_ALIAS_COUNT = 10000;
 
-export function readData(file: string, doc: Document, lines: LineCounter): { data: unknown; problems: Problem[] } {
+export function readData(
+  file: string,
+  doc: Document,
+  lines: LineCounter,
+): { data: unknown; problems: Problem[] } {
   try {
     return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), problems: [] };
   } catch (err) {

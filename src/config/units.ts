@@ -29,7 +29,8 @@ export function parseSize(value: string | number): number | undefined {
   return Math.round(Number(value.slice(0, value.length - unit.length)) * factor);
 }
 
-const SIZE_ADVICE = "use a number with K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024), e.g. 4G or 512Mi";
+const SIZE_ADVICE =
+  "use a number with K, M, G, T (powers of 1000) or Ki, Mi, Gi, Ti (powers of 1024), e.g. 4G or 512Mi";
 
 /** A suggestion for a string that is almost a size: "8Gb" -> "8G or 8Gi". */
 export function sizeHint(value: string): string {

@@ -13,7 +13,8 @@ export function planChanges(components: readonly Component[], state: DeployState
     const base = { component: c.name, title: c.title };
     if (!previous) return { ...base, kind: "create" as const };
     if (previous.hash !== hashOf(c.spec)) return { ...base, kind: "update" as const };
-    if (check && c.present && !c.present()) return { ...base, kind: "update" as const, reason: "missing on disk" };
+    if (check && c.present && !c.present())
+      return { ...base, kind: "update" as const, reason: "missing on disk" };
     return { ...base, kind: "same" as const };
   });
   const wanted = new Set(components.map((c) => c.name));

@@ -30,7 +30,11 @@ export async function run(args: string[]): Promise<number> {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const file = v.config as string;
   if (existsSync(file) && !v.force) {
-    throw new AtriumError("file-exists", `${file} already exists`, "pass --force to overwrite it, or -c OTHER.yaml");
+    throw new AtriumError(
+      "file-exists",
+      `${file} already exists`,
+      "pass --force to overwrite it, or -c OTHER.yaml",
+    );
   }
   const defaults: InitAnswers = {
     name: (v.name as string | undefined) ?? "atrium",
@@ -67,10 +71,16 @@ async function ask(defaults: InitAnswers): Promise<InitAnswers> {
       }
     };
     return {
-      name: await q("Project name (lower case, 2-32 chars)", defaults.name, (s) => fieldProblem({ ...defaults, name: s })),
-      admin: await q("First admin's user name", defaults.admin, (s) => fieldProblem({ ...defaults, admin: s })),
+      name: await q("Project name (lower case, 2-32 chars)", defaults.name, (s) =>
+        fieldProblem({ ...defaults, name: s }),
+      ),
+      admin: await q("First admin's user name", defaults.admin, (s) =>
+        fieldProblem({ ...defaults, admin: s }),
+      ),
       port: await q("Port to serve on", defaults.port, (s) => fieldProblem({ ...defaults, port: s })),
-      https: await q("HTTPS (none, self-signed)", defaults.https, (s) => fieldProblem({ ...defaults, https: s })),
+      https: await q("HTTPS (none, self-signed)", defaults.https, (s) =>
+        fieldProblem({ ...defaults, https: s }),
+      ),
     };
   } finally {
     rl.close();
@@ -79,5 +89,7 @@ async function ask(defaults: InitAnswers): Promise<InitAnswers> {
 
 function fieldProblem(answers: InitAnswers): string | undefined {
   const loaded = validateText("answer", initYaml(answers));
-  return loaded.problems.length > 0 ? formatProblems(loaded.problems).replace(/^answer:\d+:\d+\s+/gm, "") : undefined;
+  return loaded.problems.length > 0
+    ? formatProblems(loaded.problems).replace(/^answer:\d+:\d+\s+/gm, "")
+    : undefined;
 }

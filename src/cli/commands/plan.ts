@@ -21,7 +21,9 @@ export async function run(args: string[]): Promise<number> {
   }
   for (const c of changes) {
     const why = c.reason ? ` (${c.reason})` : "";
-    process.stdout.write(`${SYMBOL[c.kind]} ${c.kind.padEnd(7)} ${c.component.padEnd(16)} ${c.title}${why}\n`);
+    process.stdout.write(
+      `${SYMBOL[c.kind]} ${c.kind.padEnd(7)} ${c.component.padEnd(16)} ${c.title}${why}\n`,
+    );
   }
   process.stdout.write(`\nPlan: ${summarize(changes)}\n`);
   return 0;

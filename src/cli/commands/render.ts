@@ -31,7 +31,9 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(`${lines.join("\n")}\n`);
-    process.stderr.write(`${out}: ${lines.length} file(s) differ from a fresh render; run atrium render -o ${out}\n`);
+    process.stderr.write(
+      `${out}: ${lines.length} file(s) differ from a fresh render; run atrium render -o ${out}\n`,
+    );
     return 1;
   }
   const changed = writeArtifacts(out, artifacts);

@@ -35,13 +35,17 @@ export function detectCgroups(parent: string, root = CGROUP_ROOT): CgroupSupport
     return { mode: "off", reason: "cgroup v2 without systemd: Atrium does not write behind the host's back" };
   }
   const missing = V1_CONTROLLERS.filter((c) => !existsSync(join(root, c)));
-  if (missing.length > 0) return { mode: "off", reason: `cgroup v1 controllers missing: ${missing.join(", ")}` };
+  if (missing.length > 0)
+    return { mode: "off", reason: `cgroup v1 controllers missing: ${missing.join(", ")}` };
   for (const c of V1_CONTROLLERS) {
     const dir = join(root, c, parent);
     try {
       mkdirSync(dir, { recursive: true });
     } catch (err) {
-      return { mode: "off", reason: `can't create ${dir}: ${(err as NodeJS.ErrnoException).code ?? "error"}` };
+      return {
+        mode: "off",
+        reason: `can't create ${dir}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+      };
     }
     if (!writable(join(dir, "cgroup.procs"))) return { mode: "off", reason: `${dir} is not writable` };
   }

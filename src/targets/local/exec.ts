@@ -51,7 +51,11 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.on("error", (err) => {
       if (timer) clearTimeout(timer);
       reject(
-        new AtriumError("prerequisite", `can't run ${cmd}: ${err.message}`, `install the program that provides ${cmd}`),
+        new AtriumError(
+          "prerequisite",
+          `can't run ${cmd}: ${err.message}`,
+          `install the program that provides ${cmd}`,
+        ),
       );
     });
     child.on("close", (code, signal) => {

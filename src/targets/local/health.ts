@@ -22,7 +22,11 @@ export function probe(url: string, timeoutMs = 2000): Promise<number> {
 }
 
 /** Poll until the hub answers; `check` runs between polls and may throw to give up early. */
-export async function waitForHub(platform: Platform, timeoutMs: number, check: () => void = () => {}): Promise<void> {
+export async function waitForHub(
+  platform: Platform,
+  timeoutMs: number,
+  check: () => void = () => {},
+): Promise<void> {
   const url = `${publicUrl(platform)}/hub/api`;
   const until = Date.now() + timeoutMs;
   let last = 0;

@@ -73,7 +73,10 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       max_age: platform.idleCuller.maxAge,
       python: posix.join(paths.hubVenv, "bin", "python"),
     },
-    services: [],
+    services: [
+      // Atrium's own access to the hub API (status, destroy, tests); the token file is root-only.
+      { name: "atrium", admin: true, api_token_file: secretPath(platform, "atrium_api_token") },
+    ],
   };
 }
 

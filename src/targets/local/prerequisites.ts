@@ -50,7 +50,9 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
   const os = osRelease();
   const like = `${os.ID ?? ""} ${os.ID_LIKE ?? ""}`;
   if (!/\b(debian|ubuntu)\b/.test(like)) {
-    problems.push(`unsupported OS "${os.PRETTY_NAME ?? "unknown"}": the local target needs Debian 12 or Ubuntu 22.04+`);
+    problems.push(
+      `unsupported OS "${os.PRETTY_NAME ?? "unknown"}": the local target needs Debian 12 or Ubuntu 22.04+`,
+    );
   }
   if (!existsSync(SYSTEM_PYTHON)) {
     problems.push(`no system Python at ${SYSTEM_PYTHON}`);
@@ -78,7 +80,9 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
     const { address, port, ports } = platform.network;
     const wanted: Array<[string, string, number]> = [
       ["target.port", address, port],
-      ...Object.entries(ports).map(([k, p]) => [`target.ports.${k}`, "127.0.0.1", p] as [string, string, number]),
+      ...Object.entries(ports).map(
+        ([k, p]) => [`target.ports.${k}`, "127.0.0.1", p] as [string, string, number],
+      ),
     ];
     for (const [key, host, p] of wanted) {
       if (!(await portFree(host, p))) problems.push(`port ${p} (${key}) is already in use on ${host}`);

@@ -18,6 +18,12 @@ export function secretSpecs(_platform: Platform): SecretSpec[] {
     { name: "cookie_secret", kind: "random", bytes: 32, description: "signs the hub's login cookies" },
     { name: "proxy_auth_token", kind: "random", bytes: 32, description: "the hub's token for the proxy API" },
     { name: "passwords.json", kind: "json-object", description: "bcrypt hashes of user passwords" },
+    {
+      name: "atrium_api_token",
+      kind: "random",
+      bytes: 32,
+      description: "Atrium's own token for the hub API",
+    },
   ];
 }
 

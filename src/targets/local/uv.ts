@@ -26,7 +26,13 @@ export async function installUv(platform: Platform, onLine: (l: string) => void)
   await run(SYSTEM_PYTHON, ["-m", "venv", tools], { onLine });
   await run(
     posix.join(tools, "bin", "pip"),
-    ["install", "--disable-pip-version-check", "--require-hashes", "-r", repoPath("envs", "tools", "requirements.lock")],
+    [
+      "install",
+      "--disable-pip-version-check",
+      "--require-hashes",
+      "-r",
+      repoPath("envs", "tools", "requirements.lock"),
+    ],
     { onLine },
   );
   return toolsUv(platform);

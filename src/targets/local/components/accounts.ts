@@ -111,7 +111,13 @@ export function accountsComponent(ctx: LocalContext): Component {
     name: "accounts",
     title: "Linux users and groups",
     spec: {
-      users: users.map((u) => ({ name: u.name, uid: u.uid ?? null, shell: u.shell, home: u.home, groups: u.groups })),
+      users: users.map((u) => ({
+        name: u.name,
+        uid: u.uid ?? null,
+        shell: u.shell,
+        home: u.home,
+        groups: u.groups,
+      })),
       groups: groups.map((g) => ({ name: g.name, gid: g.gid ?? null })),
     },
     async apply(previous, progress) {

@@ -24,7 +24,9 @@ export function adminPasswordComponent(ctx: LocalContext): Component | undefined
       const file = secretPath(platform, `initial-password-${admin}`);
       writeFileAtomic(file, `${password}\n`, 0o600);
       await setPassword(platform, admin, password);
-      progress.important(`First login: user "${admin}", password "${password}" (also in ${file}, root-only).`);
+      progress.important(
+        `First login: user "${admin}", password "${password}" (also in ${file}, root-only).`,
+      );
       return { note: "generated" };
     },
   };

@@ -69,7 +69,10 @@ async function buildEnv(
     await run(uv, ["venv", "--quiet", "--python", SYSTEM_PYTHON, target], { env });
     const python = posix.join(target, "bin", "python");
     progress.detail(`installing ${posix.relative(repoPath(), lock)}`);
-    await run(uv, ["pip", "sync", "--python", python, "--require-hashes", lock], { env, onLine: progress.detail });
+    await run(uv, ["pip", "sync", "--python", python, "--require-hashes", lock], {
+      env,
+      onLine: progress.detail,
+    });
     if (withGlue) {
       progress.detail("installing the hub glue (python/)");
       await run(uv, ["pip", "install", "--python", python, "--no-deps", repoPath("python")], {
@@ -106,12 +109,7 @@ function mtime(path: string): number {
   }
 }
 
-function envComponent(
-  ctx: LocalContext,
-  name: "hub" | "user",
-  title: string,
-  withGlue: boolean,
-): Component {
+function envComponent(ctx: LocalContext, name: "hub" | "user", title: string, withGlue: boolean): Component {
   const { platform } = ctx;
   const lock = repoPath("envs", name, "requirements.lock");
   const lockHash = hashText(readFileSync(lock));

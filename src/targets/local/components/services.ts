@@ -75,11 +75,15 @@ async function startSupervisor(ctx: LocalContext, progress: Progress): Promise<v
   const spec = renderSupervisor(platform);
   const [node, script] = atriumCommand();
   const out = openSync(spec.log, "a", 0o640);
-  const child = spawn(node ?? process.execPath, [script ?? "", "supervise", "--spec", liveSpecPath(platform)], {
-    detached: true,
-    stdio: ["ignore", out, out],
-    cwd: "/",
-  });
+  const child = spawn(
+    node ?? process.execPath,
+    [script ?? "", "supervise", "--spec", liveSpecPath(platform)],
+    {
+      detached: true,
+      stdio: ["ignore", out, out],
+      cwd: "/",
+    },
+  );
   child.unref();
   progress.detail(`supervisor started (pid ${child.pid})`);
 }
@@ -111,7 +115,11 @@ function crashed(platform: Platform, name: string): never {
   const proc = renderSupervisor(platform).processes.find((p) => p.name === name);
   let tail = "";
   try {
-    tail = readFileSync(proc?.log ?? "", "utf8").trimEnd().split("\n").slice(-12).join("\n    ");
+    tail = readFileSync(proc?.log ?? "", "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(-12)
+      .join("\n    ");
   } catch {
     // no log
   }

@@ -90,7 +90,9 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
       for (const g of shared) if (g.sharedFolder) await ensureFolder(g.sharedFolder, g.name);
       for (const u of users) {
         const mine = new Map(
-          shared.filter((g) => u.groups.includes(g.name)).map((g) => [g.name, g.sharedFolder ?? ""] as [string, string]),
+          shared
+            .filter((g) => u.groups.includes(g.name))
+            .map((g) => [g.name, g.sharedFolder ?? ""] as [string, string]),
         );
         await syncLinks(u, mine, paths.sharedDir, progress);
       }

@@ -1,0 +1,50 @@
+/** `atrium status`: is each part up, which users have servers, are limits enforced. */
+import { loadConfig } from "../../config/load.js";
+import { derivePlatform } from "../../model/platform.js";
+import { platformStatus } from "../../targets/local/status.js";
+import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+
+function ago(iso: string | null): string {
+  if (!iso) return "";
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommandArgs(
+    "status",
+    args,
+    { ...CONFIG_OPTION, json: { type: "boolean", default: false } },
+    "[-c FILE] [--json]",
+  );
+  if (!parsed) return 0;
+  const platform = derivePlatform(loadConfig(parsed.values.config as string));
+  const st = await platformStatus(platform);
+  if (parsed.values.json) {
+    process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
+    return st.answering ? 0 : 1;
+  }
+  const w = (s: string) => process.stdout.write(`${s}\n`);
+  w(`platform ${st.project}  ${st.url}  ${st.answering ? "answering" : "NOT ANSWERING"}`);
+  w(`auth     ${st.auth}`);
+  w(`supervisor ${st.supervisor.pid === null ? "down" : `up, pid ${st.supervisor.pid}`}`);
+  for (const p of st.processes) {
+    const up = p.state === "running" ? `up ${ago(p.since)}, pid ${p.pid}` : p.state;
+    w(`  ${p.name.padEnd(12)} ${up}${p.restarts ? `, ${p.restarts} restarts` : ""}`);
+    if (p.lastError && p.state !== "running") w(`  ${"".padEnd(12)} last error: ${p.lastError}`);
+  }
+  w(
+    `limits   ${st.limits.enforced ? `enforced (cgroup ${st.limits.mode})` : `OFF: ${st.limits.reason ?? "cgroups not writable"}`}`,
+  );
+  if (st.servers === null) {
+    w(`servers  unknown${st.serversError ? ` (${st.serversError})` : " (hub not answering)"}`);
+  } else if (st.servers.length === 0) {
+    w("servers  none running");
+  } else {
+    w(`servers  ${st.servers.length} running`);
+    for (const s of st.servers) {
+      w(`  ${s.user.padEnd(16)} ${s.ready ? "ready" : "starting"}  ${s.profile ?? ""}  up ${ago(s.started)}`);
+    }
+  }
+  return st.answering ? 0 : 1;
+}
