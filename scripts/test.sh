@@ -37,8 +37,17 @@ node_suite() {
 
 node_suite unit dist/test/unit/
 
-step "hub glue (pytest)"
 PYVENV=$(bash scripts/python-test-env.sh) || die "could not build the Python test env"
+step "hub glue: format, lint and types (ruff, mypy)"
+if (cd python && "$PYVENV/bin/ruff" format --check . && "$PYVENV/bin/ruff" check . && "$PYVENV/bin/mypy" atrium_hub); then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+
+step "hub glue (pytest)"
+# As root, the glue's integration test starts a real hub and proxy with a real Linux user.
+if [ "$(id -u)" = 0 ]; then export ATRIUM_IT=1 ATRIUM_IT_CHP="$ROOT/node_modules/.bin/configurable-http-proxy"; fi
 (cd python && "$PYVENV/bin/python" -m pytest -q -p no:cacheprovider 2>&1) | tee "$LOG_DIR/pytest.log"
 pp=$(grep -Eo '[0-9]+ passed' "$LOG_DIR/pytest.log" | tail -1 | awk '{print $1}')
 pf=$(grep -Eo '[0-9]+ (failed|error)' "$LOG_DIR/pytest.log" | awk '{s += $1} END {print s + 0}')

@@ -29,6 +29,18 @@ CPU_SHARES_DEFAULT = 1024
 CPU_WEIGHT_DEFAULT = 100
 
 
+def detect_mode(v1_root: str = "/sys/fs/cgroup", systemd_marker: str = "/run/systemd/system") -> str:
+    """The cgroup mode this machine allows: `v1` where the v1 memory and cpu
+    controllers are mounted, `v2-systemd` on a unified hierarchy run by systemd
+    (whose delegation is used rather than writing behind its back), else `off`."""
+    root = Path(v1_root)
+    if (root / "cgroup.controllers").exists():
+        return "v2-systemd" if Path(systemd_marker).exists() else "off"
+    if (root / "memory").is_dir() and (root / "cpu").is_dir():
+        return "v1"
+    return "off"
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one server; 0 means "no limit" / "no guarantee"."""

@@ -23,6 +23,7 @@ from urllib.parse import urlparse, urlunparse
 
 from traitlets.config import Config
 
+from . import cgroups
 from .auth import PASSWORD_PAGE, AtriumPasswordAuthenticator
 from .secretfiles import read_cookie_secret, read_secret
 from .settings import IDLE_CULLER_SERVICE, Settings
@@ -108,7 +109,8 @@ def _apply_spawner(c: Config, s: Settings) -> None:
     c.Spawner.default_url = sp.default_url
     c.Spawner.environment = dict(sp.environment)
     c.AtriumSpawner.profiles = [_profile_dict(p) for p in s.profiles]
-    c.AtriumSpawner.cgroup_mode = sp.cgroup.mode
+    mode = sp.cgroup.mode
+    c.AtriumSpawner.cgroup_mode = cgroups.detect_mode(sp.cgroup.v1_root) if mode == "auto" else mode
     c.AtriumSpawner.cgroup_v1_root = sp.cgroup.v1_root
     c.AtriumSpawner.cgroup_parent = sp.cgroup.parent
     c.AtriumSpawner.path_prepend = list(sp.path_prepend)

@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 CONFIG_ENV = "ATRIUM_HUB_CONFIG"
 SUPPORTED_VERSION = 1
-CGROUP_MODES = ("v1", "v2-systemd", "off")
+CGROUP_MODES = ("auto", "v1", "v2-systemd", "off")
 AUTH_TYPES = ("password",)
 IDLE_CULLER_SERVICE = "idle-culler"
 

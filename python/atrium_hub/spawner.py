@@ -87,7 +87,9 @@ class AtriumSpawner(LocalProcessSpawner):
         Dict(),
         help="Profiles as in the Atrium hub JSON (`profiles[]`); empty means no form and no limits.",
     ).tag(config=True)
-    cgroup_mode = Enum(list(CGROUP_MODES), default_value="off", help="v1 | v2-systemd | off").tag(config=True)
+    cgroup_mode = Enum([m for m in CGROUP_MODES if m != "auto"], default_value="off", help="v1 | v2-systemd | off").tag(
+        config=True
+    )
     cgroup_v1_root = Unicode("/sys/fs/cgroup", help="Where the v1 controllers are mounted.").tag(config=True)
     cgroup_parent = Unicode("atrium/users", help="Parent cgroup (v1) or slice path (v2) of the servers.").tag(
         config=True

@@ -162,3 +162,20 @@ def test_v2_command_without_limits_still_makes_a_scope() -> None:
         "--",
     ]
     assert cgroups.scope_stop_command("u.scope") == ["systemctl", "stop", "--no-block", "u.scope"]
+
+
+def test_detect_mode_reads_the_hierarchy(tmp_path: Path) -> None:
+    from atrium_hub.cgroups import detect_mode
+
+    v1 = tmp_path / "v1"
+    (v1 / "memory").mkdir(parents=True)
+    (v1 / "cpu").mkdir()
+    assert detect_mode(str(v1), str(tmp_path / "no-systemd")) == "v1"
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "cgroup.controllers").write_text("memory cpu\n")
+    marker = tmp_path / "systemd"
+    assert detect_mode(str(v2), str(marker)) == "off"
+    marker.mkdir()
+    assert detect_mode(str(v2), str(marker)) == "v2-systemd"
+    assert detect_mode(str(tmp_path / "none"), str(marker)) == "off"

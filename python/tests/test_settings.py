@@ -83,7 +83,7 @@ def test_every_problem_is_reported_with_its_key(data: dict[str, Any]) -> None:
         "hub.bind_url  expected an http(s) URL, got 8081",
         "hub.db_url  missing",
         "proxy.extra  unknown key",
-        'spawner.cgroup.mode  "v3" is not one of v1, v2-systemd, off',
+        'spawner.cgroup.mode  "v3" is not one of auto, v1, v2-systemd, off',
         'users[1].admin  expected true or false, got "no"',
         'profiles[0].mem_limit  expected an integer >= 0, got "4G"',
     ]

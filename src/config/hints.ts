@@ -64,7 +64,7 @@ export function envNameProblem(path: ConfigPath, value: unknown): UnlocatedProbl
   if (bare !== undefined && ENV_NAME_RE.test(bare)) {
     return {
       path,
-      message: `${quote(value)} is how a shell reads the variable; this key takes its name`,
+      message: `${quote(value)} is the variable's value in a shell, not its name`,
       hint: `write ${bare}, without $`,
     };
   }
@@ -107,7 +107,7 @@ export function hostHint(path: ConfigPath, value: string, data: unknown): string
 export function quoteHint(path: ConfigPath, written: string, data: unknown): string {
   if (fitsAt(configSchema, path, written, data)) return `write "${written}" in quotes`;
   const rule = messageAt(configSchema, path, written);
-  return rule ? `in quotes it would be text, but ${rule}` : `write the value in quotes`;
+  return rule ? `write text in quotes; ${rule}` : "write the value in quotes";
 }
 
 /** `write https: {mode: self-signed}` for a bare value given where a section was expected. */

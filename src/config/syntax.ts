@@ -99,7 +99,7 @@ function duplicateKeys(doc: Document, lines: LineCounter): Draft[] {
   return out;
 }
 
-function explain(err: YAMLError, text: string, doc: Document, lines: LineCounter, all: Located[]): Draft {
+function explain(err: YAMLError, text: string, lines: LineCounter, all: Located[]): Draft {
   const offset = err.pos[0];
   const { line } = lines.linePos(offset);
   const here = lineText(text, line);
@@ -275,8 +275,7 @@ export function yamlProblems(file: string, text: string, doc: Document, lines: L
   const drafts: Draft[] = [];
   const errors = [...doc.errors, ...doc.warnings];
   if (errors.some((e) => e.code === "DUPLICATE_KEY")) drafts.push(...duplicateKeys(doc, lines));
-  for (const err of errors)
-    if (err.code !== "DUPLICATE_KEY") drafts.push(explain(err, text, doc, lines, all));
+  for (const err of errors) if (err.code !== "DUPLICATE_KEY") drafts.push(explain(err, text, lines, all));
   // One problem a line: the parser's first complaint about a spot is the most precise.
   const seen = new Set<number>();
   const out: Problem[] = [];

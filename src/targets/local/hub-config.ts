@@ -64,7 +64,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       default_url: "/lab",
       path_prepend: [posix.join(paths.userVenv, "bin")],
       environment: {},
-      cgroup: { mode: "v1", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+      cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
     },
     idle_culler: {
       enabled: platform.idleCuller.enabled,

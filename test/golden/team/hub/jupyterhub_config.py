@@ -1,5 +1,6 @@
 # The hub's settings come from atrium_hub.json (path in ATRIUM_HUB_CONFIG),
 # rendered by `atrium render`; the code that applies them is the atrium_hub package.
-from atrium_hub.hubconfig import configure
+from atrium_hub.hubconfig import apply
+from atrium_hub.settings import load_settings_from_env
 
-configure(get_config())  # noqa: F821 - provided by JupyterHub when it loads this file
+apply(get_config(), load_settings_from_env())  # noqa: F821 - get_config is provided by JupyterHub
