@@ -23,7 +23,9 @@ fi
 
 # Lowest Python the locks must support (Ubuntu 22.04 ships 3.10).
 min_python="3.10"
-envs=(hub user)
+# tools: uv itself (installed by deploy when missing); test: the glue's test tools,
+# constrained to the hub lock's pins because they are installed on top of it.
+envs=(hub user tools test)
 
 for env in "${envs[@]}"; do
   in_file="envs/${env}/requirements.in"
@@ -33,6 +35,8 @@ for env in "${envs[@]}"; do
     exit 1
   fi
   echo "refresh-locks: $in_file -> $lock_file" >&2
+  extra=()
+  if [[ "$env" == test ]]; then extra=(--constraint envs/hub/requirements.lock); fi
   uv pip compile \
     --no-config \
     --universal \
@@ -41,6 +45,7 @@ for env in "${envs[@]}"; do
     --only-binary :all: \
     --custom-compile-command "scripts/refresh-locks.sh" \
     --quiet \
+    "${extra[@]}" \
     "$@" \
     --output-file "$lock_file" \
     "$in_file"

@@ -18,6 +18,8 @@ export function plan(config: Config, configFile: string): Change[] {
 export async function deploy(config: Config, configFile: string, reporter: Reporter): Promise<Change[]> {
   const target = localTarget(config, configFile);
   await target.preflight();
+  // Everything deploy makes (envs, config) must be readable by the users.
+  process.umask(0o022);
   const { mkdirSync } = await import("node:fs");
   mkdirSync(target.stateDir, { recursive: true, mode: 0o700 });
   const release = acquireLock(target.stateDir);

@@ -45,6 +45,24 @@ export interface Cleanup {
   after(fn: () => unknown): unknown;
 }
 
+/**
+ * A cleanup scope for a describe block. node:test's `after` attaches to whatever
+ * runs at the moment it is called (inside a `before` hook, to that hook), so the
+ * suite registers one `after` while it is being defined and platforms made later
+ * in `before` add to it. Cleanups run in reverse order of registration.
+ */
+export function suiteScope(register: (fn: () => unknown) => unknown): Cleanup {
+  const fns: Array<() => unknown> = [];
+  register(async () => {
+    for (const fn of fns.reverse()) await fn();
+  });
+  return {
+    after(fn) {
+      fns.push(fn);
+    },
+  };
+}
+
 export interface CommandResult {
   code: number | null;
   stdout: string;

@@ -10,7 +10,8 @@ import { renderTarget } from "../../src/targets/index.js";
 import { compareArtifacts, writeArtifacts } from "../../src/targets/write.js";
 import { EXAMPLES } from "./examples.js";
 
-const render = (name: string) => renderTarget(derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`))));
+const render = (name: string) =>
+  renderTarget(derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`))));
 
 describe("local render", () => {
   for (const name of EXAMPLES) {

@@ -1,7 +1,7 @@
 /** `atrium plan`: what deploy would change, component by component; touches nothing. */
 import { loadConfig } from "../../config/load.js";
-import { summarize } from "../../deploy/engine.js";
 import { plan } from "../../deploy/deploy.js";
+import { summarize } from "../../deploy/engine.js";
 import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
 import { SYMBOL } from "../reporter.js";
 

@@ -78,7 +78,12 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       cwd: paths.hubDataDir,
       log: log("hub"),
       pidFile: pid("hub"),
-      restartOn: [`artifact:${HUB_CONFIG_FILE}`, `artifact:${HUB_CONFIG_PY}`, "component:hub-env"],
+      restartOn: [
+        `artifact:${HUB_CONFIG_FILE}`,
+        `artifact:${HUB_CONFIG_PY}`,
+        "component:hub-env",
+        "component:hub-glue",
+      ],
     },
   ];
   return {

@@ -3,11 +3,11 @@ import { dirname, resolve } from "node:path";
 import type { Config } from "../../config/schema.js";
 import type { Component } from "../../deploy/component.js";
 import { derivePlatform, type Platform } from "../../model/platform.js";
-import { renderLocal } from "./render.js";
 import { localComponents } from "./components/index.js";
-import { type LocalContext, hasSystemd } from "./context.js";
-import { checkPrerequisites } from "./prerequisites.js";
 import { supervisorPid } from "./components/services.js";
+import { hasSystemd, type LocalContext } from "./context.js";
+import { checkPrerequisites } from "./prerequisites.js";
+import { renderLocal } from "./render.js";
 
 export interface LocalTarget {
   platform: Platform;

@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import { posix } from "node:path";
 import type { Component } from "../../../deploy/component.js";
 import { hashText } from "../../../deploy/hash.js";
-import type { LocalContext } from "../context.js";
 import { writeArtifacts } from "../../write.js";
+import type { LocalContext } from "../context.js";
 
 export function configFilesComponent(ctx: LocalContext): Component {
   const { artifacts, platform } = ctx;

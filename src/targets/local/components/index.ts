@@ -9,6 +9,7 @@ import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
 import { directoriesComponent } from "./directories.js";
+import { hubGlueComponent } from "./hub-glue.js";
 import { launcherComponent } from "./launcher.js";
 import { hubEnvComponent, userEnvComponent } from "./python-envs.js";
 import { secretsComponent } from "./secrets.js";
@@ -23,6 +24,7 @@ export function localComponents(ctx: LocalContext): Component[] {
     secretsComponent(ctx),
     tlsComponent(ctx),
     hubEnvComponent(ctx),
+    hubGlueComponent(ctx),
     userEnvComponent(ctx),
     accountsComponent(ctx),
     sharedFoldersComponent(ctx),

@@ -26,28 +26,16 @@ import { findUv, installUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
 
 const COMPLETE = ".atrium-complete";
 
-/** Hash of every file under python/ that goes into the hub glue. */
-function glueHash(): string {
-  const root = repoPath("python", "atrium_hub");
-  const files: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (name.name === "__pycache__") continue;
-      const p = posix.join(dir, name.name);
-      if (name.isDirectory()) walk(p);
-      else files.push(`${p.slice(root.length)}:${hashText(readFileSync(p))}`);
-    }
-  };
-  walk(root);
-  files.push(`pyproject:${hashText(readFileSync(repoPath("python", "pyproject.toml")))}`);
-  return hashText(files.join("\n"));
-}
-
 async function ensureUv(platform: Platform, progress: Progress): Promise<string> {
   const found = await findUv(platform);
   if (found) return found;
   progress.detail("installing uv from PyPI");
   return installUv(platform, progress.detail);
+}
+
+/** The folder the hub env's .pth file points at: the hub glue (see hub-glue.ts). */
+export function glueLink(platform: Platform): string {
+  return posix.join(platform.paths.prefix, "lib", "hub-glue");
 }
 
 async function buildEnv(
@@ -113,13 +101,12 @@ function envComponent(ctx: LocalContext, name: "hub" | "user", title: string, wi
   const { platform } = ctx;
   const lock = repoPath("envs", name, "requirements.lock");
   const lockHash = hashText(readFileSync(lock));
-  const glue = withGlue ? glueHash() : null;
-  const id = glue ? hashText(`${lockHash}:${glue}`) : lockHash;
+  const id = lockHash;
   const link = name === "hub" ? platform.paths.hubVenv : platform.paths.userVenv;
   return {
     name: `${name}-env`,
     title,
-    spec: { lock: lockHash, glue, python: SYSTEM_PYTHON, path: link },
+    spec: { lock: lockHash, python: SYSTEM_PYTHON, path: link, glue: withGlue ? glueLink(platform) : null },
     present: () => existsSync(posix.join(link, COMPLETE)),
     async apply(_previous, progress) {
       const target = await buildEnv(platform, link, lock, id, withGlue, progress);
