@@ -1,0 +1,21 @@
+// Bundles the CLI into dist/bundle (one file per lazily loaded command): startup
+// time is dominated by module loading, and `atrium validate` should answer fast.
+import { rmSync } from "node:fs";
+import { build } from "esbuild";
+
+rmSync("dist/bundle", { recursive: true, force: true });
+await build({
+  entryPoints: ["src/cli/main.ts"],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  splitting: true,
+  outdir: "dist/bundle",
+  outExtension: { ".js": ".mjs" },
+  logLevel: "warning",
+  // Some dependencies call require(); give the ESM bundle one.
+  banner: {
+    js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
+  },
+});
