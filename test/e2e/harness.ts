@@ -24,6 +24,7 @@ import {
   writeFileSync,
   chmodSync,
 } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +76,7 @@ export interface HttpResult {
   status: number;
   text: string;
   headers: Headers;
+  setCookies: string[];
   json<T = unknown>(): T;
 }
 
@@ -189,22 +191,53 @@ export function runCommand(
   return { child, done };
 }
 
-async function http(url: string, init: RequestInit = {}): Promise<HttpResult> {
-  const res = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(60_000), ...init });
-  const text = await res.text();
-  return {
-    status: res.status,
-    text,
-    headers: res.headers,
-    json<T>() {
-      return JSON.parse(text) as T;
-    },
-  };
+/**
+ * One HTTP request with node:http, as a plain client (a browser's form navigation
+ * sends no Sec-Fetch-Mode either; fetch() would send "cors", and JupyterHub sets
+ * its _xsrf cookie only on navigations). Redirects are not followed.
+ */
+export function http(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<HttpResult> {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? "GET", headers: init.headers ?? {}, timeout: init.timeoutMs ?? 60_000 },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+        });
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (Array.isArray(v)) for (const one of v) headers.append(k, one);
+            else if (v !== undefined) headers.set(k, v);
+          }
+          ok({
+            status: res.statusCode ?? 0,
+            text,
+            headers,
+            setCookies: res.headers["set-cookie"] ?? [],
+            json<T>() {
+              return JSON.parse(text) as T;
+            },
+          });
+        });
+        res.on("error", fail);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`${init.method ?? "GET"} ${url} timed out`)));
+    req.on("error", fail);
+    req.end(init.body);
+  });
 }
 
-function cookiesOf(headers: Headers): Map<string, string> {
+function cookiesOf(setCookies: string[]): Map<string, string> {
   const jar = new Map<string, string>();
-  for (const line of headers.getSetCookie()) {
+  for (const line of setCookies) {
     const [pair] = line.split(";");
     const i = pair?.indexOf("=") ?? -1;
     if (pair && i > 0) jar.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
@@ -470,18 +503,15 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     async login(name, password) {
       const page = await http(`${url}/hub/login`);
       if (page.status !== 200) throw new Error(`GET /hub/login answered ${page.status}`);
-      const jar = cookiesOf(page.headers);
+      const jar = cookiesOf(page.setCookies);
       const xsrf = jar.get("_xsrf");
       if (!xsrf) throw new Error("no _xsrf cookie on the login page");
-      const res = await fetch(`${url}/hub/login?next=`, {
+      const res = await http(`${url}/hub/login?next=`, {
         method: "POST",
-        redirect: "manual",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookieHeader(jar) },
         body: new URLSearchParams({ username: name, password, _xsrf: xsrf }).toString(),
-        signal: AbortSignal.timeout(60_000),
       });
-      await res.text();
-      for (const [k, v] of cookiesOf(res.headers)) jar.set(k, v);
+      for (const [k, v] of cookiesOf(res.setCookies)) jar.set(k, v);
       return { status: res.status, location: res.headers.get("location"), cookie: cookieHeader(jar) };
     },
     get(path, opts = {}) {

@@ -192,24 +192,23 @@ describe("local deploy of a team platform", () => {
   });
 
   it("1. first deploy creates every component, prints the admin password once, keeps secrets root-only", async () => {
+    // What the platform consists of comes from plan (which touches nothing): every
+    // component must be new, and the deploy must create exactly those, in order.
+    const planned = await p.atrium(["plan", "-c", p.configFile, "--json"]);
+    assert.equal(planned.code, 0, planned.stdout + planned.stderr);
+    const plan = JSON.parse(planned.stdout) as { changes: Array<{ component: string; kind: string }> };
+    const expected = plan.changes.map((c) => c.component);
+    for (const c of plan.changes) assert.equal(c.kind, "create", `${c.component} is not new in the plan`);
+    for (const core of ["hub-env", "user-env", "accounts", "shared-folders", "config-files", "admin-password", "services"]) {
+      assert.ok(expected.includes(core), `the plan has no ${core} component: ${expected.join(", ")}`);
+    }
+    assert.ok(!existsSync(p.dirs.state), "plan created the state folder");
+
     const r = await p.deploy();
     const output = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.code, 0, `deploy failed:\n${output}`);
     process.stdout.write(`# first deploy took ${r.seconds.toFixed(1)}s\n`);
 
-    const expected = [
-      "directories",
-      "secrets",
-      "hub-env",
-      "user-env",
-      "accounts",
-      "shared-folders",
-      "config-files",
-      "launcher",
-      "admin-password",
-      ...(existsSync("/run/systemd/system") ? ["systemd-unit"] : []),
-      "services",
-    ];
     const applied = appliedComponents(r.stdout);
     assert.deepEqual([...applied.keys()], expected, r.stdout);
     for (const [name, how] of applied) assert.equal(how, "created", `${name} was ${how}`);
@@ -498,7 +497,7 @@ describe("local deploy of a team platform", () => {
     for (const c of ["accounts", "shared-folders", "config-files", "services"]) {
       assert.equal(applied.get(c), "updated", `${c} was not updated:\n${r.stdout}`);
     }
-    for (const c of ["hub-env", "user-env", "directories", "secrets", "launcher", "admin-password"]) {
+    for (const c of ["hub-env", "user-env", "hub-glue", "directories", "secrets", "launcher", "admin-password"]) {
       assert.ok(!applied.has(c), `${c} was applied again:\n${r.stdout}`);
       assert.ok(!new RegExp(`^\\S ${c} `, "m").test(r.stdout), `${c} is listed as a change:\n${r.stdout}`);
     }
