@@ -127,7 +127,7 @@ export class Supervisor {
       throw new Error(`another supervisor is running (pid ${other})`);
     }
     writeAtomic(this.spec.pidFile, `${process.pid}\n`);
-    const cg = joinCgroup(this.spec.cgroup, process.pid);
+    const cg = this.spec.cgroup ? joinCgroup(this.spec.cgroup, process.pid) : "not used";
     this.log(`supervisor ${process.pid} started; cgroup: ${cg}`);
     process.on("SIGHUP", () => this.reload());
     process.on("SIGTERM", () => void this.shutdown());

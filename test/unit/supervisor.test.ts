@@ -1,0 +1,140 @@
+/**
+ * The supervisor with real processes: starts them, restarts one that dies, restarts
+ * only what a reload changed, and adopts what a killed supervisor left running.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { pidAlive } from "../../src/deploy/lock.js";
+import { repoPath } from "../../src/paths.js";
+import type { LiveSpec, SupervisorStatus } from "../../src/targets/local/supervisor.js";
+
+const dir = mkdtempSync(join(tmpdir(), "atrium-supervisor-"));
+const specFile = join(dir, "spec.json");
+const statusFile = join(dir, "status.json");
+
+function spec(fingerprints: Record<string, string>): LiveSpec {
+  return {
+    project: `sup${process.pid}`,
+    specHash: Object.values(fingerprints).join("-"),
+    pidFile: join(dir, "supervisor.pid"),
+    log: join(dir, "supervisor.log"),
+    statusFile,
+    cgroup: "",
+    processes: Object.entries(fingerprints).map(([name, fingerprint]) => ({
+      name,
+      command: ["/bin/sh", "-c", "exec sleep 300"],
+      env: {},
+      secretEnv: {},
+      cwd: dir,
+      log: join(dir, `${name}.log`),
+      pidFile: join(dir, `${name}.pid`),
+      restartOn: [],
+      fingerprint,
+    })),
+  };
+}
+
+function status(): SupervisorStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(statusFile, "utf8")) as SupervisorStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until<T>(what: string, fn: () => T | undefined, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const pidOf = (name: string) =>
+  status()?.processes.find((p) => p.name === name && p.state === "running")?.pid ?? undefined;
+
+function startSupervisor(): ChildProcess {
+  return spawn(process.execPath, [repoPath("bin", "atrium.js"), "supervise", "--spec", specFile], {
+    stdio: "ignore",
+    detached: true,
+  });
+}
+
+describe("supervisor", () => {
+  let sup: ChildProcess;
+  const pids: number[] = [];
+  before(() => {
+    writeFileSync(specFile, JSON.stringify(spec({ a: "1", b: "1" })));
+    sup = startSupervisor();
+  });
+  after(() => {
+    for (const pid of [sup.pid, ...pids]) {
+      try {
+        if (pid) process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("starts every process and records its pid", async () => {
+    const a = await until("a", () => pidOf("a"));
+    const b = await until("b", () => pidOf("b"));
+    pids.push(a, b);
+    assert.equal(readFileSync(join(dir, "a.pid"), "utf8").trim(), String(a));
+    assert.ok(pidAlive(b));
+  });
+
+  it("restarts a process that dies", async () => {
+    const a = await until("a", () => pidOf("a"));
+    process.kill(a, "SIGKILL");
+    const again = await until("a restarted", () => {
+      const p = pidOf("a");
+      return p !== undefined && p !== a ? p : undefined;
+    });
+    pids.push(again);
+    assert.equal(status()?.processes.find((p) => p.name === "a")?.restarts, 1);
+  });
+
+  it("on reload restarts only the process whose fingerprint changed", async () => {
+    const a = await until("a", () => pidOf("a"));
+    const b = await until("b", () => pidOf("b"));
+    writeFileSync(specFile, JSON.stringify(spec({ a: "1", b: "2" })));
+    process.kill(sup.pid ?? 0, "SIGHUP");
+    const b2 = await until("b replaced", () => {
+      const p = pidOf("b");
+      return p !== undefined && p !== b && status()?.specHash === "1-2" ? p : undefined;
+    });
+    pids.push(b2);
+    assert.equal(pidOf("a"), a);
+    assert.ok(!pidAlive(b));
+  });
+
+  it("a new supervisor adopts what a killed one left running", async () => {
+    const a = await until("a", () => pidOf("a"));
+    const b = await until("b", () => pidOf("b"));
+    process.kill(sup.pid ?? 0, "SIGKILL");
+    await until("old supervisor gone", () => (pidAlive(sup.pid ?? 0) ? undefined : true));
+    rmSync(statusFile);
+    sup = startSupervisor();
+    await until("new status", () =>
+      status()?.pid === sup.pid && pidOf("a") && pidOf("b") ? true : undefined,
+    );
+    assert.equal(pidOf("a"), a);
+    assert.equal(pidOf("b"), b);
+  });
+
+  it("stops its processes on SIGTERM", async () => {
+    const a = await until("a", () => pidOf("a"));
+    process.kill(sup.pid ?? 0, "SIGTERM");
+    await until("a stopped", () => (pidAlive(a) ? undefined : true));
+    await until("supervisor exited", () => (pidAlive(sup.pid ?? 0) ? undefined : true));
+  });
+});
