@@ -25,6 +25,8 @@ import { run } from "../exec.js";
 import { findUv, installUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
 
 const COMPLETE = ".atrium-complete";
+/** Bump when the way envs are built changes, so older builds are not reused. */
+const RECIPE = 4;
 
 async function ensureUv(platform: Platform, progress: Progress): Promise<string> {
   const found = await findUv(platform);
@@ -57,16 +59,16 @@ async function buildEnv(
     await run(uv, ["venv", "--quiet", "--python", SYSTEM_PYTHON, target], { env });
     const python = posix.join(target, "bin", "python");
     progress.detail(`installing ${posix.relative(repoPath(), lock)}`);
-    await run(uv, ["pip", "sync", "--python", python, "--require-hashes", lock], {
-      env,
-      onLine: progress.detail,
-    });
+    // Bytecode is compiled here because users can't write into this root-owned env.
+    await run(
+      uv,
+      ["pip", "sync", "--python", python, "--require-hashes", "--only-binary", ":all:", "--compile-bytecode", lock],
+      { env, onLine: progress.detail },
+    );
     if (withGlue) {
-      progress.detail("installing the hub glue (python/)");
-      await run(uv, ["pip", "install", "--python", python, "--no-deps", repoPath("python")], {
-        env,
-        onLine: progress.detail,
-      });
+      // The glue is Atrium's own code, reached through a .pth file (see hub-glue.ts): nothing to build or download.
+      const site = await run(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]);
+      writeFileSync(posix.join(site.stdout.trim(), "atrium_hub.pth"), `${glueLink(platform)}\n`);
     }
     writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
   }
@@ -97,16 +99,20 @@ function mtime(path: string): number {
   }
 }
 
+/** Identifies one build of an env: its lock and the way it is built. */
+export function envBuildId(name: "hub" | "user"): string {
+  return hashText(`${RECIPE}:${hashText(readFileSync(repoPath("envs", name, "requirements.lock")))}`);
+}
+
 function envComponent(ctx: LocalContext, name: "hub" | "user", title: string, withGlue: boolean): Component {
   const { platform } = ctx;
   const lock = repoPath("envs", name, "requirements.lock");
-  const lockHash = hashText(readFileSync(lock));
-  const id = lockHash;
+  const id = envBuildId(name);
   const link = name === "hub" ? platform.paths.hubVenv : platform.paths.userVenv;
   return {
     name: `${name}-env`,
     title,
-    spec: { lock: lockHash, python: SYSTEM_PYTHON, path: link, glue: withGlue ? glueLink(platform) : null },
+    spec: { build: id, python: SYSTEM_PYTHON, path: link, glue: withGlue ? glueLink(platform) : null },
     present: () => existsSync(posix.join(link, COMPLETE)),
     async apply(_previous, progress) {
       const target = await buildEnv(platform, link, lock, id, withGlue, progress);

@@ -1,0 +1,333 @@
+"""dask-gateway-server for Atrium: configuration from the rendered JSON, and a
+LocalBackend that puts every scheduler and worker in a cgroup and enforces the
+per-user limits across all of a user's clusters.
+
+What must stay true:
+- clusters run as the requesting Linux user (LocalBackend), with their groups;
+- a user is offered only the environments they may use, and a request beyond the
+  per-user limits is refused with the configured limit in the message;
+- every worker process is inside a memory-limited cgroup before it execs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dask_gateway_server.backends.base import PublicException
+from dask_gateway_server.backends.local import LocalBackend
+from dask_gateway_server.options import Options, Select
+
+from . import cgroups
+from .secretfiles import read_secret
+
+CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
+
+
+@dataclass(frozen=True)
+class WorkerProfile:
+    name: str
+    cores: float
+    memory: int
+    threads: int
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    bin: str
+    #: None: everyone; otherwise the users who may use it.
+    users: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    project: str
+    hub_api_url: str
+    service_name: str
+    api_token_file: str
+    db_url: str
+    db_key_file: str
+    address: str
+    proxy_address: str
+    proxy_tcp_address: str
+    proxy_prefix: str
+    clusters_dir: str
+    worker_profiles: tuple[WorkerProfile, ...]
+    environments: tuple[Environment, ...]
+    max_workers: int
+    max_cores: float
+    max_memory: int
+    idle_timeout: float
+    cgroup_mode: str
+    cgroup_v1_root: str
+    cgroup_parent: str
+
+
+def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
+    """The rendered JSON as typed settings; KeyError/TypeError name what is wrong."""
+    limits = data["limits"]
+    return GatewaySettings(
+        project=str(data["project"]),
+        hub_api_url=str(data["hub_api_url"]),
+        service_name=str(data["service_name"]),
+        api_token_file=str(data["api_token_file"]),
+        db_url=str(data["db_url"]),
+        db_key_file=str(data["db_key_file"]),
+        address=str(data["address"]),
+        proxy_address=str(data["proxy"]["address"]),
+        proxy_tcp_address=str(data["proxy"]["tcp_address"]),
+        proxy_prefix=str(data["proxy"]["prefix"]),
+        clusters_dir=str(data["clusters_dir"]),
+        worker_profiles=tuple(
+            WorkerProfile(str(p["name"]), float(p["cores"]), int(p["memory"]), int(p["threads"]))
+            for p in data["worker_profiles"]
+        ),
+        environments=tuple(
+            Environment(
+                str(e["name"]), str(e["bin"]), None if e["users"] is None else tuple(str(u) for u in e["users"])
+            )
+            for e in data["environments"]
+        ),
+        max_workers=int(limits["max_workers"]),
+        max_cores=float(limits["max_cores"]),
+        max_memory=int(limits["max_memory"]),
+        idle_timeout=float(data["idle_timeout"]),
+        cgroup_mode=str(data["cgroup"]["mode"]),
+        cgroup_v1_root=str(data["cgroup"]["v1_root"]),
+        cgroup_parent=str(data["cgroup"]["parent"]),
+    )
+
+
+def load_settings_from_env() -> GatewaySettings:
+    path = os.environ.get(CONFIG_ENV)
+    if not path:
+        raise SystemExit(f"{CONFIG_ENV} is not set: it must name the rendered dask-gateway JSON")
+    with open(path, encoding="utf-8") as f:
+        return parse_settings(json.load(f))
+
+
+def allowed_environments(settings: GatewaySettings, user: str) -> list[Environment]:
+    return [e for e in settings.environments if e.users is None or user in e.users]
+
+
+def format_gib(n: float) -> str:
+    return f"{n / 2**30:g} GiB"
+
+
+# --- limits across a user's clusters -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    workers: int
+    cores: float
+    memory: int
+
+
+def usage_of(clusters: list[tuple[int, float, int]]) -> Usage:
+    """Sum of (worker count, cores per worker, memory per worker) over clusters."""
+    return Usage(
+        workers=sum(n for n, _, _ in clusters),
+        cores=sum(n * c for n, c, _ in clusters),
+        memory=sum(n * m for n, _, m in clusters),
+    )
+
+
+def limit_problem(settings: GatewaySettings, others: Usage, count: int, cores: float, memory: int) -> str | None:
+    """Why scaling one cluster to `count` workers of this size would break a per-user limit."""
+    if others.workers + count > settings.max_workers:
+        return (
+            f"{count} workers would exceed your limit of {settings.max_workers} workers "
+            f"(your other clusters use {others.workers}); dask.limits.max_workers in atrium.yaml"
+        )
+    if others.cores + count * cores > settings.max_cores:
+        return (
+            f"{count} workers of {cores:g} cores would exceed your limit of {settings.max_cores:g} cores "
+            f"(your other clusters use {others.cores:g}); dask.limits.max_cores in atrium.yaml"
+        )
+    if others.memory + count * memory > settings.max_memory:
+        return (
+            f"{count} workers of {format_gib(memory)} would exceed your limit of "
+            f"{format_gib(settings.max_memory)} (your other clusters use {format_gib(others.memory)}); "
+            "dask.limits.max_memory in atrium.yaml"
+        )
+    return None
+
+
+# --- cluster options -------------------------------------------------------------------
+
+
+def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
+    """The options a user may pick: worker profile and environment (theirs only)."""
+
+    def for_user(user: Any) -> Options:
+        envs = allowed_environments(settings, user.name)
+        profiles = settings.worker_profiles
+
+        def handler(options: Mapping[str, Any], user: Any) -> dict[str, Any]:
+            profile = next(p for p in profiles if p.name == options["worker_profile"])
+            env = next(e for e in envs if e.name == options["environment"])
+            if profile.memory > settings.max_memory or profile.cores > settings.max_cores:
+                raise ValueError(f"worker profile {profile.name} is larger than your per-user limits")
+            dask = os.path.join(env.bin, "dask")
+            return {
+                "worker_cores": profile.cores,
+                "worker_memory": profile.memory,
+                "worker_threads": profile.threads,
+                "scheduler_cmd": [dask, "scheduler"],
+                "worker_cmd": [dask, "worker"],
+                "environment": {"PATH": f"{env.bin}:/usr/local/bin:/usr/bin:/bin"},
+                "idle_timeout": settings.idle_timeout,
+            }
+
+        return Options(
+            Select(
+                "worker_profile",
+                [p.name for p in profiles],
+                default=profiles[0].name,
+                label="Worker size",
+            ),
+            Select(
+                "environment",
+                [e.name for e in envs],
+                default=envs[0].name if envs else "default",
+                label="Environment",
+            ),
+            handler=handler,
+        )
+
+    return for_user
+
+
+# --- the backend -----------------------------------------------------------------------
+
+
+class AtriumLocalBackend(LocalBackend):
+    """LocalBackend with per-process cgroups and per-user limits."""
+
+    atrium: GatewaySettings | None = None
+    _next_cgroup: list[str] | None = None
+    _cgroups: dict[int, list[Path]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cgroups = {}
+
+    def _settings(self) -> GatewaySettings:
+        if self.atrium is None:
+            self.atrium = load_settings_from_env()
+        return self.atrium
+
+    # working directory ----------------------------------------------------------------
+
+    def set_file_permissions(self, paths: list[str], username: str) -> None:
+        # dask-gateway-server 2026.3's LocalBackend adds the TLS file paths to this
+        # list character by character; hand the user the real folders and every file
+        # in the certificate folder (which includes the cert and key) instead.
+        real = [p for p in paths if os.path.isabs(p)]
+        for folder in list(real):
+            if os.path.basename(folder) == ".certs" and os.path.isdir(folder):
+                real.extend(os.path.join(folder, f) for f in sorted(os.listdir(folder)))
+        super().set_file_permissions(real, username)
+
+    # cgroups ------------------------------------------------------------------------
+
+    def make_preexec_fn(self, cluster: Any) -> Callable[[], None]:
+        drop_privileges = super().make_preexec_fn(cluster)
+        join = cgroups.v1_join_fn(self._next_cgroup or [])
+
+        def preexec() -> None:
+            join()  # as root, before the uid changes
+            drop_privileges()
+
+        return preexec
+
+    async def start_process(self, cluster: Any, cmd: list[str], env: dict[str, str], name: str) -> int:
+        s = self._settings()
+        dirs: list[Path] = []
+        mode = cgroups.detect_mode(s.cgroup_v1_root) if s.cgroup_mode == "auto" else s.cgroup_mode
+        if mode == "v1":
+            memory = int(cluster.config.worker_memory if name != "scheduler" else cluster.config.scheduler_memory)
+            cores = float(cluster.config.worker_cores if name != "scheduler" else cluster.config.scheduler_cores)
+            leaf = f"{cluster.username}/{cluster.name}-{name}"
+            ready, failed = cgroups.v1_setup(
+                s.cgroup_v1_root, s.cgroup_parent, leaf, cgroups.Limits(mem_limit=memory, cpu_limit=cores)
+            )
+            for controller, reason in failed.items():
+                self.log.warning("No %s limit for %s of cluster %s: %s", controller, name, cluster.name, reason)
+            dirs = list(ready.values())
+        # No await between setting this and the fork in super().start_process.
+        self._next_cgroup = [str(d / "cgroup.procs") for d in dirs]
+        try:
+            pid: int = await super().start_process(cluster, cmd, env, name)
+        finally:
+            self._next_cgroup = None
+        self._cgroups[pid] = dirs
+        return pid
+
+    async def stop_process(self, pid: int) -> None:
+        await super().stop_process(pid)
+        for directory in self._cgroups.pop(pid, []):
+            for member in cgroups.v1_members(directory):
+                with contextlib.suppress(OSError):
+                    os.kill(member, signal.SIGKILL)
+            cgroups.v1_remove(directory)
+
+    # limits -------------------------------------------------------------------------
+
+    def _usage_except(self, username: str, cluster_name: str) -> Usage:
+        rows = []
+        for c in self.db.list_clusters(username=username):
+            if c.name == cluster_name:
+                continue
+            rows.append((int(c.count), float(c.config.get("worker_cores", 1)), int(c.config.get("worker_memory", 0))))
+        return usage_of(rows)
+
+    async def forward_message_to_scheduler(self, cluster: Any, msg: dict[str, Any]) -> None:
+        s = self._settings()
+        cores = float(cluster.config.get("worker_cores", 1))
+        memory = int(cluster.config.get("worker_memory", 0))
+        others = self._usage_except(cluster.username, cluster.name)
+        if msg.get("op") == "scale":
+            problem = limit_problem(s, others, int(msg["count"]), cores, memory)
+            if problem:
+                raise PublicException(f"Scale request refused: {problem}")
+        elif msg.get("op") == "adapt":
+            # Adaptive scaling may not grow past what the limits leave for this cluster.
+            fits = 0
+            while limit_problem(s, others, fits + 1, cores, memory) is None:
+                fits += 1
+            maximum = msg.get("maximum")
+            msg = {**msg, "maximum": fits if maximum is None else min(int(maximum), fits)}
+        await super().forward_message_to_scheduler(cluster, msg)
+
+
+# --- applying to the traitlets config -------------------------------------------------
+
+
+def apply(c: Any, s: GatewaySettings) -> None:
+    c.DaskGateway.address = s.address
+    c.DaskGateway.backend_class = AtriumLocalBackend
+    c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
+    c.JupyterHubAuthenticator.jupyterhub_api_url = s.hub_api_url
+    c.JupyterHubAuthenticator.jupyterhub_api_token = read_secret(s.api_token_file, "dask-gateway's hub token")
+    c.JupyterHubAuthenticator.jupyterhub_service_name = s.service_name
+    c.Proxy.address = s.proxy_address
+    c.Proxy.tcp_address = s.proxy_tcp_address
+    c.Proxy.prefix = s.proxy_prefix
+    c.DBBackendBase.db_url = s.db_url
+    c.DBBackendBase.db_encrypt_keys = [read_secret(s.db_key_file, "dask-gateway's database key")]
+    c.DBBackendBase.stop_clusters_on_shutdown = False
+    c.LocalBackend.clusters_directory = s.clusters_dir
+    c.Backend.cluster_options = cluster_options(s)
+    c.ClusterConfig.idle_timeout = s.idle_timeout
+    # Per-user limits are enforced across all of a user's clusters by
+    # AtriumLocalBackend (with an error naming the limit), not per cluster.
+    AtriumLocalBackend.atrium = s

@@ -1,0 +1,116 @@
+"""Atrium's dask-gateway glue: settings, options per user, limits across clusters."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from atrium_hub.dask_gateway import (
+    Usage,
+    allowed_environments,
+    apply,
+    cluster_options,
+    limit_problem,
+    parse_settings,
+    usage_of,
+)
+
+GIB = 2**30
+
+
+def settings_data(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "project": "team",
+        "hub_api_url": "http://127.0.0.1:8081/hub/api",
+        "service_name": "dask-gateway",
+        "api_token_file": "/secrets/token",
+        "db_url": "sqlite:////data/gateway.sqlite",
+        "db_key_file": "/secrets/key",
+        "address": "127.0.0.1:0",
+        "proxy": {"address": "127.0.0.1:8092", "tcp_address": "127.0.0.1:8093", "prefix": "/services/dask-gateway"},
+        "clusters_dir": "/data/dask-clusters",
+        "worker_profiles": [
+            {"name": "small", "cores": 1, "memory": 2 * GIB, "threads": 1},
+            {"name": "large", "cores": 2, "memory": 4 * GIB, "threads": 2},
+        ],
+        "environments": [
+            {"name": "default", "bin": "/opt/atrium/venvs/user/bin", "users": None},
+            {"name": "ml", "bin": "/envs/ml/bin", "users": ["ada"]},
+        ],
+        "limits": {"max_workers": 4, "max_cores": 4, "max_memory": 12 * GIB},
+        "idle_timeout": 1800,
+        "cgroup": {"mode": "auto", "v1_root": "/sys/fs/cgroup", "parent": "atrium/team/dask"},
+    }
+    data.update(over)
+    return data
+
+
+def test_parse_settings_reads_every_field() -> None:
+    s = parse_settings(settings_data())
+    assert s.proxy_tcp_address == "127.0.0.1:8093"
+    assert [p.name for p in s.worker_profiles] == ["small", "large"]
+    assert s.environments[1].users == ("ada",)
+    assert s.max_memory == 12 * GIB
+
+
+def test_environments_are_offered_only_to_their_users() -> None:
+    s = parse_settings(settings_data())
+    assert [e.name for e in allowed_environments(s, "ada")] == ["default", "ml"]
+    assert [e.name for e in allowed_environments(s, "grace")] == ["default"]
+
+
+def test_usage_sums_workers_cores_and_memory() -> None:
+    assert usage_of([(2, 1.0, GIB), (1, 2.0, 4 * GIB)]) == Usage(workers=3, cores=4.0, memory=6 * GIB)
+
+
+def test_limits_count_other_clusters_and_name_the_limit() -> None:
+    s = parse_settings(settings_data())
+    none = Usage(0, 0, 0)
+    assert limit_problem(s, none, 4, 1, GIB) is None
+    problem = limit_problem(s, none, 5, 1, GIB)
+    assert problem is not None and "limit of 4 workers" in problem and "max_workers" in problem
+    assert limit_problem(s, Usage(3, 3, 3 * GIB), 2, 1, GIB) is not None
+    cores = limit_problem(s, none, 3, 2, GIB)
+    assert cores is not None and "limit of 4 cores" in cores
+    memory = limit_problem(s, none, 4, 1, 4 * GIB)
+    assert memory is not None and "limit of 12 GiB" in memory
+
+
+def test_cluster_options_map_profile_and_environment() -> None:
+    s = parse_settings(settings_data())
+    options = cluster_options(s)(SimpleNamespace(name="ada"))
+    values = options.parse_options({"worker_profile": "large", "environment": "ml"})
+    config = options.get_configuration(values, SimpleNamespace(name="ada"))
+    assert config["worker_cores"] == 2
+    assert config["worker_memory"] == 4 * GIB
+    assert config["worker_cmd"] == ["/envs/ml/bin/dask", "worker"]
+    assert config["scheduler_cmd"] == ["/envs/ml/bin/dask", "scheduler"]
+
+
+def test_a_user_cannot_pick_an_environment_not_theirs() -> None:
+    s = parse_settings(settings_data())
+    options = cluster_options(s)(SimpleNamespace(name="grace"))
+    with pytest.raises(ValueError):
+        options.parse_options({"environment": "ml"})
+
+
+def test_apply_sets_the_gateway_up(tmp_path: Any) -> None:
+    from traitlets.config import Config
+
+    token = tmp_path / "token"
+    key = tmp_path / "key"
+    token.write_text("a" * 64 + "\n")
+    key.write_text("k" * 43 + "=\n")
+    token.chmod(0o600)
+    key.chmod(0o600)
+    s = parse_settings(settings_data(api_token_file=str(token), db_key_file=str(key)))
+    c = Config()
+    apply(c, s)
+    assert c.JupyterHubAuthenticator.jupyterhub_api_token == "a" * 64
+    assert c.JupyterHubAuthenticator.jupyterhub_service_name == "dask-gateway"
+    assert c.Proxy.prefix == "/services/dask-gateway"
+    assert c.DBBackendBase.db_encrypt_keys == ["k" * 43 + "="]
+    assert c.DBBackendBase.stop_clusters_on_shutdown is False
+    assert c.ClusterConfig.idle_timeout == 1800

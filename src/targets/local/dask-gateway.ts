@@ -1,0 +1,146 @@
+/**
+ * Dask clusters for every user: the real dask-gateway-server with Atrium's
+ * LocalBackend (python/atrium_hub/dask_gateway.py), authenticated through the hub,
+ * reached through the platform's proxy under /services/dask-gateway/. This module
+ * renders its JSON, its process, its hub service and the users' client config.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { hubUrl, publicUrl } from "./hub-config.js";
+import { secretPath } from "./secrets.js";
+import type { ProcessSpec } from "./supervisor-spec.js";
+
+export const GATEWAY_SERVICE = "dask-gateway";
+export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;
+export const GATEWAY_CONFIG_FILE = "dask-gateway/gateway.json";
+export const GATEWAY_CONFIG_PY = "dask-gateway/dask_gateway_config.py";
+export const DASK_CLIENT_CONFIG = "dask/gateway.yaml";
+
+export const GATEWAY_CONFIG_PY_TEXT = `# dask-gateway-server's settings come from gateway.json (path in ATRIUM_GATEWAY_CONFIG),
+# rendered by \`atrium render\`; the code that applies them is atrium_hub.dask_gateway.
+from atrium_hub.dask_gateway import apply, load_settings_from_env
+
+apply(c, load_settings_from_env())  # noqa: F821 - c is provided by dask-gateway-server
+`;
+
+export function gatewayDataDir(platform: Platform): string {
+  return posix.join(platform.paths.dataDir, "dask-gateway");
+}
+
+/** Each cluster's working folder (0700, owned by its user) is made below this. */
+export function gatewayClustersDir(platform: Platform): string {
+  return posix.join(platform.paths.dataDir, "dask-clusters");
+}
+
+export function renderGatewayConfig(platform: Platform): Record<string, unknown> {
+  const { dask, network, paths } = platform;
+  return {
+    project: platform.project.name,
+    hub_api_url: `${hubUrl(platform)}/hub/api`,
+    service_name: GATEWAY_SERVICE,
+    api_token_file: secretPath(platform, "dask_gateway_api_token"),
+    db_url: `sqlite:///${posix.join(gatewayDataDir(platform), "gateway.sqlite")}`,
+    db_key_file: secretPath(platform, "dask_gateway_db_key"),
+    // The private API listens on a port the system picks; only the gateway's own proxy uses it.
+    address: "127.0.0.1:0",
+    // One port serves the gateway's HTTP routes and the schedulers' TLS connections;
+    // browsers and clients reach the HTTP side only through Atrium's dashboard guard.
+    proxy: {
+      address: gatewayProxyAddress(platform),
+      tcp_address: gatewayProxyAddress(platform),
+      prefix: GATEWAY_PREFIX,
+    },
+    clusters_dir: gatewayClustersDir(platform),
+    worker_profiles: dask.workerProfiles,
+    environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
+    limits: {
+      max_workers: dask.limits.maxWorkers,
+      max_cores: dask.limits.maxCores,
+      max_memory: dask.limits.maxMemory,
+    },
+    idle_timeout: dask.idleTimeout,
+    cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/dask` },
+  };
+}
+
+function gatewayProxyAddress(platform: Platform): string {
+  return `127.0.0.1:${platform.network.ports.dask_scheduler_proxy}`;
+}
+
+export const DASK_AUTH_CONFIG = "services/dask-auth.json";
+
+export function renderDaskAuthConfig(platform: Platform): Record<string, unknown> {
+  return {
+    listen: { host: "127.0.0.1", port: platform.network.ports.dask_gateway },
+    upstream: `http://${gatewayProxyAddress(platform)}`,
+    prefix: GATEWAY_PREFIX,
+    hubApiUrl: `${hubUrl(platform)}/hub/api`,
+    hubPrefix: "/hub",
+    clientId: `service-${GATEWAY_SERVICE}`,
+    apiTokenFile: secretPath(platform, "dask_gateway_api_token"),
+  };
+}
+
+export function daskAuthProcess(platform: Platform): ProcessSpec {
+  const { paths } = platform;
+  return {
+    name: "dask-auth",
+    command: ["@atrium", "service", "dask-auth", "--config", posix.join(paths.etcDir, DASK_AUTH_CONFIG)],
+    env: {},
+    secretEnv: {},
+    cwd: paths.stateDir,
+    log: posix.join(paths.logDir, "dask-auth.log"),
+    pidFile: posix.join(paths.runDir, "dask-auth.pid"),
+    restartOn: [`artifact:${DASK_AUTH_CONFIG}`, "atrium:code"],
+  };
+}
+
+export function gatewayProcess(platform: Platform): ProcessSpec {
+  const { paths } = platform;
+  return {
+    name: GATEWAY_SERVICE,
+    command: [
+      posix.join(paths.hubVenv, "bin", "dask-gateway-server"),
+      "-f",
+      posix.join(paths.etcDir, GATEWAY_CONFIG_PY),
+    ],
+    env: {
+      ATRIUM_GATEWAY_CONFIG: posix.join(paths.etcDir, GATEWAY_CONFIG_FILE),
+      JUPYTERHUB_SERVICE_NAME: GATEWAY_SERVICE,
+    },
+    secretEnv: {},
+    cwd: gatewayDataDir(platform),
+    log: posix.join(paths.logDir, `${GATEWAY_SERVICE}.log`),
+    pidFile: posix.join(paths.runDir, `${GATEWAY_SERVICE}.pid`),
+    restartOn: [
+      `artifact:${GATEWAY_CONFIG_FILE}`,
+      `artifact:${GATEWAY_CONFIG_PY}`,
+      "component:hub-env",
+      "component:hub-glue",
+    ],
+  };
+}
+
+export function gatewayHubService(platform: Platform): Record<string, unknown> {
+  return {
+    name: GATEWAY_SERVICE,
+    url: `http://127.0.0.1:${platform.network.ports.dask_gateway}`,
+    api_token_file: secretPath(platform, "dask_gateway_api_token"),
+    oauth_redirect_uri: `${GATEWAY_PREFIX}/oauth_callback`,
+    user_access: true,
+  };
+}
+
+/** The users' client config, so `Gateway()` needs no arguments in the default env. */
+export function renderDaskClientConfig(platform: Platform): string {
+  const url = publicUrl(platform);
+  const host = new URL(url).hostname;
+  return `# Written by Atrium: how the dask-gateway client reaches this platform's gateway.
+gateway:
+  address: "${url}${GATEWAY_PREFIX}"
+  public-address: "${GATEWAY_PREFIX}"
+  proxy-address: "tls://${host}:${platform.network.ports.dask_scheduler_proxy}"
+  auth:
+    type: jupyterhub
+`;
+}
