@@ -14,6 +14,8 @@ await build({
   outdir: "dist/bundle",
   outExtension: { ".js": ".mjs" },
   logLevel: "warning",
+  // ssh2 loads optional native crypto bindings (.node files) at run time; it stays in node_modules.
+  external: ["ssh2"],
   // Some dependencies call require(); give the ESM bundle one.
   banner: {
     js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",

@@ -21,6 +21,7 @@ from traitlets import Unicode
 
 from .membership import GroupSyncMixin
 from .passwords import MIN_LENGTH, PasswordFileError, PasswordStore, password_problem
+from .videochat import videochat_handlers
 
 PASSWORD_PAGE = "atrium/password"
 PASSWORD_TEMPLATE = "atrium-password.html"
@@ -118,4 +119,5 @@ class AtriumPasswordAuthenticator(GroupSyncMixin, Authenticator):
         return None
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
-        return [*super().get_handlers(app), (f"/{PASSWORD_PAGE}", PasswordChangeHandler)]
+        # Atrium's own hub pages ride on the authenticator: JupyterHub's extra_handlers is deprecated.
+        return [*super().get_handlers(app), (f"/{PASSWORD_PAGE}", PasswordChangeHandler), *videochat_handlers()]

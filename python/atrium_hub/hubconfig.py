@@ -28,6 +28,7 @@ from .auth import PASSWORD_PAGE, AtriumPasswordAuthenticator
 from .secretfiles import read_cookie_secret, read_secret
 from .settings import IDLE_CULLER_SERVICE, Settings
 from .spawner import AtriumSpawner
+from .videochat import SETTINGS_KEY as VIDEOCHAT_SETTINGS_KEY
 
 # jupyterhub-idle-culler's documented needs, without --cull-users (which would add admin:users)
 IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
@@ -53,6 +54,8 @@ def apply(c: Config, settings: Settings) -> None:
     _apply_spawner(c, settings)
     _apply_services_and_roles(c, settings)
     _apply_pages(c, settings)
+    # the Video Chat room list (videochat.py) reads its rooms here; it answers 404 when video chat is off
+    c.JupyterHub.tornado_settings = {VIDEOCHAT_SETTINGS_KEY: settings.videochat}
 
 
 def _apply_hub(c: Config, s: Settings) -> None:
@@ -142,6 +145,11 @@ def idle_culler_command(s: Settings) -> list[str]:
     return cmd
 
 
+USER_SERVICES_ROLE = "atrium-user-services"
+# JupyterHub's own `server` role, which a server's token gets by default.
+SERVER_TOKEN_SCOPES = ("users:activity!user", "access:servers!server")
+
+
 def _apply_services_and_roles(c: Config, s: Settings) -> None:
     services: list[dict[str, Any]] = []
     roles: list[dict[str, Any]] = []
@@ -182,6 +190,20 @@ def _apply_services_and_roles(c: Config, s: Settings) -> None:
                     "services": [svc.name],
                 }
             )
+
+    # Services every user may use: users get access, and so do their servers' tokens
+    # (a kernel calling the service with $JUPYTERHUB_API_TOKEN).
+    access = [f"access:services!service={svc.name}" for svc in s.services if svc.user_access]
+    if access:
+        roles.append(
+            {
+                "name": USER_SERVICES_ROLE,
+                "description": "Use Atrium's services (Dask Gateway, environments)",
+                "scopes": access,
+                "users": sorted(u.name for u in s.users),
+            }
+        )
+    c.Spawner.server_token_scopes = [*SERVER_TOKEN_SCOPES, *access]
 
     # Listing both users and services makes the admin role exact: JupyterHub then
     # removes the role (and the admin flag) from anyone no longer listed.

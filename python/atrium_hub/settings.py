@@ -132,6 +132,31 @@ class Service:
     admin: bool
     oauth_no_confirm: bool
     scopes: tuple[str, ...]
+    #: Every platform user may use this service (their server tokens may too).
+    user_access: bool = False
+
+
+@dataclass(frozen=True)
+class GroupRoom:
+    group: str
+    room_name: str
+
+
+@dataclass(frozen=True)
+class Room:
+    name: str
+    room_name: str
+
+
+@dataclass(frozen=True)
+class VideoChat:
+    """Jitsi rooms, already named <project>-<name> by the TypeScript side."""
+
+    enabled: bool
+    jitsi_domain: str
+    project: str
+    group_rooms: tuple[GroupRoom, ...]
+    rooms: tuple[Room, ...]
 
 
 @dataclass(frozen=True)
@@ -148,6 +173,7 @@ class Settings:
     spawner: Spawner
     idle_culler: IdleCuller
     services: tuple[Service, ...]
+    videochat: VideoChat
 
 
 @dataclass(frozen=True)
@@ -485,9 +511,51 @@ def _service(r: _Reader, v: Any, key: str) -> Service | None:
             "admin": (boolean, False),
             "oauth_no_confirm": (boolean, True),
             "scopes": (list_of(nonempty), ()),
+            "user_access": (boolean, False),
         },
     )
     return Service(**f) if f else None
+
+
+JITSI_DOMAIN_PATTERN = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def jitsi_domain(r: _Reader, v: Any, key: str) -> Any:
+    if not isinstance(v, str) or not JITSI_DOMAIN_PATTERN.match(v):
+        return r.problem(key, f"expected a host name with an optional port, like meet.jit.si, got {_show(v)}")
+    return v
+
+
+def _group_room(r: _Reader, v: Any, key: str) -> Any:
+    f = r.obj(v, key, {"group": linux_name, "room_name": nonempty})
+    return GroupRoom(**f) if f else BAD
+
+
+def _room(r: _Reader, v: Any, key: str) -> Any:
+    f = r.obj(v, key, {"name": nonempty, "room_name": nonempty})
+    return Room(**f) if f else BAD
+
+
+def _videochat(r: _Reader, v: Any) -> VideoChat | None:
+    f = r.obj(
+        v,
+        "videochat",
+        {
+            "enabled": boolean,
+            "jitsi_domain": jitsi_domain,
+            "project": nonempty,
+            "group_rooms": list_of(_group_room),
+            "rooms": list_of(_room),
+        },
+    )
+    return VideoChat(**f) if f else None
+
+
+def _check_videochat(r: _Reader, videochat: VideoChat | None, group_names: set[str]) -> None:
+    if videochat is None:
+        return
+    for i, room in enumerate(videochat.group_rooms):
+        _known(r, f"videochat.group_rooms[{i}].group", room.group, group_names, "group")
 
 
 def _items(r: _Reader, v: Any, key: str, build: Callable[[_Reader, Any, str], Any]) -> list[tuple[int, Any]]:
@@ -525,6 +593,7 @@ SECTIONS = (
     "spawner",
     "idle_culler",
     "services",
+    "videochat",
 )
 
 
@@ -553,12 +622,14 @@ def parse_settings(data: Any, source: str = "<hub config>") -> Settings:
     auth = section("auth", _auth)
     spawner = section("spawner", _spawner)
     idle_culler = section("idle_culler", _idle_culler)
+    videochat = section("videochat", _videochat)
     users = _items(r, data["users"], "users", _user) if "users" in data else []
     groups = _items(r, data["groups"], "groups", _group) if "groups" in data else []
     profiles = _items(r, data["profiles"], "profiles", _profile) if "profiles" in data else []
     services = _items(r, data["services"], "services", _service) if "services" in data else []
 
     _cross_check(r, data, users, profiles, services, idle_culler)
+    _check_videochat(r, videochat, set(_raw_names(data, "groups")))
 
     if r.problems:
         raise SettingsError(source, r.problems)
@@ -575,6 +646,7 @@ def parse_settings(data: Any, source: str = "<hub config>") -> Settings:
         spawner=spawner,
         idle_culler=idle_culler,
         services=tuple(x for _, x in services),
+        videochat=videochat,
     )
 
 

@@ -90,6 +90,13 @@ BASE: dict[str, Any] = {
         "python": "/opt/atrium/venvs/hub/bin/python",
     },
     "services": [],
+    "videochat": {
+        "enabled": True,
+        "jitsi_domain": "meet.jit.si",
+        "project": "team",
+        "group_rooms": [{"group": "data", "room_name": "team-data"}, {"group": "gpu", "room_name": "team-gpu"}],
+        "rooms": [{"name": "standup", "room_name": "team-standup"}],
+    },
 }
 
 

@@ -114,3 +114,23 @@ def test_apply_sets_the_gateway_up(tmp_path: Any) -> None:
     assert c.DBBackendBase.db_encrypt_keys == ["k" * 43 + "="]
     assert c.DBBackendBase.stop_clusters_on_shutdown is False
     assert c.ClusterConfig.idle_timeout == 1800
+
+
+def test_dask_status_lists_active_clusters(tmp_path: Any) -> None:
+    import sqlite3
+
+    from atrium_hub.dask_status import active_clusters
+
+    db = tmp_path / "gateway.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE clusters (name TEXT, username TEXT, status INTEGER, count INTEGER)")
+    con.executemany(
+        "INSERT INTO clusters VALUES (?, ?, ?, ?)",
+        [("a", "ada", 3, 2), ("b", "ada", 5, 0), ("c", "grace", 2, 0)],
+    )
+    con.commit()
+    con.close()
+    assert active_clusters(str(db)) == [
+        {"name": "a", "user": "ada", "status": "running", "workers": 2},
+        {"name": "c", "user": "grace", "status": "submitted", "workers": 0},
+    ]

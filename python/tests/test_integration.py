@@ -230,6 +230,13 @@ class Platform:
                     "scopes": ["read:groups", "list:services", "read:services"],
                 }
             ],
+            "videochat": {
+                "enabled": True,
+                "jitsi_domain": "jitsi.example.org",
+                "project": "athubit",
+                "group_rooms": [{"group": self.group, "room_name": f"athubit-{self.group}"}],
+                "rooms": [{"name": "all-hands", "room_name": "athubit-all-hands"}],
+            },
         }
 
     @staticmethod
@@ -373,6 +380,20 @@ def test_login_spawn_limits_password_change_and_group_removal(
         )
         assert login.status_code == 302, login.text
 
+        # the Video Chat room list: the user's group room and the open room, for the login cookie only
+        rooms = browser.get(f"{p.url}/hub/atrium/videochat", timeout=30)
+        assert rooms.status_code == 200, rooms.text
+        assert rooms.json() == {
+            "domain": "jitsi.example.org",
+            "displayName": name,
+            "rooms": [
+                {"name": p.group, "kind": "group", "roomName": f"athubit-{p.group}"},
+                {"name": "all-hands", "kind": "room", "roomName": "athubit-all-hands"},
+            ],
+        }
+        anonymous = requests.get(f"{p.url}/hub/atrium/videochat", allow_redirects=False, timeout=30)
+        assert anonymous.status_code == 302 and "/hub/login" in anonymous.headers["Location"]
+
         made = browser.post(
             f"{p.url}/hub/api/users/{name}/tokens",
             json={"note": "integration", "expires_in": 3600},
@@ -443,6 +464,8 @@ def test_login_spawn_limits_password_change_and_group_removal(
         group = p.api("GET", f"/groups/{p.group}", p.service_token)
         assert group.status_code == 200
         assert group.json()["users"] == []
+        rooms = browser.get(f"{p.url}/hub/atrium/videochat", timeout=30)
+        assert [r["name"] for r in rooms.json()["rooms"]] == ["all-hands"]
         assert requests.get(f"{p.url}/user/{name}/api", headers={"Authorization": f"token {token}"}, timeout=30).ok
 
         stopped = p.api("DELETE", f"/users/{name}/server", token)

@@ -34,7 +34,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "stop the platform (--purge: and delete its data)",
     load: () => import("./commands/destroy.js"),
   },
-  service: { summary: "(internal) run one of Atrium's services", load: () => import("./commands/service.js") },
+  service: {
+    summary: "(internal) run one of Atrium's services",
+    load: () => import("./commands/service.js"),
+  },
   supervise: {
     summary: "(internal) run the platform's processes",
     load: () => import("./commands/supervise.js"),

@@ -12,8 +12,8 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -22,11 +22,10 @@ import {
   rmSync,
   symlinkSync,
   writeFileSync,
-  chmodSync,
 } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
+import { createServer, type Server } from "node:net";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 
@@ -147,7 +146,7 @@ export async function freePorts(count: number): Promise<number[]> {
     Array.from(
       { length: count },
       () =>
-        new Promise<import("node:net").Server>((ok, fail) => {
+        new Promise<Server>((ok, fail) => {
           const s = createServer();
           s.once("error", fail);
           s.listen(0, "127.0.0.1", () => ok(s));
@@ -388,16 +387,18 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
   const naming: Naming = { id, name: (short) => `${id}_${short}` };
   const configFile = join(root, "atrium.yaml");
   let cleaned = false;
-  const cleanup = () => {
-    if (cleaned) return;
-    cleaned = true;
-    cleanupPlatform({ id, project, root, configFile, log: (s) => process.stderr.write(`${s}\n`) });
-  };
-  t.after(cleanup);
   const onSignal = () => {
     cleanup();
     process.exit(130);
   };
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    cleanupPlatform({ id, project, root, configFile, log: (s) => process.stderr.write(`${s}\n`) });
+  };
+  t.after(cleanup);
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
 
@@ -484,7 +485,9 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
       return readFileSync(join(dirs.data, "secrets", "atrium_api_token"), "utf8").trim();
     },
     hubApi(path, opts = {}) {
-      const headers: Record<string, string> = { Authorization: `token ${opts.token ?? platform.adminToken()}` };
+      const headers: Record<string, string> = {
+        Authorization: `token ${opts.token ?? platform.adminToken()}`,
+      };
       if (opts.body !== undefined) headers["Content-Type"] = "application/json";
       return http(`${url}/hub/api${path}`, {
         method: opts.method ?? "GET",
@@ -536,8 +539,16 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Thrown by a waitFor callback to stop waiting at once. */
+export class GiveUp extends Error {}
+
 /** Poll `fn` until it returns a value other than undefined, or fail with `what`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 500): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -545,10 +556,13 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
       const v = await fn();
       if (v !== undefined) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() > until) {
-      throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`,
+      );
     }
     await sleep(everyMs);
   }
@@ -570,21 +584,6 @@ export function getent(db: "passwd" | "group", name: string): string | undefined
 
 export function idOf(name: string, flag: "-u" | "-g" | "-Gn"): string {
   return execFileSync("id", [flag, name], { encoding: "utf8" }).trim();
-}
-
-/** Paths of files below `dir` (not following links). */
-export function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    out.push(p);
-    if (e.isDirectory() && !lstatSync(p).isSymbolicLink()) out.push(...walk(p));
-  }
-  return out;
-}
-
-export function repoFile(...parts: string[]): string {
-  return resolve(REPO, ...parts);
 }
 
 /** Component names whose done line says "<name> created|updated|deleted in Ns". */

@@ -62,7 +62,12 @@ export class KernelClient {
     return KernelClient.connect(serverUrl, token, id, timeoutMs);
   }
 
-  static async connect(serverUrl: string, token: string, id: string, timeoutMs = 60_000): Promise<KernelClient> {
+  static async connect(
+    serverUrl: string,
+    token: string,
+    id: string,
+    timeoutMs = 60_000,
+  ): Promise<KernelClient> {
     const wsUrl = `${serverUrl.replace(/^http/, "ws")}/api/kernels/${id}/channels?session_id=${randomUUID()}`;
     const ws = new WebSocket(wsUrl, { headers: { Authorization: `token ${token}` } });
     await new Promise<void>((ok, fail) => {
@@ -109,7 +114,11 @@ export class KernelClient {
   }
 
   /** Send a shell request and resolve with its reply's content. */
-  request(msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+  request(
+    msgType: string,
+    content: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<Record<string, unknown>> {
     return new Promise((ok, fail) => {
       const msgId = this.send(msgType, content);
       const timer = setTimeout(() => {
@@ -117,7 +126,10 @@ export class KernelClient {
         fail(new Error(`no reply to ${msgType} within ${timeoutMs / 1000}s`));
       }, timeoutMs);
       const listen = (m: Message) => {
-        if (m.parent_header.msg_id === msgId && m.header.msg_type === msgType.replace(/_request$/, "_reply")) {
+        if (
+          m.parent_header.msg_id === msgId &&
+          m.header.msg_type === msgType.replace(/_request$/, "_reply")
+        ) {
           clearTimeout(timer);
           this.listeners.delete(listen);
           ok(m.content);
@@ -134,7 +146,13 @@ export class KernelClient {
    */
   execute(code: string, timeoutMs = 60_000): Promise<ExecResult> {
     return new Promise((ok) => {
-      const out: ExecResult = { status: "no-reply", stdout: "", stderr: "", result: undefined, error: undefined };
+      const out: ExecResult = {
+        status: "no-reply",
+        stdout: "",
+        stderr: "",
+        result: undefined,
+        error: undefined,
+      };
       let replied = false;
       let idle = false;
       const finish = () => {
@@ -157,7 +175,10 @@ export class KernelClient {
       });
       const listen = (m: Message) => {
         const type = m.header.msg_type;
-        if (type === "status" && ["restarting", "dead", "autorestarting"].includes(String(m.content.execution_state))) {
+        if (
+          type === "status" &&
+          ["restarting", "dead", "autorestarting"].includes(String(m.content.execution_state))
+        ) {
           finish();
           return;
         }

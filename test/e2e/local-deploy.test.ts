@@ -7,18 +7,29 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import {
   appliedComponents,
   type ConfigObject,
+  GiveUp,
   getent,
   idOf,
   makePlatform,
-  pidAlive,
   type Platform,
+  pidAlive,
   sleep,
   suiteScope,
   waitFor,
@@ -34,7 +45,11 @@ interface ServerModel {
   pending: string | null;
   url: string;
   user_options?: { profile?: string };
-  state?: { pid?: number; atrium_cgroup?: { mode?: string; dirs?: Record<string, string> }; atrium_profile?: string };
+  state?: {
+    pid?: number;
+    atrium_cgroup?: { mode?: string; dirs?: Record<string, string> };
+    atrium_profile?: string;
+  };
 }
 
 interface UserModel {
@@ -114,6 +129,7 @@ describe("local deploy of a team platform", () => {
     const dir = join(p.dirs.data, "secrets");
     const values = new Map<string, string>();
     for (const name of readdirSync(dir)) {
+      if (name.endsWith(".pub")) continue;
       const text = readFileSync(join(dir, name), "utf8").trim();
       if (name === "passwords.json") {
         for (const [user, hash] of Object.entries(JSON.parse(text) as Record<string, string>)) {
@@ -138,42 +154,39 @@ describe("local deploy of a team platform", () => {
   }
 
   before(async () => {
-    p = await makePlatform(
-      scope,
-      {
-        config: (n) => ({
-          project: { welcome: "End-to-end test platform" },
-          groups: [
-            { name: n.name("data"), description: "Data team" },
-            { name: n.name("ml"), description: "Machine learning" },
-            { name: n.name("ops"), description: "Operations" },
-          ],
-          users: [
-            { name: n.name("admin"), admin: true, groups: [n.name("ops")] },
-            { name: n.name("alice"), groups: [n.name("data"), n.name("ml")] },
-            { name: n.name("bob"), groups: [n.name("data")] },
-            { name: n.name("carol"), groups: [n.name("ml"), n.name("ops")] },
-          ],
-          profiles: [
-            {
-              name: "small",
-              display_name: "Small",
-              description: "1 core, 512 MiB",
-              default: true,
-              cpu_limit: 1,
-              mem_limit: "512Mi",
-            },
-            {
-              name: "big",
-              display_name: "Big",
-              description: "2 GiB, machine learning only",
-              mem_limit: "2Gi",
-              groups: [n.name("ml")],
-            },
-          ],
-        }),
-      },
-    );
+    p = await makePlatform(scope, {
+      config: (n) => ({
+        project: { welcome: "End-to-end test platform" },
+        groups: [
+          { name: n.name("data"), description: "Data team" },
+          { name: n.name("ml"), description: "Machine learning" },
+          { name: n.name("ops"), description: "Operations" },
+        ],
+        users: [
+          { name: n.name("admin"), admin: true, groups: [n.name("ops")] },
+          { name: n.name("alice"), groups: [n.name("data"), n.name("ml")] },
+          { name: n.name("bob"), groups: [n.name("data")] },
+          { name: n.name("carol"), groups: [n.name("ml"), n.name("ops")] },
+        ],
+        profiles: [
+          {
+            name: "small",
+            display_name: "Small",
+            description: "1 core, 512 MiB",
+            default: true,
+            cpu_limit: 1,
+            mem_limit: "512Mi",
+          },
+          {
+            name: "big",
+            display_name: "Big",
+            description: "2 GiB, machine learning only",
+            mem_limit: "2Gi",
+            groups: [n.name("ml")],
+          },
+        ],
+      }),
+    });
     names = {
       admin: p.name("admin"),
       alice: p.name("alice"),
@@ -199,7 +212,15 @@ describe("local deploy of a team platform", () => {
     const plan = JSON.parse(planned.stdout) as { changes: Array<{ component: string; kind: string }> };
     const expected = plan.changes.map((c) => c.component);
     for (const c of plan.changes) assert.equal(c.kind, "create", `${c.component} is not new in the plan`);
-    for (const core of ["hub-env", "user-env", "accounts", "shared-folders", "config-files", "admin-password", "services"]) {
+    for (const core of [
+      "hub-env",
+      "user-env",
+      "accounts",
+      "shared-folders",
+      "config-files",
+      "admin-password",
+      "services",
+    ]) {
       assert.ok(expected.includes(core), `the plan has no ${core} component: ${expected.join(", ")}`);
     }
     assert.ok(!existsSync(p.dirs.state), "plan created the state folder");
@@ -212,7 +233,10 @@ describe("local deploy of a team platform", () => {
     const applied = appliedComponents(r.stdout);
     assert.deepEqual([...applied.keys()], expected, r.stdout);
     for (const [name, how] of applied) assert.equal(how, "created", `${name} was ${how}`);
-    assert.match(r.stdout, new RegExp(`Deployed in [\\d.]+s: ${expected.length} create, 0 update, 0 delete, 0 unchanged`));
+    assert.match(
+      r.stdout,
+      new RegExp(`Deployed in [\\d.]+s: ${expected.length} create, 0 update, 0 delete, 0 unchanged`),
+    );
 
     const shown = [...r.stdout.matchAll(/First login: user "([^"]+)", password "([^"]+)"/g)];
     assert.equal(shown.length, 1, `the first admin's password must be printed exactly once:\n${r.stdout}`);
@@ -221,7 +245,11 @@ describe("local deploy of a team platform", () => {
     const pwFile = join(p.dirs.data, "secrets", `initial-password-${names.admin}`);
     assert.equal(readFileSync(pwFile, "utf8").trim(), adminPassword);
     assert.equal(fileMode(pwFile), 0o600);
-    assert.equal(r.stdout.split(adminPassword).length - 1, 1, "the password appears more than once in the output");
+    assert.equal(
+      r.stdout.split(adminPassword).length - 1,
+      1,
+      "the password appears more than once in the output",
+    );
     assert.ok(!r.stderr.includes(adminPassword), "the password is on stderr");
 
     const secrets = join(p.dirs.data, "secrets");
@@ -234,7 +262,12 @@ describe("local deploy of a team platform", () => {
     for (const f of files) {
       const st = lstatSync(join(secrets, f));
       assert.ok(st.isFile(), `${f} is not a regular file`);
-      assert.equal(st.mode & 0o777, 0o600, `${f} has mode ${(st.mode & 0o777).toString(8)}`);
+      if (f.endsWith(".pub")) {
+        // The public half of a key pair is no secret; it must still be root's alone to change.
+        assert.equal(st.mode & 0o022, 0, `${f} has mode ${(st.mode & 0o777).toString(8)}`);
+      } else {
+        assert.equal(st.mode & 0o777, 0o600, `${f} has mode ${(st.mode & 0o777).toString(8)}`);
+      }
       assert.equal(st.uid, 0, `${f} is not owned by root`);
       assert.equal(st.gid, 0, `${f} is not in group root`);
     }
@@ -280,7 +313,10 @@ describe("local deploy of a team platform", () => {
     assert.equal(server.user_options?.profile, "small");
     const admin = (await userModel(alice)).servers?.[""];
     aliceServerPid = admin?.state?.pid ?? 0;
-    assert.ok(aliceServerPid > 0 && pidAlive(aliceServerPid), `no live server pid in the spawner state: ${JSON.stringify(admin)}`);
+    assert.ok(
+      aliceServerPid > 0 && pidAlive(aliceServerPid),
+      `no live server pid in the spawner state: ${JSON.stringify(admin)}`,
+    );
 
     kernel = await KernelClient.start(`${p.url}/user/${alice}`, tokens[alice]);
     const sum = await kernel.execute("5*4");
@@ -308,7 +344,10 @@ describe("local deploy of a team platform", () => {
     assert.equal(info.uid, uid);
     assert.equal(info.euid, uid);
     assert.ok(info.groups.includes(groups.data) && info.groups.includes(groups.ml), `groups: ${info.groups}`);
-    assert.ok(!info.groups.includes(groups.ops), `alice is not in ops, but the kernel has it: ${info.groups}`);
+    assert.ok(
+      !info.groups.includes(groups.ops),
+      `alice is not in ops, but the kernel has it: ${info.groups}`,
+    );
     assert.equal(info.home, home(alice));
     assert.equal(info.expanded, home(alice));
     assert.equal(info.cwd, home(alice));
@@ -344,9 +383,18 @@ describe("local deploy of a team platform", () => {
     assert.equal(st.mode & 0o060, 0o060, `the file is not group-writable: ${(st.mode & 0o777).toString(8)}`);
     assert.equal(st.mode & 0o007, 0, `the file is open to others: ${(st.mode & 0o777).toString(8)}`);
     const acl = execFileSync("getfacl", ["-cp", written], { encoding: "utf8" });
-    assert.match(acl, new RegExp(`^group:${groups.data}:rw-`, "m"), acl);
+    // The named group entry may carry x, but the mask leaves it read-write.
+    assert.match(acl, new RegExp(`^group:${groups.data}:rw[-x](\\s+#effective:rw-)?$`, "m"), acl);
+    assert.match(acl, /^mask::rw[-x]$/m, acl);
     // Another member of the group really can write to it.
-    const bobWrites = spawnSync("runuser", ["-u", names.bob, "--", "sh", "-c", `echo from-bob >> '${written}'`]);
+    const bobWrites = spawnSync("runuser", [
+      "-u",
+      names.bob,
+      "--",
+      "sh",
+      "-c",
+      `echo from-bob >> '${written}'`,
+    ]);
     assert.equal(bobWrites.status, 0, `bob could not write to the group's file: ${bobWrites.stderr}`);
     assert.match(readFileSync(written, "utf8"), /from-bob/);
 
@@ -367,7 +415,11 @@ describe("local deploy of a team platform", () => {
       token: tokens[bob],
       body: { profile: "big" },
     });
-    assert.equal(refused.status, 403, `spawning a forbidden profile answered ${refused.status}: ${refused.text}`);
+    assert.equal(
+      refused.status,
+      403,
+      `spawning a forbidden profile answered ${refused.status}: ${refused.text}`,
+    );
     assert.match(refused.text, /big/);
     await sleep(1000);
     const bobServers = (await userModel(bob)).servers ?? {};
@@ -399,7 +451,10 @@ describe("local deploy of a team platform", () => {
       token: tokens[carol],
       body: { profile: "big" },
     });
-    assert.ok([201, 202].includes(allowed.status), `carol's big spawn answered ${allowed.status}: ${allowed.text}`);
+    assert.ok(
+      [201, 202].includes(allowed.status),
+      `carol's big spawn answered ${allowed.status}: ${allowed.text}`,
+    );
     const carolServer = await waitReady(carol);
     assert.equal(carolServer.user_options?.profile, "big");
     if (cgroupsWritable()) {
@@ -438,8 +493,14 @@ describe("local deploy of a team platform", () => {
     const pidRun = await kernel.execute("import os; print(os.getpid())");
     const kernelPid = Number(pidRun.stdout.trim());
     assert.ok(kernelPid > 0 && kernelPid !== aliceServerPid);
-    assert.equal(cgroupOf(kernelPid, "memory"), expectedPath, "the kernel is not in the server's memory cgroup");
-    const oomKillsBefore = Number(/oom_kill (\d+)/.exec(readFileSync(join(memDir, "memory.oom_control"), "utf8"))?.[1] ?? 0);
+    assert.equal(
+      cgroupOf(kernelPid, "memory"),
+      expectedPath,
+      "the kernel is not in the server's memory cgroup",
+    );
+    const oomKillsBefore = Number(
+      /oom_kill (\d+)/.exec(readFileSync(join(memDir, "memory.oom_control"), "utf8"))?.[1] ?? 0,
+    );
 
     // Touch every page of up to twice the limit, 64 MiB at a time; a kernel that
     // is not limited prints "survived".
@@ -460,9 +521,18 @@ describe("local deploy of a team platform", () => {
       kernel.states.includes("restarting") || kernel.states.includes("dead") || kernel.closed,
       `no sign of the kernel dying; states: ${kernel.states.join(",")}`,
     );
-    await waitFor("the old kernel process to be gone", () => (pidAlive(kernelPid) ? undefined : true), 30_000);
-    const oomKillsAfter = Number(/oom_kill (\d+)/.exec(readFileSync(join(memDir, "memory.oom_control"), "utf8"))?.[1] ?? 0);
-    assert.ok(oomKillsAfter > oomKillsBefore, `the cgroup's OOM killer did not act (${oomKillsBefore} -> ${oomKillsAfter})`);
+    await waitFor(
+      "the old kernel process to be gone",
+      () => (pidAlive(kernelPid) ? undefined : true),
+      30_000,
+    );
+    const oomKillsAfter = Number(
+      /oom_kill (\d+)/.exec(readFileSync(join(memDir, "memory.oom_control"), "utf8"))?.[1] ?? 0,
+    );
+    assert.ok(
+      oomKillsAfter > oomKillsBefore,
+      `the cgroup's OOM killer did not act (${oomKillsBefore} -> ${oomKillsAfter})`,
+    );
 
     // The server lives on, answers through the proxy and the hub still has it ready.
     assert.ok(pidAlive(aliceServerPid), "the server process died with its kernel");
@@ -485,7 +555,10 @@ describe("local deploy of a team platform", () => {
     const before = (await userModel(alice)).servers?.[""]?.state?.pid;
     assert.equal(before, aliceServerPid);
 
-    const config = structuredClone(p.config) as ConfigObject & { users: ConfigObject[]; groups: ConfigObject[] };
+    const config = structuredClone(p.config) as ConfigObject & {
+      users: ConfigObject[];
+      groups: ConfigObject[];
+    };
     config.groups.push({ name: groups.viz, description: "Visualisation" });
     config.users.push({ name: dave, groups: [groups.viz] });
     p.writeConfig(config);
@@ -497,7 +570,15 @@ describe("local deploy of a team platform", () => {
     for (const c of ["accounts", "shared-folders", "config-files", "services"]) {
       assert.equal(applied.get(c), "updated", `${c} was not updated:\n${r.stdout}`);
     }
-    for (const c of ["hub-env", "user-env", "hub-glue", "directories", "secrets", "launcher", "admin-password"]) {
+    for (const c of [
+      "hub-env",
+      "user-env",
+      "hub-glue",
+      "directories",
+      "secrets",
+      "launcher",
+      "admin-password",
+    ]) {
       assert.ok(!applied.has(c), `${c} was applied again:\n${r.stdout}`);
       assert.ok(!new RegExp(`^\\S ${c} `, "m").test(r.stdout), `${c} is listed as a change:\n${r.stdout}`);
     }
@@ -592,7 +673,11 @@ describe("local deploy of a team platform", () => {
       st.servers?.map((s) => ({ user: s.user, ready: s.ready, profile: s.profile })),
       [{ user: names.alice, ready: true, profile: "small" }],
     );
-    if (cgroupsWritable()) assert.deepEqual({ enforced: st.limits.enforced, mode: st.limits.mode }, { enforced: true, mode: "v1" });
+    if (cgroupsWritable())
+      assert.deepEqual(
+        { enforced: st.limits.enforced, mode: st.limits.mode },
+        { enforced: true, mode: "v1" },
+      );
   });
 
   it("10a. a second deploy while one runs is refused with a clear message", async () => {
@@ -601,10 +686,32 @@ describe("local deploy of a team platform", () => {
     p.writeConfig(config);
     const first = p.startDeploy();
     const lock = join(p.dirs.state, "deploy.lock");
-    await waitFor("the first deploy to take the lock", () => (existsSync(lock) ? true : undefined), 60_000, 20);
+    let firstFinished = false;
+    void first.done.then(() => {
+      firstFinished = true;
+    });
+    await waitFor(
+      "the first deploy to take the lock",
+      async () => {
+        if (existsSync(lock)) return true;
+        if (firstFinished) {
+          const r = await first.done;
+          throw new GiveUp(
+            `the first deploy ended before it was seen holding the lock (exit ${r.code}):\n${r.stdout}\n${r.stderr}`,
+          );
+        }
+        return undefined;
+      },
+      60_000,
+      20,
+    );
     const second = await p.atrium(["deploy", "-c", p.configFile]);
     const firstResult = await first.done;
-    assert.equal(firstResult.code, 0, `the first deploy failed:\n${firstResult.stdout}\n${firstResult.stderr}`);
+    assert.equal(
+      firstResult.code,
+      0,
+      `the first deploy failed:\n${firstResult.stdout}\n${firstResult.stderr}`,
+    );
     assert.ok(second.code !== 0, `the second deploy was not refused:\n${second.stdout}`);
     assert.match(second.stderr + second.stdout, /another deploy is running \(pid \d+\)/);
     assert.equal(appliedComponents(second.stdout).size, 0, "the refused deploy applied something");
@@ -617,18 +724,36 @@ describe("local deploy of a team platform", () => {
     const mtimeBefore = statSync(statePath).mtimeMs;
     const hubPid = readPidFile(hubPidFile());
     const bad = join(p.root, "bad.yaml");
-    const config = structuredClone(p.config) as ConfigObject & { target: ConfigObject; users: ConfigObject[] };
+    const config = structuredClone(p.config) as ConfigObject & {
+      target: ConfigObject;
+      users: ConfigObject[];
+    };
     config.target.prot = 9999;
     (config.users[1] as ConfigObject).nmae = "typo";
     const text = stringify(config);
     writeFileSync(bad, text);
-    const lineOf = (key: string) => text.split("\n").findIndex((l) => l.trimStart().startsWith(`${key}:`) || l.includes(` ${key}:`)) + 1;
+    const lineOf = (key: string) =>
+      text.split("\n").findIndex((l) => l.trimStart().startsWith(`${key}:`) || l.includes(` ${key}:`)) + 1;
 
     const r = await p.atrium(["deploy", "-c", bad]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     const out = r.stderr + r.stdout;
-    assert.match(out, new RegExp(`^${bad}:${lineOf("prot")}:\\d+  target\\.prot  unknown key "prot"; did you mean "port"\\?$`, "m"), out);
-    assert.match(out, new RegExp(`^${bad}:${lineOf("nmae")}:\\d+  users\\[1\\]\\.nmae  unknown key "nmae"; did you mean "name"\\?$`, "m"), out);
+    assert.match(
+      out,
+      new RegExp(
+        `^${bad}:${lineOf("prot")}:\\d+  target\\.prot  unknown key "prot"; did you mean "port"\\?$`,
+        "m",
+      ),
+      out,
+    );
+    assert.match(
+      out,
+      new RegExp(
+        `^${bad}:${lineOf("nmae")}:\\d+  users\\[1\\]\\.nmae  unknown key "nmae"; did you mean "name"\\?$`,
+        "m",
+      ),
+      out,
+    );
     assert.equal(readFileSync(statePath, "utf8"), stateBefore, "the state file changed");
     assert.equal(statSync(statePath).mtimeMs, mtimeBefore, "the state file was rewritten");
     assert.equal(readPidFile(hubPidFile()), hubPid, "the hub was restarted");
@@ -644,14 +769,22 @@ describe("local deploy of a team platform", () => {
     const hub = readPidFile(join(run, "hub.pid"));
     const proxy = readPidFile(join(run, "proxy.pid"));
     const pids = { supervisor, hub, proxy, "alice's server": aliceServerPid };
-    for (const [what, pid] of Object.entries(pids)) assert.ok(pid && pidAlive(pid), `${what} is not running before destroy`);
+    for (const [what, pid] of Object.entries(pids))
+      assert.ok(pid && pidAlive(pid), `${what} is not running before destroy`);
 
     const r = await p.atrium(["destroy", "-c", p.configFile]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const [what, pid] of Object.entries(pids)) {
-      await waitFor(`${what} (pid ${pid}) to stop`, () => (pidAlive(pid as number) ? undefined : true), 30_000);
+      await waitFor(
+        `${what} (pid ${pid}) to stop`,
+        () => (pidAlive(pid as number) ? undefined : true),
+        30_000,
+      );
     }
-    await assert.rejects(fetch(`${p.url}/hub/api`, { signal: AbortSignal.timeout(5000) }), "the platform still answers");
+    await assert.rejects(
+      fetch(`${p.url}/hub/api`, { signal: AbortSignal.timeout(5000) }),
+      "the platform still answers",
+    );
     const singleuser = execFileSync("ps", ["-eo", "user:32,args", "--no-headers"], { encoding: "utf8" })
       .split("\n")
       .filter((l) => l.includes("jupyterhub-singleuser") && l.includes(p.id));
@@ -670,7 +803,8 @@ describe("local deploy of a team platform", () => {
     const purge = await p.atrium(["destroy", "--purge", "--yes", "-c", p.configFile]);
     assert.equal(purge.code, 0, purge.stdout + purge.stderr);
     for (const u of userNames) assert.equal(getent("passwd", u), undefined, `${u} survived destroy --purge`);
-    for (const g of Object.values(groups)) assert.equal(getent("group", g), undefined, `group ${g} survived destroy --purge`);
+    for (const g of Object.values(groups))
+      assert.equal(getent("group", g), undefined, `group ${g} survived destroy --purge`);
     assert.ok(getent("passwd", names.keep), "destroy --purge removed an account Atrium did not create");
     assert.ok(getent("group", names.keep), "destroy --purge removed a group Atrium did not create");
     assert.ok(!existsSync(join(p.dirs.data, "hub", "jupyterhub.sqlite")));

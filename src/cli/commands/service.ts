@@ -9,10 +9,19 @@ import { parseCommandArgs } from "../args.js";
 type ServiceMain = (configFile: string) => Promise<void>;
 
 /** One line per service: its name and where its `main` is. */
-const SERVICES: Record<string, () => Promise<{ main: ServiceMain }>> = {};
+const SERVICES: Record<string, () => Promise<{ main: ServiceMain }>> = {
+  ssh: () => import("../../services/ssh/main.js"),
+  "dask-auth": () => import("../../services/dask-auth/main.js"),
+};
 
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseCommandArgs("service", args, { config: { type: "string" } }, "NAME --config FILE", true);
+  const parsed = parseCommandArgs(
+    "service",
+    args,
+    { config: { type: "string" } },
+    "NAME --config FILE",
+    true,
+  );
   if (!parsed) return 0;
   const name = parsed.positionals[0];
   const load = name ? SERVICES[name] : undefined;
@@ -24,7 +33,8 @@ export async function run(args: string[]): Promise<number> {
     );
   }
   const config = parsed.values.config as string | undefined;
-  if (!config) throw new AtriumError("usage", "--config is required", "usage: atrium service NAME --config FILE");
+  if (!config)
+    throw new AtriumError("usage", "--config is required", "usage: atrium service NAME --config FILE");
   const mod = await load();
   await mod.main(config);
   return 0;

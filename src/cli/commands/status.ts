@@ -46,5 +46,22 @@ export async function run(args: string[]): Promise<number> {
       w(`  ${s.user.padEnd(16)} ${s.ready ? "ready" : "starting"}  ${s.profile ?? ""}  up ${ago(s.started)}`);
     }
   }
+  if (st.daskClusters !== null) {
+    if (st.daskClusters.length === 0) w("dask     no clusters");
+    else {
+      w(`dask     ${st.daskClusters.length} cluster(s)`);
+      for (const c of st.daskClusters)
+        w(`  ${c.user.padEnd(16)} ${c.name}  ${c.status}, ${c.workers} worker(s)`);
+    }
+  }
+  if (st.ssh) {
+    const where = `port ${st.ssh.port}`;
+    if (!st.ssh.listening) w(`ssh      ${where}, NOT LISTENING`);
+    else {
+      w(`ssh      ${where}, ${st.ssh.sessions.length} open session(s); limits ${st.ssh.limits}`);
+      for (const s of st.ssh.sessions)
+        w(`  ${s.user.padEnd(16)} ${s.kind.padEnd(8)} from ${s.from}  ${ago(s.since)}`);
+    }
+  }
   return st.answering ? 0 : 1;
 }

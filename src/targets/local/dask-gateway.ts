@@ -33,7 +33,7 @@ export function gatewayClustersDir(platform: Platform): string {
 }
 
 export function renderGatewayConfig(platform: Platform): Record<string, unknown> {
-  const { dask, network, paths } = platform;
+  const { dask, paths } = platform;
   return {
     project: platform.project.name,
     hub_api_url: `${hubUrl(platform)}/hub/api`,

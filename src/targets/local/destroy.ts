@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { posix } from "node:path";
 import type { Progress } from "../../deploy/component.js";
 import { pidAlive } from "../../deploy/lock.js";
-import { loadState, statePath } from "../../deploy/state.js";
+import { loadState, saveState, statePath } from "../../deploy/state.js";
 import type { Platform } from "../../model/platform.js";
 import { purgeAccounts } from "./components/accounts.js";
 import { liveSpecPath, supervisorPid } from "./components/services.js";
@@ -65,11 +65,15 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   for (const p of [paths.etcDir, launcherPath(platform), paths.runDir, liveSpecPath(platform)]) {
     rmSync(p, { recursive: true, force: true });
   }
-  rmSync(statePath(paths.stateDir), { force: true });
   if (!purge) {
+    // Remember which accounts Atrium created, so a later `destroy --purge` can remove them.
+    const accounts = state.components.accounts;
+    if (accounts) saveState(paths.stateDir, { ...state, components: { accounts } });
+    else rmSync(statePath(paths.stateDir), { force: true });
     progress.detail("kept homes, shared folders, environments, the hub database and secrets");
     return;
   }
+  rmSync(statePath(paths.stateDir), { force: true });
   await purgeAccounts(state.components.accounts, progress);
   for (const g of platform.groups)
     if (g.sharedFolder) rmSync(g.sharedFolder, { recursive: true, force: true });

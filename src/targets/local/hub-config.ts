@@ -4,7 +4,9 @@
  */
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
+import { gatewayHubService } from "./dask-gateway.js";
 import { secretPath } from "./secrets.js";
+import { renderVideoChat } from "./videochat.js";
 
 export function publicUrl(platform: Platform): string {
   const { address, port, https } = platform.network;
@@ -66,6 +68,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       environment: {},
       cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
     },
+    videochat: renderVideoChat(platform),
     idle_culler: {
       enabled: platform.idleCuller.enabled,
       timeout: platform.idleCuller.timeout,
@@ -76,6 +79,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
     services: [
       // Atrium's own access to the hub API (status, destroy, tests); the token file is root-only.
       { name: "atrium", admin: true, api_token_file: secretPath(platform, "atrium_api_token") },
+      ...(platform.dask.enabled ? [gatewayHubService(platform)] : []),
     ],
   };
 }

@@ -8,7 +8,9 @@ import { createServer } from "node:net";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import { tryRun } from "./exec.js";
+import { SFTP_SERVER_CANDIDATES } from "./ssh-config.js";
 import { SYSTEM_PYTHON } from "./uv.js";
+import { videoChatBuilt } from "./videochat.js";
 
 const TOOLS: Array<[string, string]> = [
   ["useradd", "passwd"],
@@ -76,6 +78,13 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
       packages.add(pkg);
     }
   }
+  if (platform.videochat.enabled && !videoChatBuilt()) {
+    problems.push("the Video Chat extension is not built: run npm run build in Atrium's folder");
+  }
+  if (platform.ssh.enabled && !SFTP_SERVER_CANDIDATES.some((p) => existsSync(p))) {
+    problems.push("OpenSSH's sftp-server is missing (SFTP, scp and VS Code need it)");
+    packages.add("openssh-sftp-server");
+  }
   if (!ownPortsInUse) {
     const { address, port, ports } = platform.network;
     const wanted: Array<[string, string, number]> = [
@@ -84,6 +93,7 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
         ([k, p]) => [`target.ports.${k}`, "127.0.0.1", p] as [string, string, number],
       ),
     ];
+    if (platform.ssh.enabled) wanted.push(["ssh.port", address, platform.ssh.port]);
     for (const [key, host, p] of wanted) {
       if (!(await portFree(host, p))) problems.push(`port ${p} (${key}) is already in use on ${host}`);
     }

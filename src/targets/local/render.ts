@@ -6,8 +6,19 @@ import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
 import { type Artifacts, stableJson } from "../artifacts.js";
 import { renderAccounts } from "./accounts-spec.js";
+import {
+  DASK_AUTH_CONFIG,
+  DASK_CLIENT_CONFIG,
+  GATEWAY_CONFIG_FILE,
+  GATEWAY_CONFIG_PY,
+  GATEWAY_CONFIG_PY_TEXT,
+  renderDaskAuthConfig,
+  renderDaskClientConfig,
+  renderGatewayConfig,
+} from "./dask-gateway.js";
 import { renderHubConfig } from "./hub-config.js";
 import { secretPath, secretSpecs } from "./secrets.js";
+import { renderSshConfig, SSH_CONFIG_FILE } from "./ssh-config.js";
 import { HUB_CONFIG_FILE, HUB_CONFIG_PY, renderSupervisor } from "./supervisor-spec.js";
 import { renderSystemdUnit, unitName } from "./systemd-unit.js";
 
@@ -24,11 +35,18 @@ export function renderLocal(platform: Platform): Artifacts {
   artifacts.set(HUB_CONFIG_FILE, stableJson(renderHubConfig(platform)));
   artifacts.set(HUB_CONFIG_PY, HUB_CONFIG_PY_TEXT);
   artifacts.set("supervisor.json", stableJson(renderSupervisor(platform)));
+  if (platform.dask.enabled) {
+    artifacts.set(GATEWAY_CONFIG_FILE, stableJson(renderGatewayConfig(platform)));
+    artifacts.set(GATEWAY_CONFIG_PY, GATEWAY_CONFIG_PY_TEXT);
+    artifacts.set(DASK_CLIENT_CONFIG, renderDaskClientConfig(platform));
+    artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(platform)));
+  }
   artifacts.set("accounts.json", stableJson(renderAccounts(platform)));
   artifacts.set(
     "secrets.json",
     stableJson(secretSpecs(platform).map((s) => ({ ...s, file: secretPath(platform, s.name) }))),
   );
   artifacts.set(posix.join("systemd", unitName(platform)), renderSystemdUnit(platform));
+  if (platform.ssh.enabled) artifacts.set(SSH_CONFIG_FILE, stableJson(renderSshConfig(platform)));
   return new Map([...artifacts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

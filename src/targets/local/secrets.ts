@@ -7,14 +7,29 @@ import type { Platform } from "../../model/platform.js";
 
 export interface SecretSpec {
   name: string;
-  /** random: hex of `bytes` random bytes; json-object: an empty JSON object to be filled later. */
-  kind: "random" | "json-object";
+  /**
+   * random: hex of `bytes` random bytes; fernet: a url-safe base64 key of 32 bytes;
+   * json-object: an empty JSON object to be filled later.
+   */
+  kind: "random" | "fernet" | "json-object";
   bytes?: number;
   description: string;
 }
 
-export function secretSpecs(_platform: Platform): SecretSpec[] {
+export function secretSpecs(platform: Platform): SecretSpec[] {
+  const dask: SecretSpec[] = platform.dask.enabled
+    ? [
+        {
+          name: "dask_gateway_api_token",
+          kind: "random",
+          bytes: 32,
+          description: "dask-gateway's hub token",
+        },
+        { name: "dask_gateway_db_key", kind: "fernet", description: "encrypts dask-gateway's database" },
+      ]
+    : [];
   return [
+    ...dask,
     { name: "cookie_secret", kind: "random", bytes: 32, description: "signs the hub's login cookies" },
     { name: "proxy_auth_token", kind: "random", bytes: 32, description: "the hub's token for the proxy API" },
     { name: "passwords.json", kind: "json-object", description: "bcrypt hashes of user passwords" },

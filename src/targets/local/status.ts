@@ -1,10 +1,15 @@
 /** What `atrium status` reports: processes, servers, limits. Reads only; changes nothing. */
+import { existsSync } from "node:fs";
+import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
 import { detectCgroups } from "./cgroups.js";
 import { readStatus, supervisorPid } from "./components/services.js";
+import { gatewayDataDir } from "./dask-gateway.js";
+import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { publicUrl } from "./hub-config.js";
+import { type SshReport, sshReport } from "./ssh-config.js";
 
 export interface PlatformStatus {
   project: string;
@@ -23,7 +28,22 @@ export interface PlatformStatus {
   servers: Array<{ user: string; ready: boolean; started: string | null; profile: string | null }> | null;
   serversError?: string;
   limits: { enforced: boolean; mode: string; reason?: string };
+  /** Dask clusters by user, from the gateway's database; null when Dask is off or unreadable. */
+  daskClusters: Array<{ name: string; user: string; status: string; workers: number }> | null;
   auth: string;
+  /** The SSH gateway and its open sessions; null when SSH is off. */
+  ssh: SshReport | null;
+}
+
+async function daskClusters(platform: Platform): Promise<PlatformStatus["daskClusters"]> {
+  const db = posix.join(gatewayDataDir(platform), "gateway.sqlite");
+  if (!existsSync(db)) return [];
+  const out = await tryRun(posix.join(platform.paths.hubVenv, "bin", "python"), [
+    "-m",
+    "atrium_hub.dask_status",
+    db,
+  ]);
+  return out === undefined ? null : (JSON.parse(out) as PlatformStatus["daskClusters"]);
 }
 
 export async function platformStatus(platform: Platform): Promise<PlatformStatus> {
@@ -65,10 +85,12 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     })),
     servers,
     limits: { enforced: cg.mode !== "off", mode: cg.mode, ...(cg.reason ? { reason: cg.reason } : {}) },
+    daskClusters: platform.dask.enabled ? await daskClusters(platform) : null,
     auth:
       platform.auth.type === "password"
         ? "password (hashes kept by the hub)"
         : `oidc (${platform.auth.preset ?? platform.auth.issuer ?? "issuer"})`,
+    ssh: sshReport(platform),
   };
   if (serversError) result.serversError = serversError;
   return result;

@@ -7,8 +7,10 @@
  */
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
+import { daskAuthProcess, gatewayProcess } from "./dask-gateway.js";
 import { hubUrl } from "./hub-config.js";
 import { secretPath } from "./secrets.js";
+import { SSH_CONFIG_FILE } from "./ssh-config.js";
 
 export interface ProcessSpec {
   name: string;
@@ -86,6 +88,19 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       ],
     },
   ];
+  if (platform.dask.enabled) processes.push(gatewayProcess(platform), daskAuthProcess(platform));
+  if (platform.ssh.enabled) {
+    processes.push({
+      name: "ssh",
+      command: ["@atrium", "service", "ssh", "--config", posix.join(paths.etcDir, SSH_CONFIG_FILE)],
+      env: {},
+      secretEnv: {},
+      cwd: paths.stateDir,
+      log: log("ssh"),
+      pidFile: pid("ssh"),
+      restartOn: [`artifact:${SSH_CONFIG_FILE}`, "component:ssh-host-key", "atrium:code"],
+    });
+  }
   return {
     project: platform.project.name,
     pidFile: pid("supervisor"),

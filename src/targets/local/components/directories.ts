@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import type { Component } from "../../../deploy/component.js";
 import type { LocalContext } from "../context.js";
+import { gatewayClustersDir, gatewayDataDir } from "../dask-gateway.js";
 import { ensureDir } from "../fsutil.js";
 
 export function directoriesComponent(ctx: LocalContext): Component {
@@ -18,6 +19,12 @@ export function directoriesComponent(ctx: LocalContext): Component {
     [p.sharedDir, 0o755],
     [p.envsDir, 0o755],
     [p.homeDir, 0o755],
+    ...(ctx.platform.dask.enabled
+      ? ([
+          [gatewayDataDir(ctx.platform), 0o700],
+          [gatewayClustersDir(ctx.platform), 0o755],
+        ] as Array<[string, number]>)
+      : []),
   ];
   const spec = dirs.map(([d, m]) => [d, m.toString(8)]);
   return {

@@ -2,12 +2,16 @@
  * The local target's components, in the order deploy applies them. The services
  * component comes last: its fingerprints cover the components each process uses.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { posix } from "node:path";
 import type { Component } from "../../../deploy/component.js";
 import { hashOf, hashText } from "../../../deploy/hash.js";
+import { repoPath } from "../../../paths.js";
 import type { LocalContext } from "../context.js";
 import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
+import { daskClientComponent } from "./dask-client.js";
 import { directoriesComponent } from "./directories.js";
 import { hubGlueComponent } from "./hub-glue.js";
 import { launcherComponent } from "./launcher.js";
@@ -15,17 +19,37 @@ import { hubEnvComponent, userEnvComponent } from "./python-envs.js";
 import { secretsComponent } from "./secrets.js";
 import { servicesComponent } from "./services.js";
 import { sharedFoldersComponent } from "./shared-folders.js";
+import { sshHostKeyComponent } from "./ssh-host-key.js";
 import { systemdComponent } from "./systemd.js";
 import { tlsComponent } from "./tls.js";
+import { videoChatComponent } from "./videochat.js";
+
+/** Processes running Atrium's own code restart when that code changes. */
+function atriumCodeHash(): string {
+  const dir = repoPath("dist", "bundle");
+  try {
+    return hashText(
+      readdirSync(dir)
+        .sort()
+        .map((f) => `${f}:${hashText(readFileSync(posix.join(dir, f)))}`)
+        .join("\n"),
+    );
+  } catch {
+    return "unbuilt";
+  }
+}
 
 export function localComponents(ctx: LocalContext): Component[] {
   const before = [
     directoriesComponent(ctx),
     secretsComponent(ctx),
     tlsComponent(ctx),
+    sshHostKeyComponent(ctx),
     hubEnvComponent(ctx),
     hubGlueComponent(ctx),
     userEnvComponent(ctx),
+    videoChatComponent(ctx),
+    daskClientComponent(ctx),
     accountsComponent(ctx),
     sharedFoldersComponent(ctx),
     configFilesComponent(ctx),
@@ -36,5 +60,6 @@ export function localComponents(ctx: LocalContext): Component[] {
   const hashes: Record<string, string> = {};
   for (const c of before) hashes[`component:${c.name}`] = hashOf(c.spec);
   for (const [path, content] of ctx.artifacts) hashes[`artifact:${path}`] = hashText(content);
+  hashes["atrium:code"] = atriumCodeHash();
   return [...before, servicesComponent(ctx, hashes)];
 }

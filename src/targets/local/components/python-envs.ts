@@ -62,7 +62,17 @@ async function buildEnv(
     // Bytecode is compiled here because users can't write into this root-owned env.
     await run(
       uv,
-      ["pip", "sync", "--python", python, "--require-hashes", "--only-binary", ":all:", "--compile-bytecode", lock],
+      [
+        "pip",
+        "sync",
+        "--python",
+        python,
+        "--require-hashes",
+        "--only-binary",
+        ":all:",
+        "--compile-bytecode",
+        lock,
+      ],
       { env, onLine: progress.detail },
     );
     if (withGlue) {

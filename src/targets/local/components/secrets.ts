@@ -19,7 +19,12 @@ export function secretsComponent(ctx: LocalContext): Component {
       for (const s of specs) {
         const file = secretPath(ctx.platform, s.name);
         if (existsSync(file)) continue;
-        const value = s.kind === "random" ? randomBytes(s.bytes ?? 32).toString("hex") : "{}";
+        const value =
+          s.kind === "random"
+            ? randomBytes(s.bytes ?? 32).toString("hex")
+            : s.kind === "fernet"
+              ? randomBytes(32).toString("base64url").concat("=")
+              : "{}";
         writeFileAtomic(file, `${value}\n`, 0o600);
         made += 1;
       }

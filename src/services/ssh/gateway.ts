@@ -1,0 +1,149 @@
+/**
+ * The SSH gateway: an ssh2 server on the platform's SSH port. Each connection
+ * authenticates (auth.ts), then opens sessions (session.ts) and local forwards
+ * (forward.ts) as that user. Anything else a client may ask for (remote forwards,
+ * agent or X11 forwarding) is refused by not being offered.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import ssh2, { type Connection, type Server } from "ssh2";
+import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
+import { type AuthOutcome, authenticate } from "./auth.js";
+import { handleForward } from "./forward.js";
+import { findSetpriv } from "./launch.js";
+import { SessionCgroups } from "./limits.js";
+import { log } from "./log.js";
+import { FailureLimiter } from "./rate-limit.js";
+import { handleSession } from "./session.js";
+import { StatusFile } from "./status.js";
+
+/** Unauthenticated connections one address may hold at once. */
+const MAX_PENDING_PER_SOURCE = 16;
+
+export interface Gateway {
+  server: Server;
+  status: StatusFile;
+  close(): Promise<void>;
+}
+
+export function startGateway(config: SshServiceConfig): Promise<Gateway> {
+  const hostKey = readFileSync(config.host_key_file);
+  const setpriv = findSetpriv();
+  const sftpServer = config.sftp_server_candidates.find((p) => existsSync(p));
+  if (!sftpServer) log(`no sftp-server found (${config.sftp_server_candidates.join(", ")}): SFTP is off`);
+  const users = new Map(config.users.map((u) => [u.name, u]));
+  const limiter = new FailureLimiter({
+    freeFailures: config.auth.free_failures,
+    baseDelayMs: config.auth.base_delay_ms,
+    maxDelayMs: config.auth.max_delay_ms,
+    forgetAfterMs: 15 * 60_000,
+  });
+  const cgroups = new SessionCgroups(config.cgroup.v1_root, config.cgroup.parent);
+  const status = new StatusFile(config.status_file);
+  status.limits = cgroups.off || "enforced (cgroup v1)";
+  if (cgroups.off) log(`sessions run without limits: ${cgroups.off}`);
+  const pending = new Map<string, number>();
+
+  const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
+    const source = info.ip;
+    const clientEnd = { address: info.ip, port: info.port };
+    const waiting = (pending.get(source) ?? 0) + 1;
+    if (waiting > MAX_PENDING_PER_SOURCE) {
+      log(`too many unauthenticated connections from ${source}; closing one`);
+      client.end();
+      return;
+    }
+    pending.set(source, waiting);
+    let settled = false;
+    const settle = () => {
+      if (settled) return;
+      settled = true;
+      const n = (pending.get(source) ?? 1) - 1;
+      if (n <= 0) pending.delete(source);
+      else pending.set(source, n);
+    };
+    const timer = setTimeout(() => {
+      if (!settled) client.end();
+    }, config.auth.login_timeout * 1000);
+    let authed: Extract<AuthOutcome, { ok: true }> | undefined;
+
+    client.on("error", (err) => log(`connection from ${source}: ${err.message}`));
+    client.on("close", () => {
+      clearTimeout(timer);
+      settle();
+    });
+    client.on("authentication", (ctx) => {
+      authenticate(ctx, source, { users, hubApiUrl: config.hub_api_url, limiter, log }).then(
+        (outcome) => {
+          if (!outcome.ok) return;
+          authed = outcome;
+          ctx.accept();
+        },
+        (err: unknown) => {
+          log(`authentication error for ${source}: ${(err as Error).message}`);
+          try {
+            ctx.reject();
+          } catch {
+            // the client went away
+          }
+        },
+      );
+    });
+    client.on("ready", () => {
+      clearTimeout(timer);
+      settle();
+      const who = authed;
+      if (!who) {
+        client.end();
+        return;
+      }
+      const local = { address: config.listen.address, port: config.listen.port };
+      const track = (kind: string) => status.track(who.user.name, source, kind);
+      client.on("session", (accept) => {
+        const session = accept();
+        handleSession(session, {
+          account: { ...who.account, home: who.user.home, shell: who.user.shell },
+          user: who.user,
+          client: clientEnd,
+          server: local,
+          setpriv,
+          sftpServer,
+          pathPrepend: config.path_prepend,
+          path: config.path,
+          procsFiles: () => cgroups.procsFiles(who.user.name, who.user.limits, log),
+          track,
+          log,
+        });
+      });
+      client.on("tcpip", (accept, reject, info) => {
+        void handleForward(accept, reject, info, {
+          account: who.account,
+          client: clientEnd,
+          track,
+          log,
+        }).catch((err: unknown) => {
+          log(`forward error: ${(err as Error).message}`);
+          reject();
+        });
+      });
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.listen.port, config.listen.address, () => {
+      server.off("error", reject);
+      server.on("error", (err: Error) => log(`server error: ${err.message}`));
+      status.setListening(config.listen.address, config.listen.port);
+      log(`listening on ${config.listen.address}:${config.listen.port} for ${users.size} users`);
+      resolve({
+        server,
+        status,
+        close: () =>
+          new Promise<void>((done) => {
+            status.writeNow(true);
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Starting a program as the user. Node's own uid/gid switch drops the
+ * supplementary groups (and so the user's shared folders), so the switch is made
+ * by util-linux's `setpriv --init-groups`, which sets uid, gid and every group of
+ * the account. The process joins its cgroups first, while still root (a user
+ * cannot move itself into a group), in a tiny `sh` that then execs setpriv: the
+ * pid never changes, so the user's program and everything it starts are inside
+ * the limits from the first instruction.
+ *
+ * Must stay true: the environment is built from scratch (nothing of the gateway's
+ * leaks into sessions), and no argument carries a secret.
+ */
+import { existsSync } from "node:fs";
+import type { Account } from "./accounts.js";
+
+/** Writes its pid into each file given before "--", then execs the rest. */
+const JOIN_AND_EXEC =
+  'while [ "$1" != "--" ]; do echo $$ > "$1" || echo "atrium: could not join $1" >&2; shift; done; shift; exec "$@"';
+
+export function findSetpriv(): string {
+  for (const p of ["/usr/bin/setpriv", "/bin/setpriv"]) if (existsSync(p)) return p;
+  throw new Error("setpriv (util-linux) is missing");
+}
+
+export interface SessionEnvInput {
+  account: Account;
+  pathPrepend: string[];
+  path: string;
+  client: { address: string; port: number };
+  server: { address: string; port: number };
+  term?: string;
+  /** Variables the client asked for and the gateway accepted (LANG, LC_*). */
+  extra: Record<string, string>;
+}
+
+export function sessionEnv(input: SessionEnvInput): Record<string, string> {
+  const { account, client, server } = input;
+  const env: Record<string, string> = {
+    LANG: "C.UTF-8",
+    ...input.extra,
+    HOME: account.home,
+    USER: account.name,
+    LOGNAME: account.name,
+    SHELL: account.shell,
+    PATH: [...input.pathPrepend, input.path].join(":"),
+    SSH_CLIENT: `${client.address} ${client.port} ${server.port}`,
+    SSH_CONNECTION: `${client.address} ${client.port} ${server.address} ${server.port}`,
+  };
+  if (input.term) env.TERM = input.term;
+  return env;
+}
+
+/** Client-sent variables a session accepts, as OpenSSH's default AcceptEnv does. */
+export function acceptedEnvName(name: string): boolean {
+  return name === "LANG" || /^LC_[A-Z_]+$/.test(name);
+}
+
+/** The command and arguments that run `argv` as `account` inside the cgroups of `procsFiles`. */
+export function userCommand(
+  setpriv: string,
+  account: Account,
+  argv: string[],
+  procsFiles: string[],
+): { command: string; args: string[] } {
+  const switchUser = [
+    `--reuid=${account.uid}`,
+    `--regid=${account.gid}`,
+    "--init-groups",
+    "--",
+    ...argv,
+  ];
+  if (procsFiles.length === 0) return { command: setpriv, args: switchUser };
+  return {
+    command: "/bin/sh",
+    args: ["-c", JOIN_AND_EXEC, "atrium-session", ...procsFiles, "--", setpriv, ...switchUser],
+  };
+}

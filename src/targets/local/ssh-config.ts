@@ -1,0 +1,156 @@
+/**
+ * The SSH gateway's rendered config (`services/ssh.json`): where it listens, how it
+ * checks tokens, which users may log in and the limits their sessions run under.
+ * The gateway (src/services/ssh/) imports only the types from here; everything it
+ * knows about the platform comes from this file. Machine-specific lookups (the
+ * sftp-server binary, uids) are left to the gateway at run time, so the render
+ * stays the same on every machine.
+ */
+import { readFileSync } from "node:fs";
+import { posix } from "node:path";
+import { FALLBACK_PROFILE, mayUseProfile, type Platform, type PlatformUser } from "../../model/platform.js";
+import { hubUrl } from "./hub-config.js";
+import { secretPath } from "./secrets.js";
+
+export const SSH_CONFIG_FILE = "services/ssh.json";
+export const SSH_HOST_KEY = "ssh_host_ed25519_key";
+
+/** Where Debian, Ubuntu and Fedora-likes put OpenSSH's sftp-server; the first that exists is used. */
+export const SFTP_SERVER_CANDIDATES = [
+  "/usr/lib/openssh/sftp-server",
+  "/usr/libexec/openssh/sftp-server",
+  "/usr/lib/ssh/sftp-server",
+  "/usr/libexec/sftp-server",
+];
+
+export interface SshLimits {
+  /** Bytes, or null for no limit. */
+  mem_limit: number | null;
+  mem_guarantee: number | null;
+  /** Cores, or null for no limit. */
+  cpu_limit: number | null;
+  cpu_guarantee: number | null;
+}
+
+export interface SshUser {
+  name: string;
+  home: string;
+  shell: string;
+  /** The user's default profile, whose limits their sessions get. */
+  profile: string;
+  limits: SshLimits;
+}
+
+export interface SshServiceConfig {
+  version: 1;
+  listen: { address: string; port: number };
+  hub_api_url: string;
+  host_key_file: string;
+  status_file: string;
+  /** Folders put first on PATH in every session (the user env's bin). */
+  path_prepend: string[];
+  /** The rest of PATH. */
+  path: string;
+  sftp_server_candidates: string[];
+  /** v1 cgroup root and the parent under which each user's `<name>.ssh` group is made. */
+  cgroup: { v1_root: string; parent: string };
+  auth: {
+    /** Failed attempts from one address before answers are delayed. */
+    free_failures: number;
+    /** First delay; doubles with each further failure up to max_delay_ms. */
+    base_delay_ms: number;
+    max_delay_ms: number;
+    /** Seconds a client has to authenticate before it is disconnected. */
+    login_timeout: number;
+  };
+  users: SshUser[];
+}
+
+/** The profile a user's server gets when none is chosen: the default one if open to them, else their first. */
+export function defaultProfileFor(platform: Platform, user: PlatformUser) {
+  const allowed = platform.profiles.filter((p) => mayUseProfile(p, user));
+  return allowed.find((p) => p.default) ?? allowed[0] ?? FALLBACK_PROFILE;
+}
+
+export function sshStatusPath(platform: Platform): string {
+  return posix.join(platform.paths.runDir, "ssh.json");
+}
+
+export function renderSshConfig(platform: Platform): SshServiceConfig {
+  const { paths } = platform;
+  return {
+    version: 1,
+    listen: { address: platform.network.address, port: platform.ssh.port },
+    hub_api_url: `${hubUrl(platform)}/hub/api`,
+    host_key_file: secretPath(platform, SSH_HOST_KEY),
+    status_file: sshStatusPath(platform),
+    path_prepend: [posix.join(paths.userVenv, "bin")],
+    path: "/usr/local/bin:/usr/bin:/bin",
+    sftp_server_candidates: SFTP_SERVER_CANDIDATES,
+    cgroup: { v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+    auth: { free_failures: 3, base_delay_ms: 1000, max_delay_ms: 30_000, login_timeout: 60 },
+    users: platform.users.map((u) => {
+      const profile = defaultProfileFor(platform, u);
+      return {
+        name: u.name,
+        home: u.home,
+        shell: u.shell,
+        profile: profile.name,
+        limits: {
+          mem_limit: profile.memLimit ?? null,
+          mem_guarantee: profile.memGuarantee ?? null,
+          cpu_limit: profile.cpuLimit ?? null,
+          cpu_guarantee: profile.cpuGuarantee ?? null,
+        },
+      };
+    }),
+  };
+}
+
+/** What the gateway writes to its status file while it runs. */
+export interface SshGatewayStatus {
+  pid: number;
+  listening: { address: string; port: number } | null;
+  updatedAt: string;
+  sessions: Array<{ user: string; from: string; kind: string; since: string }>;
+  /** Why sessions run without limits, when they do. */
+  limits: string;
+}
+
+export function readSshStatus(platform: Platform): SshGatewayStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(sshStatusPath(platform), "utf8")) as SshGatewayStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The gateway as `atrium status` shows it: null when SSH is off. */
+export interface SshReport {
+  port: number;
+  /** True when the gateway's own status says it listens and its process is alive. */
+  listening: boolean;
+  sessions: SshGatewayStatus["sessions"];
+  limits: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function sshReport(platform: Platform): SshReport | null {
+  if (!platform.ssh.enabled) return null;
+  const st = readSshStatus(platform);
+  const up = st !== undefined && st.listening !== null && alive(st.pid);
+  return {
+    port: platform.ssh.port,
+    listening: up,
+    sessions: up ? st.sessions : [],
+    limits: st?.limits ?? "",
+  };
+}
