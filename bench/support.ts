@@ -7,10 +7,11 @@ import { type ConfigObject, makePlatform, type Naming, type Platform } from "../
 export async function withPlatform<T>(
   config: (n: Naming) => ConfigObject,
   body: (p: Platform) => Promise<T>,
+  options: { seedUvCache?: boolean } = {},
 ): Promise<T> {
   const cleanups: Array<() => unknown> = [];
   try {
-    const p = await makePlatform({ after: (fn) => cleanups.push(fn) }, { config });
+    const p = await makePlatform({ after: (fn) => cleanups.push(fn) }, { config, ...options });
     return await body(p);
   } finally {
     for (const fn of cleanups.reverse()) await fn();

@@ -165,10 +165,14 @@ export async function freePorts(count: number): Promise<number[]> {
 export function runCommand(
   cmd: string,
   args: string[],
-  opts: { input?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: { input?: string; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): { child: ChildProcess; done: Promise<CommandResult> } {
   const started = Date.now();
-  const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(cmd, args, {
+    cwd: opts.cwd ?? REPO,
+    env: opts.env ?? process.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.setEncoding("utf8").on("data", (d: string) => {
