@@ -16,8 +16,9 @@ const dir = mkdtempSync(join(tmpdir(), "atrium-supervisor-"));
 const specFile = join(dir, "spec.json");
 const statusFile = join(dir, "status.json");
 
-function spec(fingerprints: Record<string, string>): LiveSpec {
+function spec(fingerprints: Record<string, string>, codeHash = "code-1"): LiveSpec {
   return {
+    codeHash,
     project: `sup${process.pid}`,
     specHash: Object.values(fingerprints).join("-"),
     pidFile: join(dir, "supervisor.pid"),
@@ -129,6 +130,22 @@ describe("supervisor", () => {
     );
     assert.equal(pidOf("a"), a);
     assert.equal(pidOf("b"), b);
+  });
+
+  it("hands over to a new supervisor when Atrium's code changed, keeping the processes", async () => {
+    const a = await until("a", () => pidOf("a"));
+    const b = await until("b", () => pidOf("b"));
+    const old = sup.pid ?? 0;
+    writeFileSync(specFile, JSON.stringify(spec({ a: "1", b: "2" }, "code-2")));
+    process.kill(old, "SIGHUP");
+    await until("old supervisor gone", () => (pidAlive(old) ? undefined : true));
+    const next = await until("a new supervisor", () => {
+      const s = status();
+      return s && s.pid !== old && pidAlive(s.pid) ? s.pid : undefined;
+    });
+    assert.equal(pidOf("a"), a);
+    assert.equal(pidOf("b"), b);
+    sup = { pid: next } as ChildProcess;
   });
 
   it("stops its processes on SIGTERM", async () => {

@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { forwardRequest, forwardUpgrade } from "./forward.js";
-import { authorizeUrl, exchangeCode, whoAmI } from "./hub-oauth.js";
+import { cookies, headerToken } from "../hub/login.js";
+import { authorizeUrl, exchangeCode, whoAmI } from "../hub/oauth.js";
 
 export interface GuardOptions {
   upstream: string;
@@ -33,21 +34,6 @@ interface Session {
 const COOKIE = "atrium-dask-session";
 const SESSION_MS = 8 * 3600_000;
 const OWNER_CACHE_MS = 30_000;
-
-function cookies(req: IncomingMessage): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const i = part.indexOf("=");
-    if (i > 0) out.set(part.slice(0, i).trim(), decodeURIComponent(part.slice(i + 1).trim()));
-  }
-  return out;
-}
-
-function headerToken(req: IncomingMessage): string | undefined {
-  const auth = req.headers.authorization;
-  const m = auth ? /^(token|jupyterhub|bearer)\s+(\S+)$/i.exec(auth) : null;
-  return m?.[2];
-}
 
 function deny(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" });

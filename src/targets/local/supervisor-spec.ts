@@ -23,6 +23,12 @@ export interface ProcessSpec {
   pidFile: string;
   /** What requires a restart when it changes: "component:<name>" or "artifact:<path>". */
   restartOn: string[];
+  /**
+   * A request the supervisor makes once this process is back after dying, with a
+   * token read from a root-only file; e.g. the hub re-adds its routes to a proxy
+   * that lost them.
+   */
+  afterRestart?: { method: "POST"; url: string; tokenFile: string };
 }
 
 export interface SupervisorSpec {
@@ -67,6 +73,11 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       log: log("proxy"),
       pidFile: pid("proxy"),
       restartOn: ["component:tls"],
+      afterRestart: {
+        method: "POST",
+        url: `${hubUrl(platform)}/hub/api/proxy`,
+        tokenFile: secretPath(platform, "atrium_api_token"),
+      },
     },
     {
       name: "hub",

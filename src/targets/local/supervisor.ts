@@ -41,6 +41,8 @@ export interface LiveSpec {
   log: string;
   statusFile: string;
   cgroup: string;
+  /** Hash of Atrium's own code; a supervisor running other code hands over to a new one. */
+  codeHash: string;
   processes: LiveProcessSpec[];
 }
 
@@ -110,7 +112,13 @@ export class Supervisor {
   private spec!: LiveSpec;
   private shuttingDown = false;
 
-  constructor(private readonly specFile: string) {}
+  private startedWithCode = "";
+
+  constructor(
+    private readonly specFile: string,
+    /** Spawns the supervisor that takes over when Atrium's code changed. */
+    private readonly handOver: (specFile: string) => void = () => {},
+  ) {}
 
   private readSpec(): LiveSpec {
     return JSON.parse(readFileSync(this.specFile, "utf8")) as LiveSpec;
@@ -127,6 +135,7 @@ export class Supervisor {
       throw new Error(`another supervisor is running (pid ${other})`);
     }
     writeAtomic(this.spec.pidFile, `${process.pid}\n`);
+    this.startedWithCode = this.spec.codeHash;
     const cg = this.spec.cgroup ? joinCgroup(this.spec.cgroup, process.pid) : "not used";
     this.log(`supervisor ${process.pid} started; cgroup: ${cg}`);
     process.on("SIGHUP", () => this.reload());
@@ -138,6 +147,18 @@ export class Supervisor {
   reload(): void {
     try {
       this.spec = this.readSpec();
+      if (this.spec.codeHash !== this.startedWithCode) {
+        // Atrium itself was updated: a new supervisor adopts the running processes.
+        this.log("Atrium's code changed; handing over to a new supervisor (processes keep running)");
+        this.shuttingDown = true;
+        for (const m of this.managed.values()) {
+          if (m.adoptedPoll) clearInterval(m.adoptedPoll);
+          if (m.restartTimer) clearTimeout(m.restartTimer);
+          m.child?.unref();
+        }
+        this.handOver(this.specFile);
+        process.exit(0);
+      }
       this.log(`reloading ${this.specFile} (${this.spec.specHash})`);
       this.reconcile();
     } catch (err) {
@@ -256,10 +277,40 @@ export class Supervisor {
       fingerprint: spec.fingerprint,
     };
     this.log(`${spec.name}: started pid ${child.pid}`);
+    if (m.status.restarts > 0 && spec.afterRestart) void this.notify(spec.name, spec.afterRestart);
     child.on("exit", (code, signal) => {
       if (m.child === child) this.exited(m, code, signal);
     });
     this.writeStatus();
+  }
+
+  /** Make a process's after-restart request, retrying while things come up (up to a minute). */
+  private async notify(name: string, call: NonNullable<ProcessSpec["afterRestart"]>): Promise<void> {
+    let token: string;
+    try {
+      token = readFileSync(call.tokenFile, "utf8").trim();
+    } catch (err) {
+      this.log(`${name}: can't read the token for ${call.url}: ${(err as Error).message}`);
+      return;
+    }
+    for (let attempt = 0; attempt < 120 && !this.shuttingDown; attempt++) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const res = await fetch(call.url, {
+          method: call.method,
+          headers: { Authorization: `token ${token}` },
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.body?.cancel();
+        if (res.ok) {
+          this.log(`${name}: ${call.method} ${call.url} -> ${res.status}`);
+          return;
+        }
+      } catch {
+        // not up yet
+      }
+    }
+    this.log(`${name}: ${call.method} ${call.url} did not succeed`);
   }
 
   private failedToStart(m: Managed, reason: string): void {

@@ -20,7 +20,7 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=${launcherPath(platform)} supervise --spec ${posix.join(platform.paths.runDir, "supervisor.json")}
-Restart=on-failure
+Restart=always
 RestartSec=2
 # User servers live in their own cgroups and must survive a restart of this unit.
 KillMode=process

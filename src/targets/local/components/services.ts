@@ -61,6 +61,7 @@ export function liveSpec(platform: Platform, componentHashes: Record<string, str
     log: spec.log,
     statusFile: statusPath(platform),
     cgroup: `${platform.cgroupParent}/platform`,
+    codeHash: componentHashes["atrium:code"] ?? "unknown",
     processes,
   };
   return { ...live, specHash: hashOf(live) };

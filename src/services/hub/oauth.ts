@@ -1,10 +1,16 @@
 /**
  * Logging a browser in through the hub (OAuth 2 authorization code flow, as a hub
- * service) and asking the hub who a token belongs to.
+ * service) and asking the hub who a token belongs to. Shared by Atrium's services
+ * that sit behind the hub's proxy (the Dask dashboard guard, the environments).
  */
 export interface HubIdentity {
   name: string;
+  /** "user" or "service". */
   kind: string;
+  /** The hub's admin flag (the hub shows it to every token for its owner). */
+  admin: boolean;
+  /** The owner's hub groups; empty for services. */
+  groups: string[];
 }
 
 export function authorizeUrl(
@@ -54,6 +60,12 @@ export async function whoAmI(hubApiUrl: string, token: string): Promise<HubIdent
     signal: AbortSignal.timeout(10_000),
   });
   if (!res.ok) return undefined;
-  const body = (await res.json()) as { name?: string; kind?: string };
-  return body.name ? { name: body.name, kind: body.kind ?? "user" } : undefined;
+  const body = (await res.json()) as { name?: string; kind?: string; admin?: boolean; groups?: string[] };
+  if (!body.name) return undefined;
+  return {
+    name: body.name,
+    kind: body.kind ?? "user",
+    admin: body.admin === true,
+    groups: Array.isArray(body.groups) ? body.groups.filter((g) => typeof g === "string") : [],
+  };
 }

@@ -1,0 +1,254 @@
+/**
+ * One environment build with uv, on the system Python:
+ *   1. resolve: `uv pip compile` -> a lock with hashes (stored with the build);
+ *   2. create: `uv venv`;
+ *   3. install: `uv pip sync` of exactly that lock, from wheels only;
+ *   4. compile bytecode with the system Python in isolated mode;
+ *   5. hand the env to root (chown -R -h, no setuid bits, nothing writable by others).
+ *
+ * Must stay true: every step that touches the network or the env runs as the
+ * unprivileged build account, in its own process group that a timeout or cancel
+ * kills; no code from a package runs during a build (wheels only, bytecode compiled
+ * with `-I -S`), so one build can't tamper with the shared cache or with another
+ * environment; the lock is written by root from uv's output.
+ */
+import { execFile, spawn } from "node:child_process";
+import { chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const exec = promisify(execFile);
+
+export interface BuildAccount {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export interface BuildInputs {
+  /** The build's root-owned folder; env/ is made inside it. */
+  dir: string;
+  requirements: readonly string[];
+  constraints: readonly string[];
+  uv: string;
+  python: string;
+  cacheDir: string;
+  account: BuildAccount;
+  /** Proxy and TLS settings passed on to uv. */
+  passEnv: NodeJS.ProcessEnv;
+  /** Appends text to the build log (live). */
+  log: (text: string) => void;
+  /** Told the process group of each step, so a restarted service can stop it. */
+  onProcessGroup?: (pgid: number | null) => void;
+  signal: AbortSignal;
+}
+
+export interface BuildOutput {
+  lock: string;
+  packages: string[];
+  size: number;
+}
+
+/** An expected failure; its message becomes the build's status_info. */
+export class BuildFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BuildFailure";
+  }
+}
+
+const PASS_ENV = /^(https?_proxy|no_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|uv_index_url|uv_extra_index_url|uv_index|uv_default_index)$/i;
+
+/** The environment a build step runs with: no secrets, never a downloaded Python. */
+export function buildEnv(passEnv: NodeJS.ProcessEnv, cacheDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(passEnv)) if (v !== undefined && PASS_ENV.test(k)) env[k] = v;
+  return {
+    ...env,
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    HOME: cacheDir,
+    UV_CACHE_DIR: cacheDir,
+    UV_PYTHON_DOWNLOADS: "never",
+    UV_NO_PROGRESS: "1",
+    // The machine's certificate store, which is where admins put their proxy's CA.
+    UV_SYSTEM_CERTS: "1",
+  };
+}
+
+interface StepResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function stamp(): string {
+  return new Date().toISOString().slice(11, 19);
+}
+
+/** Run one step as the build account in a new process group; output goes to the log. */
+function runStep(
+  inp: BuildInputs,
+  cmd: string,
+  args: string[],
+  opts: { stdoutToLog: boolean },
+): Promise<StepResult> {
+  return new Promise((resolve, reject) => {
+    if (inp.signal.aborted) {
+      reject(new BuildFailure(stopMessage(inp.signal)));
+      return;
+    }
+    const child = spawn(cmd, args, {
+      cwd: inp.dir,
+      env: buildEnv(inp.passEnv, inp.cacheDir),
+      uid: inp.account.uid,
+      gid: inp.account.gid,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      if (opts.stdoutToLog) inp.log(d);
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      inp.log(d);
+    });
+    const kill = () => {
+      if (child.pid) {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    };
+    inp.signal.addEventListener("abort", kill, { once: true });
+    if (child.pid) inp.onProcessGroup?.(child.pid);
+    child.on("error", (err) => {
+      inp.signal.removeEventListener("abort", kill);
+      reject(new BuildFailure(`can't run ${cmd}: ${err.message}`));
+    });
+    child.on("close", (code) => {
+      inp.signal.removeEventListener("abort", kill);
+      inp.onProcessGroup?.(null);
+      if (inp.signal.aborted) reject(new BuildFailure(stopMessage(inp.signal)));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function stopMessage(signal: AbortSignal): string {
+  if (signal.reason === "timeout") return "stopped: the build took longer than the time limit";
+  if (signal.reason === "shutdown") return "interrupted: the environment service stopped; build again";
+  return "canceled";
+}
+
+/** A person's reading of uv's resolution error. */
+export function explainResolution(stderr: string): string {
+  const missing = /Because ([A-Za-z0-9._-]+) was not found in the package registry/.exec(stderr);
+  if (missing) {
+    return (
+      `"${missing[1]}" was not found on PyPI; if it is a conda package, it needs a conda backend, ` +
+      "which Atrium does not provide yet"
+    );
+  }
+  const noWheel = /([A-Za-z0-9._-]+)(==\S+)? has no usable wheels/.exec(stderr);
+  if (noWheel) {
+    return `${noWheel[1]} has no wheel for this machine, and environments are built from wheels only`;
+  }
+  const cause = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("cause:") || l.startsWith("error:") || l.startsWith("×") || l.startsWith("╰─▶"))
+    .at(-1);
+  return `resolving the requirements failed${cause ? `: ${cause.replace(/^(cause|error):\s*/, "")}` : ""}`;
+}
+
+/** "name==version" for each package in a uv lock. */
+export function lockPackages(lock: string): string[] {
+  const out: string[] = [];
+  for (const m of lock.matchAll(/^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)/gm)) out.push(`${m[1]}==${m[2]}`);
+  return out.sort();
+}
+
+export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
+  const step = (title: string) => inp.log(`[${stamp()}] == ${title}\n`);
+  const envPath = join(inp.dir, "env");
+  const reqFile = join(inp.dir, "requirements.in");
+  const consFile = join(inp.dir, "constraints.txt");
+  writeFileSync(reqFile, `${inp.requirements.join("\n")}\n`, { mode: 0o644 });
+  writeFileSync(consFile, inp.constraints.length ? `${inp.constraints.join("\n")}\n` : "", { mode: 0o644 });
+
+  step(`resolving ${inp.requirements.join(", ")} (uv pip compile, wheels only)`);
+  const compile = await runStep(
+    inp,
+    inp.uv,
+    [
+      "pip",
+      "compile",
+      reqFile,
+      "--constraint",
+      consFile,
+      "--python",
+      inp.python,
+      "--generate-hashes",
+      "--only-binary",
+      ":all:",
+      "--no-header",
+    ],
+    { stdoutToLog: false },
+  );
+  if (compile.code !== 0) throw new BuildFailure(explainResolution(compile.stderr));
+  const lock = compile.stdout;
+  writeFileSync(join(inp.dir, "lock.txt"), lock, { mode: 0o644 });
+  const packages = lockPackages(lock);
+  inp.log(`locked ${packages.length} packages: ${packages.join(" ")}\n`);
+
+  step("creating the environment (uv venv)");
+  mkdirSync(envPath, { mode: 0o755 });
+  chownSync(envPath, inp.account.uid, inp.account.gid);
+  const venv = await runStep(inp, inp.uv, ["venv", "--python", inp.python, envPath], { stdoutToLog: true });
+  if (venv.code !== 0) throw new BuildFailure(`creating the environment failed (uv venv exit ${venv.code})`);
+
+  step("installing the lock (uv pip sync)");
+  const sync = await runStep(
+    inp,
+    inp.uv,
+    [
+      "pip",
+      "sync",
+      join(inp.dir, "lock.txt"),
+      "--python",
+      join(envPath, "bin", "python"),
+      "--require-hashes",
+      "--only-binary",
+      ":all:",
+      "--link-mode",
+      "copy",
+    ],
+    { stdoutToLog: true },
+  );
+  if (sync.code !== 0) throw new BuildFailure(`installing the packages failed (uv pip sync exit ${sync.code})`);
+
+  step("compiling bytecode");
+  const libs = join(envPath, "lib");
+  const sites = readdirSync(libs)
+    .filter((d) => d.startsWith("python"))
+    .map((d) => join(libs, d, "site-packages"));
+  // -I -S: no site, no .pth files, so nothing from the packages runs.
+  const compileAll = await runStep(inp, inp.python, ["-I", "-S", "-m", "compileall", "-q", "-j", "0", ...sites], {
+    stdoutToLog: true,
+  });
+  if (compileAll.code !== 0) inp.log("some files did not compile (kept as source)\n");
+
+  step("handing the environment to root");
+  await exec("chown", ["-R", "-h", "0:0", envPath]);
+  await exec("chmod", ["-R", "u-s,g-s,go-w", envPath]);
+  const du = await exec("du", ["-sb", envPath]);
+  const size = Number.parseInt(du.stdout, 10) || 0;
+  inp.log(`[${stamp()}] == done: ${(size / 1e6).toFixed(0)} MB\n`);
+  return { lock, packages, size };
+}
