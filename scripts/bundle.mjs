@@ -1,9 +1,12 @@
 // Bundles the CLI into dist/bundle (one file per lazily loaded command): startup
 // time is dominated by module loading, and `atrium validate` should answer fast.
-import { rmSync } from "node:fs";
+// The new bundle replaces the old one in one rename, so a running platform that starts
+// a process meanwhile never sees half a bundle (chunk names change between builds).
+import { renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
-rmSync("dist/bundle", { recursive: true, force: true });
+const next = `dist/bundle.next-${process.pid}`;
+rmSync(next, { recursive: true, force: true });
 await build({
   entryPoints: ["src/cli/main.ts"],
   bundle: true,
@@ -11,7 +14,7 @@ await build({
   target: "node20",
   format: "esm",
   splitting: true,
-  outdir: "dist/bundle",
+  outdir: next,
   outExtension: { ".js": ".mjs" },
   logLevel: "warning",
   // ssh2 loads optional native crypto bindings (.node files) at run time; it stays in node_modules.
@@ -21,3 +24,10 @@ await build({
     js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
   },
 });
+rmSync("dist/bundle.old", { recursive: true, force: true });
+try {
+  renameSync("dist/bundle", "dist/bundle.old");
+} catch {
+  // first build
+}
+renameSync(next, "dist/bundle");

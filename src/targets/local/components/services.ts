@@ -100,10 +100,23 @@ async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number
       status.processes.every((p) => p.state === "running" && wanted.get(p.name) === p.fingerprint);
     if (status && ready) return status;
     if (Date.now() > until) {
-      const bad = status?.processes.filter((p) => p.state !== "running") ?? [];
+      const why = !status
+        ? "it wrote no status"
+        : status.specHash !== live.specHash
+          ? `it still runs an older spec (supervisor pid ${status.pid})`
+          : [
+              ...status.processes
+                .filter((p) => p.state !== "running" || wanted.get(p.name) !== p.fingerprint)
+                .map(
+                  (p) => `${p.name} (${p.state === "running" ? "old version" : (p.lastError ?? p.state)})`,
+                ),
+              ...[...wanted.keys()]
+                .filter((n) => !status.processes.some((p) => p.name === n))
+                .map((n) => `${n} (not started)`),
+            ].join(", ");
       throw new AtriumError(
         "apply-failed",
-        `the supervisor did not bring every process up: ${bad.map((p) => `${p.name} (${p.lastError ?? p.state})`).join(", ") || "no status"}`,
+        `the supervisor did not bring every process up: ${why}`,
         `see ${platform.paths.logDir}/*.log, or run atrium logs hub`,
       );
     }
