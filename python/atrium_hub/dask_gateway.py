@@ -68,6 +68,9 @@ class GatewaySettings:
     cgroup_mode: str
     cgroup_v1_root: str
     cgroup_parent: str
+    #: Managed environments ([{name, bin, users}]) written by Atrium's environment
+    #: service; read at each cluster request, so new ones need no gateway restart.
+    environments_file: str | None = None
 
 
 def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
@@ -102,6 +105,7 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         cgroup_mode=str(data["cgroup"]["mode"]),
         cgroup_v1_root=str(data["cgroup"]["v1_root"]),
         cgroup_parent=str(data["cgroup"]["parent"]),
+        environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
     )
 
 
@@ -113,8 +117,26 @@ def load_settings_from_env() -> GatewaySettings:
         return parse_settings(json.load(f))
 
 
+def load_managed_environments(path: str | None) -> tuple[Environment, ...]:
+    """The environment service's list; empty when missing or unreadable (never fatal)."""
+    if not path:
+        return ()
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return tuple(
+            Environment(
+                str(e["name"]), str(e["bin"]), None if e["users"] is None else tuple(str(u) for u in e["users"])
+            )
+            for e in data
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return ()
+
+
 def allowed_environments(settings: GatewaySettings, user: str) -> list[Environment]:
-    return [e for e in settings.environments if e.users is None or user in e.users]
+    every = (*settings.environments, *load_managed_environments(settings.environments_file))
+    return [e for e in every if e.users is None or user in e.users]
 
 
 def format_gib(n: float) -> str:
@@ -176,13 +198,16 @@ def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
             env = next(e for e in envs if e.name == options["environment"])
             if profile.memory > settings.max_memory or profile.cores > settings.max_cores:
                 raise ValueError(f"worker profile {profile.name} is larger than your per-user limits")
-            dask = os.path.join(env.bin, "dask")
+            # The scheduler always runs from the platform's default env, which has
+            # dask-gateway's scheduler preload; managed envs hold distributed at the
+            # same version, so their workers match it.
+            scheduler = os.path.join(settings.environments[0].bin if settings.environments else env.bin, "dask")
             return {
                 "worker_cores": profile.cores,
                 "worker_memory": profile.memory,
                 "worker_threads": profile.threads,
-                "scheduler_cmd": [dask, "scheduler"],
-                "worker_cmd": [dask, "worker"],
+                "scheduler_cmd": [scheduler, "scheduler"],
+                "worker_cmd": [os.path.join(env.bin, "dask"), "worker"],
                 "environment": {"PATH": f"{env.bin}:/usr/local/bin:/usr/bin:/bin"},
                 "idle_timeout": settings.idle_timeout,
             }

@@ -10,7 +10,8 @@ config; `jupyterhub_config.py` only loads the JSON and calls it. What must stay 
 - the config is authoritative for who may log in (`allowed_users`,
   `allow_existing_users = False`), who is admin (the `admin` role lists its users
   and services exactly, which also revokes), and group membership (`load_groups`
-  adds, `GroupSyncMixin` removes; see membership.py);
+  adds, `GroupSyncMixin` removes; see membership.py); with OIDC the authenticator
+  sets groups and admins at each login from the provider's groups (oidc_auth.py);
 - the idle culler gets a role with exactly the scopes it needs.
 """
 
@@ -25,6 +26,8 @@ from traitlets.config import Config
 
 from . import cgroups
 from .auth import PASSWORD_PAGE, AtriumPasswordAuthenticator
+from .oidc import platform_members
+from .oidc_auth import configure as configure_oidc
 from .secretfiles import read_cookie_secret, read_secret
 from .settings import IDLE_CULLER_SERVICE, Settings
 from .spawner import AtriumSpawner
@@ -80,6 +83,8 @@ def _apply_auth(c: Config, s: Settings) -> None:
     if s.auth.type == "password":
         c.JupyterHub.authenticator_class = AtriumPasswordAuthenticator
         c.AtriumPasswordAuthenticator.password_file = s.auth.password_file
+    elif s.auth.oidc is not None:
+        configure_oidc(c, s, services_role=USER_SERVICES_ROLE)
     c.Authenticator.allowed_users = {u.name for u in s.users}
     # without this, every user ever seen stays allowed after leaving the config
     c.Authenticator.allow_existing_users = False
@@ -91,6 +96,10 @@ def _apply_auth(c: Config, s: Settings) -> None:
 
 
 def _apply_groups(c: Config, s: Settings) -> None:
+    if s.auth.oidc is not None:
+        # hub groups follow each login (the authenticator's manage_groups), and
+        # JupyterHub refuses load_groups alongside it
+        return
     members: dict[str, list[str]] = {g.name: [] for g in s.groups}
     for u in s.users:
         for g in u.groups:
@@ -117,6 +126,7 @@ def _apply_spawner(c: Config, s: Settings) -> None:
     c.AtriumSpawner.cgroup_v1_root = sp.cgroup.v1_root
     c.AtriumSpawner.cgroup_parent = sp.cgroup.parent
     c.AtriumSpawner.path_prepend = list(sp.path_prepend)
+    c.AtriumSpawner.kernels_dir = sp.kernels_dir or ""
     c.AtriumSpawner.user_homes = {u.name: u.home for u in s.users}
     c.AtriumSpawner.user_shells = {u.name: u.shell for u in s.users}
 
@@ -154,6 +164,8 @@ def _apply_services_and_roles(c: Config, s: Settings) -> None:
     services: list[dict[str, Any]] = []
     roles: list[dict[str, Any]] = []
     admin_services: list[str] = []
+    # the file's users, and with OIDC also those who logged in and are still allowed
+    members = platform_members(s)
 
     if s.idle_culler.enabled:
         services.append({"name": IDLE_CULLER_SERVICE, "command": idle_culler_command(s)})
@@ -200,7 +212,7 @@ def _apply_services_and_roles(c: Config, s: Settings) -> None:
                 "name": USER_SERVICES_ROLE,
                 "description": "Use Atrium's services (Dask Gateway, environments)",
                 "scopes": access,
-                "users": sorted(u.name for u in s.users),
+                "users": members.users,
             }
         )
     c.Spawner.server_token_scopes = [*SERVER_TOKEN_SCOPES, *access]
@@ -210,7 +222,7 @@ def _apply_services_and_roles(c: Config, s: Settings) -> None:
     roles.append(
         {
             "name": "admin",
-            "users": sorted(u.name for u in s.users if u.admin),
+            "users": members.admins,
             "services": admin_services,
         }
     )

@@ -27,7 +27,10 @@ from urllib.parse import urlparse
 CONFIG_ENV = "ATRIUM_HUB_CONFIG"
 SUPPORTED_VERSION = 1
 CGROUP_MODES = ("auto", "v1", "v2-systemd", "off")
-AUTH_TYPES = ("password",)
+AUTH_TYPES = ("password", "oidc")
+OIDC_PRESETS = ("github", "google", "keycloak", "auth0")
+# presets whose provider has one well-known address; the others need `issuer`
+OIDC_PRESETS_WITHOUT_ISSUER = ("github", "google")
 IDLE_CULLER_SERVICE = "idle-culler"
 
 # Linux user and group names as Atrium creates them (Debian's default NAME_REGEX,
@@ -60,9 +63,35 @@ class Proxy:
 
 
 @dataclass(frozen=True)
+class Oidc:
+    """Single sign-on; None in a claim or scopes field means the preset's (or OIDC's) default."""
+
+    preset: str | None
+    issuer: str | None
+    client_id: str
+    client_secret_env: str
+    username_claim: str | None
+    groups_claim: str | None
+    scopes: tuple[str, ...] | None
+    allowed_groups: tuple[str, ...]
+    admin_groups: tuple[str, ...]
+    group_map: Mapping[str, str]
+    #: Where accounts made at first login get their home, and their shell.
+    home_dir: str
+    default_shell: str
+    #: Parent of the group folders: links in ~/shared pointing below it are Atrium's.
+    shared_dir: str
+    #: The hub's record of the accounts made at login (root-only JSON).
+    accounts_file: str
+    #: Names no account made at login may take.
+    reserved_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Auth:
     type: str
-    password_file: str
+    password_file: str = ""
+    oidc: Oidc | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,8 @@ class Spawner:
     path_prepend: tuple[str, ...]
     environment: Mapping[str, str]
     cgroup: Cgroup
+    #: Per-user kernelspecs of managed environments: <kernels_dir>/<user> goes on JUPYTER_PATH.
+    kernels_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -408,8 +439,68 @@ def _proxy(r: _Reader, v: Any) -> Proxy | None:
 
 
 def _auth(r: _Reader, v: Any) -> Auth | None:
+    if isinstance(v, dict) and v.get("type") == "oidc":
+        oidc = _oidc(r, v)
+        return Auth(type="oidc", oidc=oidc) if oidc else None
     f = r.obj(v, "auth", {"type": one_of(AUTH_TYPES), "password_file": abs_path})
     return Auth(**f) if f else None
+
+
+def optional_nonempty_list(r: _Reader, v: Any, key: str) -> Any:
+    if v is None:
+        return None
+    items = list_of(nonempty)(r, v, key)
+    if items is not BAD and not items:
+        return r.problem(key, "must not be empty; leave it null for the default")
+    return items
+
+
+def env_name(r: _Reader, v: Any, key: str) -> Any:
+    if not isinstance(v, str) or not ENV_NAME_PATTERN.match(v):
+        return r.problem(key, f"{_show(v)} is not an environment variable name")
+    return v
+
+
+def group_map(r: _Reader, v: Any, key: str) -> Any:
+    if not isinstance(v, dict):
+        return r.problem(key, f"expected an object of provider group -> group, got {_show(v)}")
+    before = len(r.problems)
+    for name, group in v.items():
+        linux_name(r, group, _join(key, name))
+    return dict(v) if len(r.problems) == before else BAD
+
+
+def _oidc(r: _Reader, v: Any) -> Oidc | None:
+    f = r.obj(
+        v,
+        "auth",
+        {
+            "type": one_of(AUTH_TYPES),
+            "preset": lambda r, v, k: None if v is None else one_of(OIDC_PRESETS)(r, v, k),
+            "issuer": optional_http_url,
+            "client_id": nonempty,
+            "client_secret_env": env_name,
+            "username_claim": optional_string,
+            "groups_claim": optional_string,
+            "scopes": optional_nonempty_list,
+            "allowed_groups": list_of(nonempty),
+            "admin_groups": list_of(nonempty),
+            "group_map": group_map,
+            "home_dir": abs_path,
+            "default_shell": abs_path,
+            "shared_dir": abs_path,
+            "accounts_file": abs_path,
+            "reserved_names": list_of(nonempty),
+        },
+    )
+    if not f:
+        return None
+    if f["issuer"] is None and f["preset"] not in OIDC_PRESETS_WITHOUT_ISSUER:
+        which = f"preset {f['preset']}" if f["preset"] else "no preset"
+        r.problem("auth.issuer", f"is required with {which}; only github and google know their issuer")
+        return None
+    del f["type"]
+    return Oidc(**f)
 
 
 def _user(r: _Reader, v: Any, key: str) -> User | None:
@@ -470,6 +561,7 @@ def _spawner(r: _Reader, v: Any) -> Spawner | None:
             "environment": env_map,
             "cgroup": _cgroup,
         },
+        {"kernels_dir": (optional_abs_path, None)},
     )
     if not f:
         return None
@@ -482,6 +574,7 @@ def _spawner(r: _Reader, v: Any) -> Spawner | None:
         path_prepend=f["path_prepend"],
         environment=f["environment"],
         cgroup=f["cgroup"],
+        kernels_dir=f["kernels_dir"],
     )
 
 
@@ -629,6 +722,10 @@ def parse_settings(data: Any, source: str = "<hub config>") -> Settings:
     services = _items(r, data["services"], "services", _service) if "services" in data else []
 
     _cross_check(r, data, users, profiles, services, idle_culler)
+    if auth is not None and auth.oidc is not None:
+        groups_known = set(_raw_names(data, "groups"))
+        for provider_group, group in auth.oidc.group_map.items():
+            _known(r, f"auth.group_map.{provider_group}", group, groups_known, "group")
     _check_videochat(r, videochat, set(_raw_names(data, "groups")))
 
     if r.problems:

@@ -11,7 +11,8 @@ What must stay true:
 - failing to set up limits is logged as a warning and the server starts anyway;
   the spawner state records which cgroup (if any) was used;
 - the server's environment does not inherit the hub's PATH, VIRTUAL_ENV or
-  PYTHONPATH: PATH is `path_prepend` + a system base.
+  PYTHONPATH: PATH is `path_prepend` + a system base; JUPYTER_PATH starts with the
+  user's own folder of managed-environment kernels.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class AtriumSpawner(LocalProcessSpawner):
         config=True
     )
     path_prepend = List(Unicode(), help="Directories put before base_path in the server's PATH.").tag(config=True)
+    kernels_dir = Unicode(
+        "", help="Parent of the per-user kernelspec folders of managed environments; empty: none."
+    ).tag(config=True)
     base_path = Unicode("/usr/local/bin:/usr/bin:/bin", help="System part of the server's PATH.").tag(config=True)
     user_homes = Dict(help="User name -> home directory, from the Atrium config.").tag(config=True)
     user_shells = Dict(help="User name -> login shell, from the Atrium config.").tag(config=True)
@@ -321,4 +325,9 @@ class AtriumSpawner(LocalProcessSpawner):
         env: dict[str, str] = super().get_env()
         base = self.environment.get("PATH") if isinstance(self.environment.get("PATH"), str) else None
         env["PATH"] = ":".join([*self.path_prepend, base or self.base_path])
+        if self.kernels_dir:
+            # the environment service keeps <kernels_dir>/<user>/kernels/* in line with
+            # what the user may use; Jupyter lists it on every request
+            mine = os.path.join(self.kernels_dir, self.user.name)
+            env["JUPYTER_PATH"] = ":".join(p for p in (mine, env.get("JUPYTER_PATH", "")) if p)
         return env

@@ -86,7 +86,35 @@ def test_cluster_options_map_profile_and_environment() -> None:
     assert config["worker_cores"] == 2
     assert config["worker_memory"] == 4 * GIB
     assert config["worker_cmd"] == ["/envs/ml/bin/dask", "worker"]
-    assert config["scheduler_cmd"] == ["/envs/ml/bin/dask", "scheduler"]
+    # the scheduler needs dask-gateway's preload, which the default env has
+    assert config["scheduler_cmd"] == ["/opt/atrium/venvs/user/bin/dask", "scheduler"]
+
+
+def test_managed_environments_are_read_at_each_request(tmp_path: Any) -> None:
+    managed = tmp_path / "dask-environments.json"
+    s = parse_settings(settings_data(environments_file=str(managed)))
+    # no file yet: only the rendered environments
+    assert [e.name for e in allowed_environments(s, "grace")] == ["default"]
+    managed.write_text(
+        '[{"name": "global/tools", "bin": "/envs/global/tools/current/bin", "users": null},'
+        ' {"name": "grace/mine", "bin": "/envs/grace/mine/current/bin", "users": ["grace"]}]'
+    )
+    assert [e.name for e in allowed_environments(s, "grace")] == ["default", "global/tools", "grace/mine"]
+    assert [e.name for e in allowed_environments(s, "ada")] == ["default", "ml", "global/tools"]
+    options = cluster_options(s)(SimpleNamespace(name="grace"))
+    values = options.parse_options({"environment": "grace/mine"})
+    config = options.get_configuration(values, SimpleNamespace(name="grace"))
+    assert config["worker_cmd"] == ["/envs/grace/mine/current/bin/dask", "worker"]
+    assert config["environment"]["PATH"].startswith("/envs/grace/mine/current/bin:")
+    with pytest.raises(ValueError):
+        cluster_options(s)(SimpleNamespace(name="ada")).parse_options({"environment": "grace/mine"})
+
+
+def test_a_broken_managed_list_leaves_the_default(tmp_path: Any) -> None:
+    managed = tmp_path / "dask-environments.json"
+    managed.write_text("{not json")
+    s = parse_settings(settings_data(environments_file=str(managed)))
+    assert [e.name for e in allowed_environments(s, "grace")] == ["default"]
 
 
 def test_a_user_cannot_pick_an_environment_not_theirs() -> None:

@@ -54,6 +54,14 @@ def test_contract_example_loads_into_typed_settings(tmp_path: Path, data: dict[s
     assert s.services == ()
 
 
+def test_spawner_kernels_dir_is_optional_and_absolute(data: dict[str, Any]) -> None:
+    assert parse_settings(data).spawner.kernels_dir is None
+    data["spawner"]["kernels_dir"] = "/opt/atrium/environments/.kernels"
+    assert parse_settings(data).spawner.kernels_dir == "/opt/atrium/environments/.kernels"
+    data["spawner"]["kernels_dir"] = "kernels"
+    assert problems(data) == ['spawner.kernels_dir  expected an absolute path, got "kernels"']
+
+
 def test_service_optional_keys_get_defaults(data: dict[str, Any]) -> None:
     data["services"] = [
         {"name": "envs", "url": "http://127.0.0.1:9000", "api_token_file": "/s/envs", "scopes": ["read:users"]}
@@ -153,7 +161,7 @@ def test_error_message_names_the_file(tmp_path: Path, data: dict[str, Any]) -> N
     path = write_json(tmp_path / "hub.json", data)
     with pytest.raises(SettingsError) as info:
         load_settings(path)
-    assert str(info.value) == f'invalid Atrium hub config:\n  {path}  auth.type  "pam" is not one of password'
+    assert str(info.value) == f'invalid Atrium hub config:\n  {path}  auth.type  "pam" is not one of password, oidc'
 
 
 def test_unreadable_and_invalid_files(tmp_path: Path) -> None:

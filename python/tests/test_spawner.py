@@ -196,6 +196,14 @@ def test_environment_path_from_config_is_kept_after_prepend(db: Any, data: dict[
     assert env["PATH"] == "/opt/atrium/venvs/user/bin:/usr/bin:/bin"
 
 
+def test_managed_environment_kernels_are_on_jupyter_path(db: Any, data: dict[str, Any]) -> None:
+    config = spawner_config(data)
+    config.AtriumSpawner.kernels_dir = "/opt/atrium/environments/.kernels"
+    env = make_spawner(db, "bob", config).get_env()
+    assert env["JUPYTER_PATH"] == "/opt/atrium/environments/.kernels/bob"
+    assert "JUPYTER_PATH" not in make_spawner(db, "alice", spawner_config(data)).get_env()
+
+
 def test_state_records_the_cgroup(db: Any, data: dict[str, Any], tmp_path: Path) -> None:
     config = spawner_config(data, cgroup_mode="v1", cgroup_v1_root=str(tmp_path), cgroup_parent="atrium/t/users")
     spawner = make_spawner(db, "alice", config, {"profile": "large"})

@@ -30,6 +30,10 @@ const COMMANDS: Record<string, Command> = {
   },
   logs: { summary: "show a service's log (-f to follow)", load: () => import("./commands/logs.js") },
   passwd: { summary: "set or reset a user's password", load: () => import("./commands/passwd.js") },
+  env: {
+    summary: "list, create, build, roll back managed environments",
+    load: () => import("./commands/env.js"),
+  },
   destroy: {
     summary: "stop the platform (--purge: and delete its data)",
     load: () => import("./commands/destroy.js"),

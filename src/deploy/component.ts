@@ -22,6 +22,12 @@ export interface Progress {
   detail(line: string): void;
   /** A line the person must see even without --verbose (e.g. a generated password). */
   important(line: string): void;
+  /**
+   * Save `data` in the state at once, for what a deploy killed before apply returns
+   * must not forget (e.g. the accounts it is creating). The component stays a change
+   * in the plan until its apply returns.
+   */
+  checkpoint?(data: unknown): void;
 }
 
 export interface Component {

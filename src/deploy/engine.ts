@@ -7,6 +7,9 @@ import type { Change, Component, Progress, StateEntry } from "./component.js";
 import { hashOf } from "./hash.js";
 import { type DeployState, saveState } from "./state.js";
 
+/** The hash recorded for a component whose apply saved a checkpoint but did not finish. */
+export const INCOMPLETE = "incomplete";
+
 export function planChanges(components: readonly Component[], state: DeployState, check = true): Change[] {
   const changes: Change[] = components.map((c) => {
     const previous = state.components[c.name];
@@ -71,7 +74,16 @@ export async function applyChanges(
       const component = byName.get(change.component);
       if (!component) continue;
       const previous = state.components[component.name];
-      const result = await component.apply(previous, progress);
+      const checkpoint = (data: unknown) => {
+        // A hash no spec has: the component is still a change for the next plan.
+        state.components[component.name] = {
+          hash: INCOMPLETE,
+          appliedAt: previous?.appliedAt ?? new Date().toISOString(),
+          data,
+        };
+        saveState(opts.stateDir, state);
+      };
+      const result = await component.apply(previous, { ...progress, checkpoint });
       const entry: StateEntry = { hash: hashOf(component.spec), appliedAt: new Date().toISOString() };
       const data = result?.data ?? previous?.data;
       if (data !== undefined) entry.data = data;

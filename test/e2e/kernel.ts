@@ -48,12 +48,20 @@ export class KernelClient {
     });
   }
 
-  /** Create a kernel on `serverUrl` (e.g. http://127.0.0.1:8000/user/alice) and connect to it. */
-  static async start(serverUrl: string, token: string, timeoutMs = 120_000): Promise<KernelClient> {
+  /**
+   * Create a kernel on `serverUrl` (e.g. http://127.0.0.1:8000/user/alice) and connect
+   * to it; `name` picks a kernelspec, else the server's default.
+   */
+  static async start(
+    serverUrl: string,
+    token: string,
+    timeoutMs = 120_000,
+    name?: string,
+  ): Promise<KernelClient> {
     const res = await fetch(`${serverUrl}/api/kernels`, {
       method: "POST",
       headers: { Authorization: `token ${token}`, "Content-Type": "application/json" },
-      body: "{}",
+      body: JSON.stringify(name ? { name } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();

@@ -12,6 +12,7 @@ type ServiceMain = (configFile: string) => Promise<void>;
 const SERVICES: Record<string, () => Promise<{ main: ServiceMain }>> = {
   ssh: () => import("../../services/ssh/main.js"),
   "dask-auth": () => import("../../services/dask-auth/main.js"),
+  envs: () => import("../../services/envs/main.js"),
 };
 
 export async function run(args: string[]): Promise<number> {

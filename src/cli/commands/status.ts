@@ -63,5 +63,16 @@ export async function run(args: string[]): Promise<number> {
         w(`  ${s.user.padEnd(16)} ${s.kind.padEnd(8)} from ${s.from}  ${ago(s.since)}`);
     }
   }
+  const ev = st.envs;
+  if (!ev.answering) w(`envs     NOT ANSWERING${ev.error ? ` (${ev.error})` : ""}`);
+  else {
+    w(
+      `envs     ${ev.environments} environment(s), ${ev.building.length} building, ${ev.queued.length} queued, ${ev.failed.length} failed`,
+    );
+    for (const b of ev.building) w(`  ${b.env.padEnd(28)} build ${b.build} building since ${ago(b.since)}`);
+    for (const b of ev.queued) w(`  ${b.env.padEnd(28)} build ${b.build} queued`);
+    for (const b of ev.failed)
+      w(`  ${b.env.padEnd(28)} build ${b.build} FAILED: ${b.reason} (current: ${b.current ?? "none"})`);
+  }
   return st.answering ? 0 : 1;
 }

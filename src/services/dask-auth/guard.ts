@@ -11,9 +11,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { forwardRequest, forwardUpgrade } from "./forward.js";
 import { cookies, headerToken } from "../hub/login.js";
 import { authorizeUrl, exchangeCode, whoAmI } from "../hub/oauth.js";
+import { forwardRequest, forwardUpgrade } from "./forward.js";
 
 export interface GuardOptions {
   upstream: string;

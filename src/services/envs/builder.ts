@@ -57,7 +57,8 @@ export class BuildFailure extends Error {
   }
 }
 
-const PASS_ENV = /^(https?_proxy|no_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|uv_index_url|uv_extra_index_url|uv_index|uv_default_index)$/i;
+const PASS_ENV =
+  /^(https?_proxy|no_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|uv_index_url|uv_extra_index_url|uv_index|uv_default_index)$/i;
 
 /** The environment a build step runs with: no secrets, never a downloaded Python. */
 export function buildEnv(passEnv: NodeJS.ProcessEnv, cacheDir: string): NodeJS.ProcessEnv {
@@ -162,7 +163,9 @@ export function explainResolution(stderr: string): string {
   const cause = stderr
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l.startsWith("cause:") || l.startsWith("error:") || l.startsWith("×") || l.startsWith("╰─▶"))
+    .filter(
+      (l) => l.startsWith("cause:") || l.startsWith("error:") || l.startsWith("×") || l.startsWith("╰─▶"),
+    )
     .at(-1);
   return `resolving the requirements failed${cause ? `: ${cause.replace(/^(cause|error):\s*/, "")}` : ""}`;
 }
@@ -231,7 +234,8 @@ export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
     ],
     { stdoutToLog: true },
   );
-  if (sync.code !== 0) throw new BuildFailure(`installing the packages failed (uv pip sync exit ${sync.code})`);
+  if (sync.code !== 0)
+    throw new BuildFailure(`installing the packages failed (uv pip sync exit ${sync.code})`);
 
   step("compiling bytecode");
   const libs = join(envPath, "lib");
@@ -239,9 +243,14 @@ export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
     .filter((d) => d.startsWith("python"))
     .map((d) => join(libs, d, "site-packages"));
   // -I -S: no site, no .pth files, so nothing from the packages runs.
-  const compileAll = await runStep(inp, inp.python, ["-I", "-S", "-m", "compileall", "-q", "-j", "0", ...sites], {
-    stdoutToLog: true,
-  });
+  const compileAll = await runStep(
+    inp,
+    inp.python,
+    ["-I", "-S", "-m", "compileall", "-q", "-j", "0", ...sites],
+    {
+      stdoutToLog: true,
+    },
+  );
   if (compileAll.code !== 0) inp.log("some files did not compile (kept as source)\n");
 
   step("handing the environment to root");

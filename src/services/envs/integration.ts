@@ -76,7 +76,11 @@ export function kernelsByUser(
 
 export function daskEnvironments(envs: readonly PublishedEnv[]): string {
   const list = envs
-    .map((e) => ({ name: daskEnvironmentName(e.namespace, e.name), bin: join(e.prefix, "bin"), users: e.users }))
+    .map((e) => ({
+      name: daskEnvironmentName(e.namespace, e.name),
+      bin: join(e.prefix, "bin"),
+      users: e.users,
+    }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return `${JSON.stringify(list, null, 1)}\n`;
 }

@@ -43,7 +43,13 @@ export class Layout {
   }
 }
 
-export type BuildFile = "env" | "build.log" | "lock.txt" | "spec.yaml" | "requirements.in" | "constraints.txt";
+export type BuildFile =
+  | "env"
+  | "build.log"
+  | "lock.txt"
+  | "spec.yaml"
+  | "requirements.in"
+  | "constraints.txt";
 
 /** Point `link` at `target` (relative to the link's folder) in one rename. */
 export function switchLink(link: string, target: string): void {

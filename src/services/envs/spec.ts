@@ -101,7 +101,9 @@ export function requirementProblem(req: string): string | undefined {
 export function condaToPep508(dep: string, notes: string[]): { req?: string; problem?: string } {
   const text = dep.trim();
   if (text.includes("::")) {
-    return { problem: `"${text}" names a conda channel: it needs a conda backend, which Atrium does not provide yet` };
+    return {
+      problem: `"${text}" names a conda channel: it needs a conda backend, which Atrium does not provide yet`,
+    };
   }
   if (text.includes("[")) {
     return { problem: `"${text}": conda's bracket syntax is not supported; write e.g. "numpy>=1.26"` };
@@ -139,7 +141,9 @@ function pythonSpecifier(dep: string): { spec?: string; problem?: string } {
   if (conda.problem || !conda.req) return { problem: conda.problem ?? `"${dep}" is not a Python version` };
   const spec = conda.req.slice("python".length);
   if (!/^(\s*(==|!=|>=|<=|~=|>|<)\s*\d+(\.\d+)*(\.\*)?\s*,?)+$/.test(spec)) {
-    return { problem: `"${dep}" is not a Python version constraint Atrium understands; write e.g. python=3.11` };
+    return {
+      problem: `"${dep}" is not a Python version constraint Atrium understands; write e.g. python=3.11`,
+    };
   }
   return { spec };
 }
@@ -166,7 +170,8 @@ function parseEnvironmentYaml(doc: Record<string, unknown>): ParsedSpec {
   const problems: string[] = [];
   const notes: string[] = [];
   for (const key of Object.keys(doc)) {
-    if (!ENV_KEYS.has(key)) problems.push(`unknown key "${key}" (environment.yaml has name, channels, dependencies)`);
+    if (!ENV_KEYS.has(key))
+      problems.push(`unknown key "${key}" (environment.yaml has name, channels, dependencies)`);
   }
   const name = doc.name === undefined || doc.name === null ? undefined : String(doc.name);
   if (doc.prefix !== undefined) notes.push("prefix ignored: Atrium decides where environments live");
@@ -219,6 +224,8 @@ function parseRequirementLines(lines: string[]): ParsedSpec {
     if (problem) problems.push(problem);
     else requirements.push(line);
   }
+  if (requirements.length === 0 && problems.length === 0)
+    problems.push("the specification lists no packages");
   if (problems.length > 0) throw new SpecError(problems);
   return { name: undefined, format: "requirements", requirements, python: undefined, notes: [] };
 }
@@ -247,7 +254,8 @@ export function parseSpecification(text: string): ParsedSpec {
   for (const r of spec.requirements) {
     const n = normalizeName(requirementName(r) ?? r);
     const first = seen.get(n);
-    if (first !== undefined && first !== r) spec.notes.push(`${n} is listed twice ("${first}", "${r}"): both apply`);
+    if (first !== undefined && first !== r)
+      spec.notes.push(`${n} is listed twice ("${first}", "${r}"): both apply`);
     seen.set(n, r);
   }
   return spec;
@@ -298,7 +306,11 @@ export function satisfies(version: string, specifier: string): boolean {
 }
 
 /** The problem when the spec asks for a Python other than the system's, else undefined. */
-export function pythonProblem(spec: ParsedSpec, systemVersion: string, interpreter: string): string | undefined {
+export function pythonProblem(
+  spec: ParsedSpec,
+  systemVersion: string,
+  interpreter: string,
+): string | undefined {
   if (spec.python === undefined || satisfies(systemVersion, spec.python)) return undefined;
   const [major, minor] = versionParts(systemVersion);
   return (

@@ -138,7 +138,12 @@ export class EnvStore {
     this.save();
   }
 
-  createEnvironment(ns: string, name: string, description: string, managedBy: string | null): StoredEnvironment {
+  createEnvironment(
+    ns: string,
+    name: string,
+    description: string,
+    managedBy: string | null,
+  ): StoredEnvironment {
     const env: StoredEnvironment = {
       id: this.data.nextEnvironmentId++,
       namespace: ns,

@@ -66,6 +66,9 @@ export async function handleForward(
   sock.setNoDelay(true);
   // Each side's end reaches the other through the pipes; the channel closes once its data is sent.
   channel.pipe(sock).pipe(channel);
+  // ssh2 reports a channel closed only once its incoming data was read to the end:
+  // when the socket goes first, the rest is discarded.
+  sock.on("close", () => channel.resume());
   sock.on("error", () => channel.destroy());
   channel.on("error", () => sock.destroy());
   channel.on("close", () => {

@@ -53,6 +53,8 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
       return;
     }
     pending.set(source, waiting);
+    // Without this, Nagle's algorithm and delayed ACKs leave the link idle between packets.
+    (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
     let settled = false;
     const settle = () => {
       if (settled) return;

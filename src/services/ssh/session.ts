@@ -124,6 +124,7 @@ export function handleSession(session: Session, host: SessionHost): void {
       if (signal) channel.exit(signal.replace(/^SIG/, ""), false, "");
       else channel.exit(code ?? 255);
       if (channel.writable) channel.end();
+      channel.resume(); // input the program did not read is dropped, so the channel can close
       host.log(
         `${account.name} from ${host.client.address}: ${kind} ended (${signal ? `signal ${signal}` : `exit ${code}`})`,
       );

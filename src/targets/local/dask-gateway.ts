@@ -6,6 +6,7 @@
  */
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
+import { daskEnvironmentsFile } from "./envs.js";
 import { hubUrl, publicUrl } from "./hub-config.js";
 import { secretPath } from "./secrets.js";
 import type { ProcessSpec } from "./supervisor-spec.js";
@@ -53,6 +54,8 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     clusters_dir: gatewayClustersDir(platform),
     worker_profiles: dask.workerProfiles,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
+    // managed environments (written by the environment service, read at each cluster request)
+    environments_file: daskEnvironmentsFile(platform),
     limits: {
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,

@@ -18,6 +18,7 @@ import { run } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { publicUrl } from "./hub-config.js";
+import { purgeLoginAccounts } from "./oidc.js";
 import { launcherPath, unitName } from "./systemd-unit.js";
 
 async function stopUserServers(platform: Platform, progress: Progress): Promise<void> {
@@ -75,6 +76,7 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   }
   rmSync(statePath(paths.stateDir), { force: true });
   await purgeAccounts(state.components.accounts, progress);
+  await purgeLoginAccounts(platform, progress);
   for (const g of platform.groups)
     if (g.sharedFolder) rmSync(g.sharedFolder, { recursive: true, force: true });
   for (const p of [

@@ -3,8 +3,11 @@
  * needs to know, as data. The Python side is static; this is its only input.
  */
 import { posix } from "node:path";
+import { RESERVED_NAMES } from "../../config/rules.js";
 import type { Platform } from "../../model/platform.js";
 import { gatewayHubService } from "./dask-gateway.js";
+import { envsHubService, kernelsDir } from "./envs.js";
+import { oidcAccountsFile } from "./oidc.js";
 import { secretPath } from "./secrets.js";
 import { renderVideoChat } from "./videochat.js";
 
@@ -67,6 +70,8 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       path_prepend: [posix.join(paths.userVenv, "bin")],
       environment: {},
       cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+      // each user's managed-environment kernels: <kernels_dir>/<user> goes on JUPYTER_PATH
+      kernels_dir: kernelsDir(platform),
     },
     videochat: renderVideoChat(platform),
     idle_culler: {
@@ -80,6 +85,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       // Atrium's own access to the hub API (status, destroy, tests); the token file is root-only.
       { name: "atrium", admin: true, api_token_file: secretPath(platform, "atrium_api_token") },
       ...(platform.dask.enabled ? [gatewayHubService(platform)] : []),
+      envsHubService(platform),
     ],
   };
 }
@@ -95,11 +101,18 @@ function renderAuth(platform: Platform): Record<string, unknown> {
     issuer: auth.issuer ?? null,
     client_id: auth.client_id,
     client_secret_env: auth.client_secret_env,
-    username_claim: auth.username_claim ?? "preferred_username",
-    groups_claim: auth.groups_claim ?? "groups",
-    scopes: auth.scopes ?? ["openid", "profile", "email"],
+    // null: the preset's default, or OIDC's (python/atrium_hub/oidc.py fills them in)
+    username_claim: auth.username_claim ?? null,
+    groups_claim: auth.groups_claim ?? null,
+    scopes: auth.scopes ?? null,
     allowed_groups: auth.allowed_groups,
     admin_groups: auth.admin_groups,
     group_map: auth.group_map,
+    // accounts the hub makes when someone allowed by a group logs in for the first time
+    home_dir: platform.paths.homeDir,
+    default_shell: "/bin/bash",
+    shared_dir: platform.paths.sharedDir,
+    accounts_file: oidcAccountsFile(platform),
+    reserved_names: [...RESERVED_NAMES].sort(),
   };
 }

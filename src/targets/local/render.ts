@@ -16,6 +16,7 @@ import {
   renderDaskClientConfig,
   renderGatewayConfig,
 } from "./dask-gateway.js";
+import { ENVS_CONFIG, renderEnvsConfig } from "./envs.js";
 import { renderHubConfig } from "./hub-config.js";
 import { secretPath, secretSpecs } from "./secrets.js";
 import { renderSshConfig, SSH_CONFIG_FILE } from "./ssh-config.js";
@@ -41,6 +42,7 @@ export function renderLocal(platform: Platform): Artifacts {
     artifacts.set(DASK_CLIENT_CONFIG, renderDaskClientConfig(platform));
     artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(platform)));
   }
+  artifacts.set(ENVS_CONFIG, stableJson(renderEnvsConfig(platform)));
   artifacts.set("accounts.json", stableJson(renderAccounts(platform)));
   artifacts.set(
     "secrets.json",

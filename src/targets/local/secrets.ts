@@ -33,6 +33,7 @@ export function secretSpecs(platform: Platform): SecretSpec[] {
     { name: "cookie_secret", kind: "random", bytes: 32, description: "signs the hub's login cookies" },
     { name: "proxy_auth_token", kind: "random", bytes: 32, description: "the hub's token for the proxy API" },
     { name: "passwords.json", kind: "json-object", description: "bcrypt hashes of user passwords" },
+    { name: "envs_api_token", kind: "random", bytes: 32, description: "the environment service's hub token" },
     {
       name: "atrium_api_token",
       kind: "random",

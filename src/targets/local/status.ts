@@ -5,10 +5,12 @@ import type { Platform } from "../../model/platform.js";
 import { detectCgroups } from "./cgroups.js";
 import { readStatus, supervisorPid } from "./components/services.js";
 import { gatewayDataDir } from "./dask-gateway.js";
+import { type EnvsReport, envsReport } from "./envs-status.js";
 import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { publicUrl } from "./hub-config.js";
+import { describeAuth } from "./oidc.js";
 import { type SshReport, sshReport } from "./ssh-config.js";
 
 export interface PlatformStatus {
@@ -33,6 +35,8 @@ export interface PlatformStatus {
   auth: string;
   /** The SSH gateway and its open sessions; null when SSH is off. */
   ssh: SshReport | null;
+  /** Managed environments: builds running, waiting and failed. */
+  envs: EnvsReport;
 }
 
 async function daskClusters(platform: Platform): Promise<PlatformStatus["daskClusters"]> {
@@ -86,11 +90,9 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     servers,
     limits: { enforced: cg.mode !== "off", mode: cg.mode, ...(cg.reason ? { reason: cg.reason } : {}) },
     daskClusters: platform.dask.enabled ? await daskClusters(platform) : null,
-    auth:
-      platform.auth.type === "password"
-        ? "password (hashes kept by the hub)"
-        : `oidc (${platform.auth.preset ?? platform.auth.issuer ?? "issuer"})`,
+    auth: describeAuth(platform),
     ssh: sshReport(platform),
+    envs: await envsReport(platform),
   };
   if (serversError) result.serversError = serversError;
   return result;

@@ -8,7 +8,9 @@
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
 import { daskAuthProcess, gatewayProcess } from "./dask-gateway.js";
+import { envsProcess } from "./envs.js";
 import { hubUrl } from "./hub-config.js";
+import { oidcRestartOn, oidcSecretEnv } from "./oidc.js";
 import { secretPath } from "./secrets.js";
 import { SSH_CONFIG_FILE } from "./ssh-config.js";
 
@@ -87,7 +89,7 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
         posix.join(paths.etcDir, HUB_CONFIG_PY),
       ],
       env: { ATRIUM_HUB_CONFIG: posix.join(paths.etcDir, HUB_CONFIG_FILE) },
-      secretEnv: {},
+      secretEnv: oidcSecretEnv(platform),
       cwd: paths.hubDataDir,
       log: log("hub"),
       pidFile: pid("hub"),
@@ -96,10 +98,12 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
         `artifact:${HUB_CONFIG_PY}`,
         "component:hub-env",
         "component:hub-glue",
+        ...oidcRestartOn(platform),
       ],
     },
   ];
   if (platform.dask.enabled) processes.push(gatewayProcess(platform), daskAuthProcess(platform));
+  processes.push(envsProcess(platform));
   if (platform.ssh.enabled) {
     processes.push({
       name: "ssh",

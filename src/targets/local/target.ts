@@ -8,6 +8,7 @@ import { derivePlatform, type Platform } from "../../model/platform.js";
 import { localComponents } from "./components/index.js";
 import { supervisorPid } from "./components/services.js";
 import { hasSystemd, type LocalContext } from "./context.js";
+import { checkClientSecret } from "./oidc.js";
 import { checkPrerequisites } from "./prerequisites.js";
 import { renderLocal } from "./render.js";
 import { renderSupervisor } from "./supervisor-spec.js";
@@ -47,6 +48,9 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     ctx,
     components: localComponents(ctx),
     stateDir: platform.paths.stateDir,
-    preflight: () => checkPrerequisites(platform, platformRunning(platform)),
+    preflight: async () => {
+      checkClientSecret(platform);
+      await checkPrerequisites(platform, platformRunning(platform));
+    },
   };
 }

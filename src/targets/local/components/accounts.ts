@@ -59,8 +59,11 @@ async function ensureGroup(name: string, gid: number | undefined, data: Accounts
     }
     return;
   }
-  await run("groupadd", gid !== undefined ? ["-g", String(gid), name] : [name]);
+  // Recorded before groupadd runs, so a deploy killed right after it still knows the
+  // group is Atrium's (destroy --purge removes only those).
   data.createdGroups = [...new Set([...data.createdGroups, name])];
+  progress.checkpoint?.(data);
+  await run("groupadd", gid !== undefined ? ["-g", String(gid), name] : [name]);
   progress.detail(`group ${name} created`);
 }
 
@@ -80,8 +83,10 @@ async function ensureUser(user: PlatformUser, data: AccountsData, progress: Prog
     const ownGroup = await getent("group", user.name);
     const args = ["-m", "-d", user.home, "-s", user.shell, ...(ownGroup ? ["-g", user.name] : ["-U"])];
     if (user.uid !== undefined) args.push("-u", String(user.uid));
-    await run("useradd", [...args, user.name]);
+    // Recorded first, as for groups above.
     data.createdUsers = [...new Set([...data.createdUsers, user.name])];
+    progress.checkpoint?.(data);
+    await run("useradd", [...args, user.name]);
     progress.detail(`user ${user.name} created`);
   }
   // The Linux password stays locked: logins go through the hub.

@@ -1,6 +1,8 @@
 /**
  * The local target's components, in the order deploy applies them. The services
- * component comes last: its fingerprints cover the components each process uses.
+ * component comes after the others: its fingerprints cover the components each
+ * process uses. Only the prebuilt environments follow it, as the running
+ * environment service builds them.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
@@ -8,11 +10,14 @@ import type { Component } from "../../../deploy/component.js";
 import { hashOf, hashText } from "../../../deploy/hash.js";
 import { repoPath } from "../../../paths.js";
 import type { LocalContext } from "../context.js";
+import { oidcSecretComponent } from "../oidc.js";
 import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
 import { daskClientComponent } from "./dask-client.js";
 import { directoriesComponent } from "./directories.js";
+import { environmentsComponent } from "./environments.js";
+import { envsSetupComponent } from "./envs-setup.js";
 import { hubGlueComponent } from "./hub-glue.js";
 import { launcherComponent } from "./launcher.js";
 import { hubEnvComponent, userEnvComponent } from "./python-envs.js";
@@ -43,6 +48,7 @@ export function localComponents(ctx: LocalContext): Component[] {
   const before = [
     directoriesComponent(ctx),
     secretsComponent(ctx),
+    oidcSecretComponent(ctx),
     tlsComponent(ctx),
     sshHostKeyComponent(ctx),
     hubEnvComponent(ctx),
@@ -52,6 +58,7 @@ export function localComponents(ctx: LocalContext): Component[] {
     daskClientComponent(ctx),
     accountsComponent(ctx),
     sharedFoldersComponent(ctx),
+    envsSetupComponent(ctx),
     configFilesComponent(ctx),
     launcherComponent(ctx),
     adminPasswordComponent(ctx),
@@ -61,5 +68,5 @@ export function localComponents(ctx: LocalContext): Component[] {
   for (const c of before) hashes[`component:${c.name}`] = hashOf(c.spec);
   for (const [path, content] of ctx.artifacts) hashes[`artifact:${path}`] = hashText(content);
   hashes["atrium:code"] = atriumCodeHash();
-  return [...before, servicesComponent(ctx, hashes)];
+  return [...before, servicesComponent(ctx, hashes), environmentsComponent(ctx)];
 }

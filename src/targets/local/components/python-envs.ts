@@ -3,7 +3,8 @@
  * envs/ on the system Python. Each build goes into its own folder named by the
  * lock's hash; the stable path (<prefix>/venvs/hub, .../user) is a symlink switched
  * atomically once the build is complete, so a failed or killed build never breaks
- * the running platform.
+ * the running platform. A build that a killed deploy left running is stopped before
+ * the folder is built again, so two builders never write into one folder.
  */
 import {
   existsSync,
@@ -18,6 +19,8 @@ import {
 import { basename, dirname, posix } from "node:path";
 import type { Component, Progress } from "../../../deploy/component.js";
 import { hashText } from "../../../deploy/hash.js";
+import { pidAlive } from "../../../deploy/lock.js";
+import { AtriumError } from "../../../errors.js";
 import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
 import type { LocalContext } from "../context.js";
@@ -40,6 +43,50 @@ export function glueLink(platform: Platform): string {
   return posix.join(platform.paths.prefix, "lib", "hub-glue");
 }
 
+/** Live processes with `dir` (or a path below it) as one of their arguments. */
+function processesUsing(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (args.some((a) => a === dir || a.startsWith(`${dir}/`)) && pidAlive(pid)) found.push(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Stop what still works on an unfinished build: uv and its workers keep running
+ * when the deploy that started them is killed. Nothing else uses an unfinished
+ * build (the link only ever points at complete ones, and the lock keeps other
+ * deploys out), so every process naming the folder is such a leftover.
+ */
+async function stopLeftoverBuilders(target: string, progress: Progress): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const pids = processesUsing(target);
+    if (pids.length === 0) return;
+    if (round === 0)
+      progress.detail(`stopping ${pids.length} leftover build process(es) in ${basename(target)}`);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new AtriumError(
+    "apply-failed",
+    `processes still work in ${target}: ${processesUsing(target).join(", ")}`,
+    "stop them and deploy again",
+  );
+}
+
 async function buildEnv(
   platform: Platform,
   link: string,
@@ -54,6 +101,7 @@ async function buildEnv(
   } else {
     const uv = await ensureUv(platform, progress);
     const env = uvEnv(platform);
+    await stopLeftoverBuilders(target, progress);
     rmSync(target, { recursive: true, force: true });
     progress.detail(`creating ${target}`);
     await run(uv, ["venv", "--quiet", "--python", SYSTEM_PYTHON, target], { env });

@@ -1,0 +1,130 @@
+/**
+ * Prebuilt environments: the `environments` of atrium.yaml, built by the
+ * environment service (the same code and queue as users' builds), after the
+ * services are up. An environment whose spec did not change is not rebuilt; one
+ * that left the file is deleted. Apply waits for the builds and fails, naming
+ * each failed environment, when one does not build; `current` is then untouched.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { stringify } from "yaml";
+import type { Component, Progress } from "../../../deploy/component.js";
+import { hashText } from "../../../deploy/hash.js";
+import { AtriumError } from "../../../errors.js";
+import type { PlatformEnvironment } from "../../../model/platform.js";
+import type { ApiBuild } from "../../../services/envs/api-types.js";
+import type { LocalContext } from "../context.js";
+import { envCurrent } from "../envs.js";
+import { EnvsClient } from "../envs-client.js";
+
+interface Declared {
+  namespace: string;
+  name: string;
+  /** The spec text sent to the service, or undefined when its file can't be read. */
+  text: string | undefined;
+  source: string;
+}
+
+/** A declared environment as a conda-style environment.yaml. */
+export function specText(env: PlatformEnvironment, configDir: string): { text?: string; source: string } {
+  if (env.file !== undefined) {
+    const path = resolve(configDir, env.file);
+    try {
+      return { text: readFileSync(path, "utf8"), source: path };
+    } catch {
+      return { source: path };
+    }
+  }
+  const dependencies: unknown[] = [
+    ...(env.python ? [`python=${env.python}`] : []),
+    ...env.dependencies,
+    ...(env.pip.length > 0 ? [{ pip: env.pip }] : []),
+  ];
+  return { text: stringify({ name: env.name, dependencies }), source: "atrium.yaml" };
+}
+
+interface Data {
+  declared: string[];
+}
+
+async function buildAll(client: EnvsClient, envs: Declared[], progress: Progress): Promise<string[]> {
+  const started: Array<{ env: Declared; id: number }> = [];
+  const notes: string[] = [];
+  for (const env of envs) {
+    if (env.text === undefined) {
+      throw new AtriumError(
+        "file-not-found",
+        `environments: ${env.namespace}/${env.name}: can't read ${env.source}`,
+        "fix environments[].file (relative to atrium.yaml)",
+      );
+    }
+    const r = await client.json<{ build_id: number; unchanged: boolean; build: ApiBuild }>(
+      "POST",
+      "specification/",
+      {
+        namespace: env.namespace,
+        environment_name: env.name,
+        specification: env.text,
+        environment_description: "declared in atrium.yaml",
+        if_changed: true,
+        managed_by: "deploy",
+      },
+    );
+    if (r.unchanged && r.build.status === "COMPLETED") notes.push(`${env.namespace}/${env.name} unchanged`);
+    else started.push({ env, id: r.build_id });
+  }
+  const failed: string[] = [];
+  await Promise.all(
+    started.map(async ({ env, id }) => {
+      const label = `${env.namespace}/${env.name}`;
+      progress.detail(`${label}: build ${id}`);
+      const done = await client.follow(id, (text) => {
+        for (const line of text.split("\n")) if (line.trim()) progress.detail(`${label}: ${line}`);
+      });
+      if (done.status === "COMPLETED") notes.push(`${label} built (build ${id})`);
+      else failed.push(`${label} (build ${id}): ${done.status_info ?? done.status.toLowerCase()}`);
+    }),
+  );
+  if (failed.length > 0) {
+    throw new AtriumError(
+      "apply-failed",
+      `environments that did not build:\n    ${failed.join("\n    ")}`,
+      "their previous builds stay current; see atrium env logs NAMESPACE/NAME, fix the spec and deploy again",
+    );
+  }
+  return notes;
+}
+
+export function environmentsComponent(ctx: LocalContext): Component {
+  const { platform } = ctx;
+  const envs: Declared[] = platform.environments.map((e) => {
+    const { text, source } = specText(e, ctx.configDir);
+    return { namespace: e.namespace, name: e.name, text, source };
+  });
+  const key = (e: { namespace: string; name: string }) => `${e.namespace}/${e.name}`;
+  return {
+    name: "environments",
+    title: `prebuilt environments (${envs.length} in the file)`,
+    spec: envs.map((e) => ({
+      env: key(e),
+      spec: e.text === undefined ? `missing ${e.source}` : hashText(e.text),
+    })),
+    present: () => envs.every((e) => existsSync(envCurrent(platform, e.namespace, e.name))),
+    async apply(previous, progress) {
+      const before = ((previous?.data as Data | undefined)?.declared ?? []).filter(
+        (k) => !envs.some((e) => key(e) === k),
+      );
+      if (envs.length === 0 && before.length === 0) return { note: "none declared", data: { declared: [] } };
+      const client = new EnvsClient(platform);
+      await client.waitUntilUp(90_000);
+      const notes = await buildAll(client, envs, progress);
+      for (const gone of before) {
+        const r = await client.request("DELETE", `environment/${gone}/`);
+        if (r.status < 300 || r.status === 404) notes.push(`${gone} deleted`);
+        else progress.detail(`could not delete ${gone}: ${r.status} ${r.text}`);
+      }
+      const data: Data = { declared: envs.map(key) };
+      return { note: notes.join(", ") || "nothing to do", data };
+    },
+  };
+}

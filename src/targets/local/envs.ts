@@ -1,0 +1,96 @@
+/**
+ * Managed environments on this machine: the environment service's rendered JSON,
+ * its supervised process, its hub service entry (OAuth for the page, a token with
+ * just enough scopes to read users and groups), and the paths the spawner and
+ * dask-gateway read. The service itself is src/services/envs/.
+ */
+import { posix } from "node:path";
+import type { Platform } from "../../model/platform.js";
+import { hubUrl } from "./hub-config.js";
+import { secretPath } from "./secrets.js";
+import type { ProcessSpec } from "./supervisor-spec.js";
+import { SYSTEM_PYTHON } from "./uv.js";
+
+export const ENVS_SERVICE = "envs";
+export const ENVS_PREFIX = `/services/${ENVS_SERVICE}`;
+export const ENVS_CONFIG = "services/envs.json";
+/** The unprivileged system account every environment build runs as (shared by platforms on a machine). */
+export const BUILD_ACCOUNT = "atrium-build";
+/** Builds: 2 at a time (they wait on the network more than on the CPU), 30 minutes each, 5 kept. */
+export const BUILDS = { concurrency: 2, timeoutSeconds: 1800, keep: 5 };
+
+export function envsStateDir(platform: Platform): string {
+  return posix.join(platform.paths.envsDir, ".atrium");
+}
+
+/** Per-user kernelspec folders; the spawner adds <this>/<user> to JUPYTER_PATH. */
+export function kernelsDir(platform: Platform): string {
+  return posix.join(platform.paths.envsDir, ".kernels");
+}
+
+/** Worker environments dask-gateway offers besides the default one. */
+export function daskEnvironmentsFile(platform: Platform): string {
+  return posix.join(platform.paths.envsDir, ".dask-environments.json");
+}
+
+/** uv's cache for environment builds: owned by the build account, apart from the platform's own. */
+export function buildCacheDir(platform: Platform): string {
+  return posix.join(platform.paths.prefix, "cache", "uv-build");
+}
+
+/** Where the service answers on this machine (deploy and the CLI talk to it directly). */
+export function envsUrl(platform: Platform): string {
+  return `http://127.0.0.1:${platform.network.ports.envs}${ENVS_PREFIX}`;
+}
+
+/** <envs_dir>/<namespace>/<env>/current: the environment's active build. */
+export function envCurrent(platform: Platform, namespace: string, name: string): string {
+  return posix.join(platform.paths.envsDir, namespace, name, "current");
+}
+
+export function renderEnvsConfig(platform: Platform): Record<string, unknown> {
+  return {
+    listen: { host: "127.0.0.1", port: platform.network.ports.envs },
+    prefix: ENVS_PREFIX,
+    hubApiUrl: `${hubUrl(platform)}/hub/api`,
+    hubPrefix: "/hub",
+    clientId: `service-${ENVS_SERVICE}`,
+    apiTokenFile: secretPath(platform, "envs_api_token"),
+    envsDir: platform.paths.envsDir,
+    stateFile: posix.join(envsStateDir(platform), "state.json"),
+    kernelsDir: kernelsDir(platform),
+    daskEnvironmentsFile: platform.dask.enabled ? daskEnvironmentsFile(platform) : null,
+    python: SYSTEM_PYTHON,
+    defaultEnv: platform.paths.userVenv,
+    uv: { tools: posix.join(platform.paths.prefix, "tools", "bin", "uv"), cacheDir: buildCacheDir(platform) },
+    buildAccount: BUILD_ACCOUNT,
+    builds: BUILDS,
+    groupEditors: "members",
+  };
+}
+
+export function envsProcess(platform: Platform): ProcessSpec {
+  const { paths } = platform;
+  return {
+    name: ENVS_SERVICE,
+    command: ["@atrium", "service", ENVS_SERVICE, "--config", posix.join(paths.etcDir, ENVS_CONFIG)],
+    env: {},
+    secretEnv: {},
+    cwd: paths.stateDir,
+    log: posix.join(paths.logDir, `${ENVS_SERVICE}.log`),
+    pidFile: posix.join(paths.runDir, `${ENVS_SERVICE}.pid`),
+    restartOn: [`artifact:${ENVS_CONFIG}`, "component:envs-setup", "atrium:code"],
+  };
+}
+
+export function envsHubService(platform: Platform): Record<string, unknown> {
+  return {
+    name: ENVS_SERVICE,
+    url: `http://127.0.0.1:${platform.network.ports.envs}`,
+    api_token_file: secretPath(platform, "envs_api_token"),
+    oauth_redirect_uri: `${ENVS_PREFIX}/oauth_callback`,
+    user_access: true,
+    // Who is in which group decides who may use which environment.
+    scopes: ["list:users", "read:users:name", "read:users:groups", "list:groups", "read:groups:name"],
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Single sign-on on this machine: the client secret's way to the hub, and the
+ * accounts the hub makes when people first log in.
+ *
+ * What must stay true:
+ * - the client secret is read only from the environment variable the file names,
+ *   once, and is then removed from Atrium's own environment so no program deploy
+ *   starts inherits it; it is kept in a root-only (0600) file that the supervisor
+ *   hands to the hub as that same variable; it never appears in a rendered file,
+ *   on a command line, in the state or in a log (the state keeps a short digest,
+ *   so a changed secret restarts the hub);
+ * - deploy refuses, before changing anything, when the variable is not set;
+ * - `destroy --purge` removes the accounts the hub recorded as made at login, and
+ *   no other.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { posix } from "node:path";
+import type { Component, Progress } from "../../deploy/component.js";
+import { AtriumError } from "../../errors.js";
+import type { Platform } from "../../model/platform.js";
+import type { LocalContext } from "./context.js";
+import { run, tryRun } from "./exec.js";
+import { writeFileAtomic } from "./fsutil.js";
+import { secretPath } from "./secrets.js";
+
+export const OIDC_SECRET = "oidc_client_secret";
+export const OIDC_SECRET_COMPONENT = "oidc-secret";
+const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+type OidcAuth = Extract<Platform["auth"], { type: "oidc" }>;
+
+function oidcOf(platform: Platform): OidcAuth | undefined {
+  return platform.auth.type === "oidc" ? platform.auth : undefined;
+}
+
+/** The hub's record of the accounts it made at login (written by the hub glue, see oidc.py). */
+export function oidcAccountsFile(platform: Platform): string {
+  return posix.join(platform.paths.hubDataDir, "oidc-accounts.json");
+}
+
+/** The hub's secret environment for OIDC: the variable the file names -> the root-only file. */
+export function oidcSecretEnv(platform: Platform): Record<string, string> {
+  const oidc = oidcOf(platform);
+  return oidc ? { [oidc.client_secret_env]: secretPath(platform, OIDC_SECRET) } : {};
+}
+
+/** What restarts the hub besides its own files: a new client secret. */
+export function oidcRestartOn(platform: Platform): string[] {
+  return oidcOf(platform) ? [`component:${OIDC_SECRET_COMPONENT}`] : [];
+}
+
+const taken = new WeakMap<NodeJS.ProcessEnv, Map<string, string | undefined>>();
+
+/**
+ * The client secret from the environment, read once per variable; the variable is
+ * removed from that environment so the programs deploy runs don't get it.
+ */
+export function takeClientSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const seen = taken.get(env) ?? new Map<string, string | undefined>();
+  taken.set(env, seen);
+  if (!seen.has(name)) {
+    const value = env[name]?.trim();
+    seen.set(name, value === undefined || value === "" ? undefined : value);
+    delete env[name];
+  }
+  return seen.get(name);
+}
+
+/** Deploy's check before it changes anything: the variable must be set. */
+export function checkClientSecret(platform: Platform, env: NodeJS.ProcessEnv = process.env): void {
+  const oidc = oidcOf(platform);
+  if (!oidc || takeClientSecret(oidc.client_secret_env, env) !== undefined) return;
+  const name = oidc.client_secret_env;
+  throw new AtriumError(
+    "prerequisite",
+    `the OIDC client secret is missing: $${name} (auth.client_secret_env) is not set; nothing was changed`,
+    `export ${name}=<the client secret from your provider> and deploy again` +
+      ` (with sudo: sudo --preserve-env=${name} atrium deploy ...)`,
+  );
+}
+
+function digest(secret: string): string {
+  return createHash("sha256").update(`atrium oidc client secret\n${secret}`).digest("hex").slice(0, 16);
+}
+
+/** The client secret into its root-only file; a new secret changes the spec, which restarts the hub. */
+export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
+  const oidc = oidcOf(ctx.platform);
+  if (!oidc) return undefined;
+  const file = secretPath(ctx.platform, OIDC_SECRET);
+  const secret = takeClientSecret(oidc.client_secret_env);
+  let stored: string | undefined;
+  try {
+    stored = readFileSync(file, "utf8").trim();
+  } catch {
+    stored = undefined;
+  }
+  // Without the variable (plan, status) the stored secret stands for it, so nothing shows as changed.
+  const current = secret ?? stored;
+  return {
+    name: OIDC_SECRET_COMPONENT,
+    title: `OIDC client secret from $${oidc.client_secret_env} (root-only file)`,
+    spec: { env: oidc.client_secret_env, file, digest: current === undefined ? null : digest(current) },
+    present: () => existsSync(file),
+    async apply() {
+      if (secret === undefined) {
+        checkClientSecret(ctx.platform); // throws: the variable is not set
+        return undefined;
+      }
+      if (stored === secret) return { note: "unchanged" };
+      writeFileAtomic(file, `${secret}\n`, 0o600);
+      return { note: stored === undefined ? "stored" : "replaced" };
+    },
+  };
+}
+
+/** `atrium status`: how people log in. */
+export function describeAuth(platform: Platform): string {
+  const oidc = oidcOf(platform);
+  if (!oidc) return "password (hashes kept by the hub)";
+  const names: Record<string, string> = {
+    github: "GitHub",
+    google: "Google",
+    keycloak: "Keycloak",
+    auth0: "Auth0",
+  };
+  const at =
+    oidc.issuer ??
+    (oidc.preset === "google" ? "https://accounts.google.com" : oidc.preset === "github" ? "github.com" : "");
+  const provider = oidc.preset ? `${names[oidc.preset] ?? oidc.preset} ${at}`.trim() : at;
+  const who =
+    oidc.allowed_groups.length > 0
+      ? `users in the file and groups ${oidc.allowed_groups.join(", ")}`
+      : "users in the file";
+  return `oidc via ${provider}, client ${oidc.client_id}; may log in: ${who}`;
+}
+
+/** `destroy --purge`: remove the accounts the hub made at login (never any other). */
+export async function purgeLoginAccounts(platform: Platform, progress: Progress): Promise<void> {
+  let accounts: Record<string, { created?: unknown }>;
+  try {
+    const data = JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8")) as { accounts?: unknown };
+    accounts = (data.accounts ?? {}) as Record<string, { created?: unknown }>;
+  } catch {
+    return;
+  }
+  for (const [name, record] of Object.entries(accounts)) {
+    if (record?.created !== true || !NAME_RE.test(name)) continue;
+    if ((await tryRun("getent", ["passwd", name])) === undefined) continue;
+    await run("pkill", ["-KILL", "-u", name], { okCodes: [1] });
+    await run("userdel", ["-r", name], { okCodes: [12] });
+    progress.detail(`user ${name} (made at login) removed`);
+  }
+}

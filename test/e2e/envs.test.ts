@@ -1,0 +1,424 @@
+/**
+ * Managed environments end to end: the environment service behind the hub, real
+ * builds with uv as the build account, kernels in real user servers (spawned before
+ * the environments existed, so nothing restarts), permissions across users and a
+ * group, a failed build, rollback, the command line, the page with hub login, and
+ * Dask workers running in a managed environment.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
+import { type HttpResult, http, makePlatform, type Platform, suiteScope, waitFor } from "./harness.js";
+import { KernelClient } from "./kernel.js";
+
+/** uv's cache for environment builds, shared by e2e platforms like the harness's own. */
+const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache";
+const ACTIVE = new Set(["QUEUED", "BUILDING"]);
+
+describe("managed environments", () => {
+  let p: Platform;
+  let ada = "";
+  let alice = "";
+  let bob = "";
+  let carol = "";
+  let team = "";
+  let deployOutput = "";
+  const tokens: Record<string, string> = {};
+  const kernels: KernelClient[] = [];
+  let firstBuild = 0;
+  const scope = suiteScope(after);
+
+  function api(who: string, method: string, path: string, body?: unknown): Promise<HttpResult> {
+    const headers: Record<string, string> = { Authorization: `token ${tokens[who]}` };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return http(`${p.url}/services/envs/api/v1/${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  async function submit(
+    who: string,
+    namespace: string,
+    name: string,
+    specification: string,
+  ): Promise<number> {
+    const r = await api(who, "POST", "specification/", { namespace, environment_name: name, specification });
+    assert.equal(r.status, 200, `${who} submitting ${namespace}/${name}: ${r.status} ${r.text}`);
+    return r.json<{ data: { build_id: number } }>().data.build_id;
+  }
+
+  /** Wait for a build to end; also says whether its log could be read while it ran. */
+  async function finish(who: string, id: number): Promise<{ build: ApiBuild; liveLog: boolean }> {
+    let liveLog = false;
+    const build = await waitFor(
+      `build ${id}`,
+      async () => {
+        const log = await api(who, "GET", `build/${id}/logs/`);
+        if (log.headers.get("x-build-status") === "BUILDING" && log.text.includes("==")) liveLog = true;
+        const b = (await api(who, "GET", `build/${id}/`)).json<{ data: ApiBuild }>().data;
+        return ACTIVE.has(b.status) ? undefined : b;
+      },
+      900_000,
+      300,
+    );
+    return { build, liveLog };
+  }
+
+  async function spawn(user: string): Promise<void> {
+    const r = await p.hubApi(`/users/${user}/server`, { method: "POST", body: {}, token: tokens[user] });
+    assert.ok([201, 202].includes(r.status), `spawning ${user}: ${r.status} ${r.text}`);
+    await waitFor(
+      `${user}'s server`,
+      async () => {
+        const m = await p.hubApi(`/users/${user}`);
+        return m.json<{ servers?: Record<string, { ready: boolean }> }>().servers?.[""]?.ready
+          ? true
+          : undefined;
+      },
+      240_000,
+      1000,
+    );
+  }
+
+  async function kernelspecs(user: string): Promise<string[]> {
+    const r = await p.get(`/user/${user}/api/kernelspecs`, { token: tokens[user] });
+    assert.equal(r.status, 200, r.text);
+    return Object.keys(r.json<{ kernelspecs: Record<string, unknown> }>().kernelspecs).sort();
+  }
+
+  async function runIn(user: string, kernel: string | undefined, code: string) {
+    const k = await KernelClient.start(`${p.url}/user/${user}`, tokens[user] ?? "", 120_000, kernel);
+    kernels.push(k);
+    return k.execute(code, 300_000);
+  }
+
+  /** Whether `user` can list `path` on disk. */
+  function canRead(user: string, path: string): boolean {
+    return spawnSync("runuser", ["-u", user, "--", "ls", path], { stdio: "ignore" }).status === 0;
+  }
+
+  before(async () => {
+    p = await makePlatform(scope, {
+      config: (n) => ({
+        users: [
+          { name: n.name("ada"), admin: true },
+          { name: n.name("alice"), groups: [n.name("team")] },
+          { name: n.name("bob") },
+          { name: n.name("carol"), groups: [n.name("team")] },
+        ],
+        groups: [{ name: n.name("team") }],
+        environments: [{ name: "tools", dependencies: ["inflection"] }],
+        dask: {
+          worker_profiles: [{ name: "tiny", cores: 1, memory: "1G", threads: 1 }],
+          limits: { max_workers: 2, max_cores: 2, max_memory: "4G" },
+        },
+        videochat: { enabled: false },
+      }),
+    });
+    [ada, alice, bob, carol, team] = ["ada", "alice", "bob", "carol", "team"].map((s) => p.name(s)) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    mkdirSync(SHARED_BUILD_CACHE, { recursive: true });
+    if (!existsSync(join(p.dirs.prefix, "cache", "uv-build"))) {
+      symlinkSync(SHARED_BUILD_CACHE, join(p.dirs.prefix, "cache", "uv-build"));
+    }
+    const r = await p.deploy();
+    deployOutput = `${r.stdout}\n${r.stderr}`;
+    assert.equal(r.code, 0, `deploy failed:\n${deployOutput}`);
+    for (const u of [ada, alice, bob, carol]) tokens[u] = await p.userToken(u);
+    for (const u of [alice, bob, carol]) await spawn(u);
+  });
+
+  after(() => {
+    for (const k of kernels) k.close();
+  });
+
+  it("deploy builds the environments of atrium.yaml and reports each", async () => {
+    assert.match(deployOutput, /environments\s+created in [\d.]+s \(global\/tools built \(build \d+\)\)/);
+    const r = await p.atrium(["env", "list", "-c", p.configFile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^global\/tools\s+\d+ completed\s+\d+\s+global\.tools$/m);
+    const again = await p.deploy();
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.doesNotMatch(
+      again.stdout,
+      /environments\s+(created|updated)/,
+      "an unchanged environment was rebuilt",
+    );
+  });
+
+  it("builds a user's environment with one PyPI package, with a live log and a stored lock", async () => {
+    firstBuild = await submit(alice, alice, "mine", "name: mine\ndependencies:\n  - pip:\n    - humanize\n");
+    const { build, liveLog } = await finish(alice, firstBuild);
+    assert.equal(build.status, "COMPLETED", build.status_info ?? "");
+    assert.equal(build.current, true);
+    assert.ok(liveLog, "the log could not be read while the build ran");
+    const log = await api(alice, "GET", `build/${firstBuild}/logs/`);
+    assert.match(log.text, /uv pip compile/);
+    assert.match(log.text, /humanize==/);
+    const lock = await api(alice, "GET", `build/${firstBuild}/lockfile/`);
+    assert.equal(lock.status, 200);
+    assert.match(lock.text, /^humanize==[\d.]+ \\\n\s+--hash=sha256:[0-9a-f]{64}/m);
+    assert.match(lock.text, /^ipykernel==/m);
+    const env = (await api(alice, "GET", `environment/${alice}/mine/`)).json<{ data: ApiEnvironment }>().data;
+    assert.equal(env.current_build_id, firstBuild);
+    // Built by the build account, then handed to root; readable by alice only.
+    const envDir = join(p.dirs.envs, alice, "mine", "builds", String(firstBuild), "env");
+    assert.equal(statSync(join(envDir, "bin", "dask")).uid, 0);
+    assert.ok(canRead(alice, join(p.dirs.envs, alice)));
+    assert.ok(!canRead(bob, join(p.dirs.envs, alice)));
+  });
+
+  it("shows the kernel in that user's running server only, and runs code importing the package", async () => {
+    assert.ok(
+      (await kernelspecs(alice)).includes(`${alice}.mine`),
+      "alice has no kernel for her environment",
+    );
+    assert.ok(!(await kernelspecs(bob)).includes(`${alice}.mine`), "bob sees alice's kernel");
+    assert.ok(
+      (await kernelspecs(bob)).includes("global.tools"),
+      "bob has no kernel for the global environment",
+    );
+    const r = await runIn(
+      alice,
+      `${alice}.mine`,
+      "import humanize, sys\nprint(humanize.intcomma(1234567))\nprint(sys.prefix)",
+    );
+    assert.equal(r.status, "ok", `${r.error?.ename}: ${r.error?.evalue}\n${r.stderr}`);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["1,234,567", join(p.dirs.envs, alice, "mine", "current")]);
+    const other = await KernelClient.start(
+      `${p.url}/user/${bob}`,
+      tokens[bob] ?? "",
+      60_000,
+      `${alice}.mine`,
+    ).then(
+      () => "started",
+      (err: Error) => err.message,
+    );
+    assert.match(other, /^creating a kernel: 404/);
+  });
+
+  it("shows a group's environment to its members only", async () => {
+    const id = await submit(alice, team, "shared", "tomli\n");
+    assert.equal((await finish(alice, id)).build.status, "COMPLETED");
+    assert.ok((await kernelspecs(carol)).includes(`${team}.shared`), "carol, a member, has no kernel");
+    assert.ok(!(await kernelspecs(bob)).includes(`${team}.shared`), "bob, not a member, has the kernel");
+    assert.equal((await api(carol, "GET", `environment/${team}/shared/`)).status, 200);
+    const forBob = await api(bob, "GET", `environment/${team}/shared/`);
+    assert.equal(forBob.status, 403);
+    assert.doesNotMatch(forBob.text, /tomli/);
+    const list = (await api(bob, "GET", "environment/")).json<{ data: ApiEnvironment[] }>().data;
+    assert.deepEqual(
+      list.map((e) => `${e.namespace.name}/${e.name}`),
+      ["global/tools"],
+    );
+    assert.ok(canRead(carol, join(p.dirs.envs, team)));
+    assert.ok(!canRead(bob, join(p.dirs.envs, team)));
+  });
+
+  it("refuses a non-owner's changes to a user's environment (403) and shows them none of it", async () => {
+    for (const who of [bob, carol]) {
+      const post = await api(who, "POST", "specification/", {
+        namespace: alice,
+        environment_name: "mine",
+        specification: "six\n",
+      });
+      assert.equal(post.status, 403, `${who}: ${post.text}`);
+      assert.equal(
+        (await api(who, "PUT", `environment/${alice}/mine/`, { build_id: firstBuild })).status,
+        403,
+      );
+      assert.equal((await api(who, "DELETE", `environment/${alice}/mine/`)).status, 403);
+      for (const path of [
+        `build/${firstBuild}/`,
+        `build/${firstBuild}/logs/`,
+        `build/${firstBuild}/lockfile/`,
+      ]) {
+        const r = await api(who, "GET", path);
+        assert.equal(r.status, 404, `${who} GET ${path}`);
+        assert.doesNotMatch(r.text, /humanize/);
+      }
+      assert.equal((await api(who, "PUT", `build/${firstBuild}/`)).status, 404);
+    }
+    const env = (await api(alice, "GET", `environment/${alice}/mine/`)).json<{ data: ApiEnvironment }>().data;
+    assert.equal(env.current_build_id, firstBuild);
+    assert.equal(env.latest_build?.id, firstBuild);
+  });
+
+  it("fails a broken spec with its log, keeps the previous build current, and says so in status", async () => {
+    const link = join(p.dirs.envs, alice, "mine", "current");
+    const before = readlinkSync(link);
+    const id = await submit(alice, alice, "mine", "humanize\natrium-e2e-no-such-package\n");
+    const { build } = await finish(alice, id);
+    assert.equal(build.status, "FAILED");
+    assert.equal(
+      build.status_info,
+      '"atrium-e2e-no-such-package" was not found on PyPI; if it is a conda package, it needs a conda backend, which Atrium does not provide yet',
+    );
+    const log = await api(alice, "GET", `build/${id}/logs/`);
+    assert.match(log.text, /atrium-e2e-no-such-package was not found in the package registry/);
+    assert.match(log.text, /BUILD FAILED/);
+    assert.equal(readlinkSync(link), before);
+    const env = (await api(alice, "GET", `environment/${alice}/mine/`)).json<{ data: ApiEnvironment }>().data;
+    assert.equal(env.current_build_id, firstBuild);
+    const still = await runIn(alice, `${alice}.mine`, "import humanize\nprint(humanize.intword(2_000_000))");
+    assert.equal(still.stdout.trim(), "2.0 million");
+
+    const conda = await api(alice, "POST", "specification/", {
+      namespace: alice,
+      environment_name: "gpu",
+      specification: "dependencies:\n  - python=3\n  - cudatoolkit=11.8\n",
+    });
+    assert.equal(conda.status, 400);
+    assert.match(
+      conda.json<{ message: string }>().message,
+      /"cudatoolkit" is a conda package .* needs a conda backend/,
+    );
+
+    const status = await p.atrium(["status", "-c", p.configFile, "--json"]);
+    const report = JSON.parse(status.stdout) as {
+      envs: { failed: Array<{ env: string; build: number; current: number | null }> };
+      processes: Array<{ name: string; state: string }>;
+    };
+    assert.deepEqual(report.envs.failed, [
+      { env: `${alice}/mine`, build: id, reason: build.status_info, current: firstBuild },
+    ]);
+    assert.equal(report.processes.find((x) => x.name === "envs")?.state, "running");
+  });
+
+  it("rolls back to the previous build from the command line", async () => {
+    const id = await submit(alice, alice, "mine", "humanize\ninflection\n");
+    assert.equal((await finish(alice, id)).build.status, "COMPLETED");
+    const link = join(p.dirs.envs, alice, "mine", "current");
+    assert.equal(readlinkSync(link), join("builds", String(id), "env"));
+    const newer = await runIn(
+      alice,
+      `${alice}.mine`,
+      "import inflection\nprint(inflection.camelize('managed_env'))",
+    );
+    assert.equal(newer.stdout.trim(), "ManagedEnv");
+
+    const r = await p.atrium(["env", "rollback", "mine", "--user", alice, "-c", p.configFile]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout.trim(), `${alice}/mine: current is now build ${firstBuild} (was ${id})`);
+    assert.equal(readlinkSync(link), join("builds", String(firstBuild), "env"));
+    const older = await runIn(
+      alice,
+      `${alice}.mine`,
+      "import humanize\ntry:\n    import inflection\n    print('inflection')\nexcept ImportError:\n    print('no inflection')",
+    );
+    assert.equal(older.stdout.trim(), "no inflection");
+
+    const list = await p.atrium(["env", "list", "--user", alice, "-c", p.configFile]);
+    assert.match(list.stdout, new RegExp(`^${alice}/mine\\s+${id} completed\\s+${firstBuild}\\s`, "m"));
+    assert.match(list.stdout, new RegExp(`^${team}/shared\\s`, "m"));
+    const bobs = await p.atrium(["env", "list", "--user", bob, "-c", p.configFile]);
+    assert.doesNotMatch(bobs.stdout, new RegExp(alice));
+  });
+
+  it("creates and logs an environment from the command line for a user", async () => {
+    const r = await p.atrium(["env", "create", "cli", "six", "--user", carol, "-c", p.configFile]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /build \d+ completed and is current/);
+    const logs = await p.atrium(["env", "logs", "cli", "--user", carol, "-c", p.configFile]);
+    assert.match(logs.stdout, /six==/);
+    const refused = await p.atrium([
+      "env",
+      "create",
+      `${alice}/x`,
+      "six",
+      "--user",
+      carol,
+      "-c",
+      p.configFile,
+    ]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, new RegExp(`namespace "${alice}" is not yours to see`));
+  });
+
+  it("serves the page through the hub with hub login, and protects changes with a CSRF token", async () => {
+    const password = "Envs-e2e-password-1";
+    await p.setPassword(alice, password);
+    const login = await p.login(alice, password);
+    let cookie = login.cookie;
+    const first = await p.get("/services/envs/", { cookie });
+    assert.equal(first.status, 302);
+    let location = first.headers.get("location") ?? "";
+    assert.match(location, /\/hub\/api\/oauth2\/authorize\?client_id=service-envs/);
+    for (let hop = 0; hop < 6 && !location.startsWith("/services/envs/oauth_callback"); hop++) {
+      const r = await p.get(location.replace(p.url, ""), { cookie });
+      location = r.headers.get("location") ?? "";
+      assert.ok(location, `no redirect at hop ${hop}: ${r.status}`);
+    }
+    const back = await p.get(location, { cookie });
+    assert.equal(back.status, 302);
+    const session = back.setCookies.find((c) => c.startsWith("atrium-envs-session="))?.split(";")[0] ?? "";
+    assert.ok(session, "no session cookie");
+    cookie = `${cookie}; ${session}`;
+    const page = await p.get("/services/envs/", { cookie });
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<h1>Environments<\/h1>/);
+    const csrf = /<meta name="csrf" content="([0-9a-f]+)">/.exec(page.text)?.[1] ?? "";
+    assert.ok(csrf);
+    const list = await http(`${p.url}/services/envs/api/v1/environment/`, { headers: { Cookie: cookie } });
+    assert.deepEqual(
+      list.json<{ data: ApiEnvironment[] }>().data.map((e) => `${e.namespace.name}/${e.name}`),
+      ["global/tools", `${alice}/mine`, `${team}/shared`],
+    );
+    const put = (headers: Record<string, string>) =>
+      http(`${p.url}/services/envs/api/v1/environment/${alice}/mine/`, {
+        method: "PUT",
+        headers: { Cookie: cookie, "Content-Type": "application/json", ...headers },
+        body: JSON.stringify({ description: "from the page" }),
+      });
+    assert.equal((await put({})).status, 403);
+    assert.equal((await put({ "X-CSRF-Token": csrf })).status, 200);
+    assert.equal((await http(`${p.url}/services/envs/api/v1/environment/`)).status, 401);
+  });
+
+  it("runs Dask workers in a managed environment, offered to its users only", async () => {
+    const cell = [
+      "from dask_gateway import Gateway",
+      "g = Gateway()",
+      "opts = g.cluster_options()",
+      "opts.worker_profile = 'tiny'",
+      "try:",
+      `    opts.environment = ${JSON.stringify(`${alice}/mine`)}`,
+      "except ValueError:",
+      "    print('not offered')",
+      "else:",
+      "    cluster = g.new_cluster(opts)",
+      "    cluster.scale(1)",
+      "    client = cluster.get_client()",
+      "    client.wait_for_workers(1, timeout=240)",
+      "    print(client.submit(lambda: __import__('humanize').intcomma(1000000)).result())",
+      "    print(list(client.run(lambda: __import__('sys').prefix).values())[0])",
+      "    client.close()",
+      "    cluster.shutdown()",
+      "try:",
+      "    import humanize",
+      "    print('humanize in the kernel')",
+      "except ImportError:",
+      "    print('no humanize in the kernel')",
+    ].join("\n");
+    const r = await runIn(alice, undefined, cell);
+    assert.equal(r.status, "ok", `${r.error?.ename}: ${r.error?.evalue}\n${r.stderr}`);
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "1,000,000",
+      join(p.dirs.envs, alice, "mine", "current"),
+      "no humanize in the kernel",
+    ]);
+    const other = await runIn(bob, undefined, cell);
+    assert.equal(other.status, "ok", `${other.error?.ename}: ${other.error?.evalue}`);
+    assert.equal(other.stdout.trim().split("\n")[0], "not offered");
+  });
+});

@@ -1,0 +1,185 @@
+/** Environment specs: conda-style environment.yaml and requirement lists, to PEP 508 for uv. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { explainResolution, lockPackages } from "../../src/services/envs/builder.js";
+import {
+  condaToPep508,
+  parseSpecification,
+  pythonProblem,
+  SpecError,
+  satisfies,
+  withPlatformPackages,
+} from "../../src/services/envs/spec.js";
+
+function problems(text: string): string[] {
+  try {
+    parseSpecification(text);
+  } catch (err) {
+    if (err instanceof SpecError) return err.problems;
+    throw err;
+  }
+  assert.fail("the spec was accepted");
+}
+
+describe("environment.yaml", () => {
+  it("turns conda dependencies and the pip list into requirements, and reads python", () => {
+    const spec = parseSpecification(
+      [
+        "name: analytics",
+        "channels: [conda-forge]",
+        "dependencies:",
+        "  - python=3.11",
+        "  - numpy=1.26",
+        "  - pandas >=2, <3",
+        "  - scipy 1.11.*",
+        "  - matplotlib",
+        "  - pip",
+        "  - pip:",
+        "    - seaborn==0.13.2",
+        "    - humanize",
+      ].join("\n"),
+    );
+    assert.equal(spec.name, "analytics");
+    assert.equal(spec.format, "environment.yaml");
+    assert.equal(spec.python, "==3.11.*");
+    assert.deepEqual(spec.requirements, [
+      "numpy==1.26.*",
+      "pandas>=2,<3",
+      "scipy==1.11.*",
+      "matplotlib",
+      "pip",
+      "seaborn==0.13.2",
+      "humanize",
+    ]);
+    assert.deepEqual(spec.notes, []);
+  });
+
+  it("drops conda build strings and other channels with a note", () => {
+    const spec = parseSpecification(
+      "dependencies:\n  - numpy=1.26.4=py311h64a7726_0\n  - six\nchannels: [pytorch, defaults]\n",
+    );
+    assert.deepEqual(spec.requirements, ["numpy==1.26.4.*", "six"]);
+    assert.deepEqual(spec.notes, [
+      "channels pytorch ignored: packages come from PyPI",
+      'build string "py311h64a7726_0" of numpy ignored (conda-only)',
+    ]);
+  });
+
+  it("refuses conda-only packages, saying a conda backend is needed", () => {
+    assert.deepEqual(problems("dependencies:\n  - cudatoolkit=11.8\n  - r-base\n  - conda-forge::numpy\n"), [
+      '"cudatoolkit" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
+      '"r-base" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
+      '"conda-forge::numpy" names a conda channel: it needs a conda backend, which Atrium does not provide yet',
+    ]);
+  });
+
+  it("reports every problem at once", () => {
+    assert.deepEqual(problems("name: x\ndependencies: numpy\nbuild: 3\n"), [
+      'unknown key "build" (environment.yaml has name, channels, dependencies)',
+      "dependencies must be a list",
+    ]);
+    assert.deepEqual(problems("dependencies:\n  - pip:\n    - -r requirements.txt\n    - ./local\n  - 3\n"), [
+      '"-r requirements.txt": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
+      '"./local": local paths can\'t be installed; use packages from PyPI',
+      "dependencies has an entry that is not a package: 3",
+    ]);
+  });
+
+  it("converts conda match specs one by one", () => {
+    const notes: string[] = [];
+    assert.deepEqual(condaToPep508("numpy", notes), { req: "numpy" });
+    assert.deepEqual(condaToPep508("numpy==1.26.4", notes), { req: "numpy==1.26.4" });
+    assert.deepEqual(condaToPep508("numpy >= 1.2", notes), { req: "numpy>=1.2" });
+    assert.deepEqual(condaToPep508("numpy 1.26", notes), { req: "numpy==1.26.*" });
+    assert.deepEqual(condaToPep508("scikit-learn=1.5.*", notes), { req: "scikit-learn==1.5.*" });
+    assert.deepEqual(notes, []);
+    assert.match(condaToPep508("numpy[version='>=1']", notes).problem ?? "", /bracket syntax/);
+  });
+});
+
+describe("requirement lists", () => {
+  it("reads one requirement per line, with comments", () => {
+    const spec = parseSpecification(
+      "# tools\nsix\ntomli>=2 ; python_version < '3.11'  # for old Pythons\n\n",
+    );
+    assert.equal(spec.format, "requirements");
+    assert.equal(spec.name, undefined);
+    assert.deepEqual(spec.requirements, ["six", "tomli>=2 ; python_version < '3.11'"]);
+  });
+
+  it("reads a YAML list", () => {
+    assert.deepEqual(parseSpecification("- six\n- humanize==4.*\n").requirements, ["six", "humanize==4.*"]);
+  });
+
+  it("refuses options, paths and version control URLs", () => {
+    assert.deepEqual(
+      problems("six\n--index-url https://evil.example/simple\n-e .\ngit+https://x.example/y.git\n"),
+      [
+        '"--index-url https://evil.example/simple": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
+        '"-e .": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
+        '"git+https://x.example/y.git": version control URLs need a source build, and environments are built from wheels only',
+      ],
+    );
+    assert.deepEqual(problems("pkg @ file:///etc/passwd\n"), [
+      '"pkg @ file:///etc/passwd": local paths can\'t be installed; use packages from PyPI',
+    ]);
+    assert.deepEqual(problems("   \n# nothing\n"), ["the specification lists no packages"]);
+    assert.deepEqual(problems("  \n"), ["the specification is empty"]);
+  });
+});
+
+describe("python", () => {
+  it("compares versions with PEP 440 specifiers", () => {
+    assert.equal(satisfies("3.11.2", "==3.11.*"), true);
+    assert.equal(satisfies("3.11.2", "==3.12.*"), false);
+    assert.equal(satisfies("3.11.2", ">=3.10,<3.13"), true);
+    assert.equal(satisfies("3.11.2", ">=3.12"), false);
+    assert.equal(satisfies("3.11.2", "~=3.10"), true);
+    assert.equal(satisfies("3.11.2", "==3.11.2"), true);
+    assert.equal(satisfies("3.11.2", "!=3.11.*"), false);
+  });
+
+  it("refuses a Python other than the system's, clearly", () => {
+    const ok = parseSpecification("dependencies:\n  - python=3.11\n  - six\n");
+    assert.equal(pythonProblem(ok, "3.11.2", "/usr/bin/python3"), undefined);
+    const other = parseSpecification("dependencies:\n  - python=3.12\n  - six\n");
+    assert.equal(
+      pythonProblem(other, "3.11.2", "/usr/bin/python3"),
+      "python==3.12.* is not available: environments are built on the system Python 3.11.2 (/usr/bin/python3); " +
+        "ask for python=3.11 or leave python out (other Python versions need a conda backend, which Atrium does not provide yet)",
+    );
+    assert.equal(pythonProblem(parseSpecification("six\n"), "3.11.2", "/usr/bin/python3"), undefined);
+  });
+});
+
+describe("what is built", () => {
+  it("adds ipykernel and distributed, and pins dask and distributed to the platform's", () => {
+    assert.deepEqual(withPlatformPackages(["six"], { distributed: "2026.8.0", dask: "2026.8.0" }), {
+      requirements: ["six", "ipykernel", "distributed"],
+      constraints: ["dask==2026.8.0", "distributed==2026.8.0"],
+    });
+    assert.deepEqual(withPlatformPackages(["IPyKernel>=6", "distributed"], {}).requirements, [
+      "IPyKernel>=6",
+      "distributed",
+    ]);
+  });
+
+  it("explains uv's resolution errors", () => {
+    assert.equal(
+      explainResolution(
+        "  × No solution found when resolving dependencies:\n  ╰─▶ Because atrium-no-such-pkg was not found in the package registry and you require atrium-no-such-pkg, we can conclude that your requirements are unsatisfiable.\n",
+      ),
+      '"atrium-no-such-pkg" was not found on PyPI; if it is a conda package, it needs a conda backend, which Atrium does not provide yet',
+    );
+    assert.equal(
+      explainResolution("Because oldpkg==0.1 has no usable wheels and building from source is disabled"),
+      "oldpkg has no wheel for this machine, and environments are built from wheels only",
+    );
+  });
+
+  it("lists the locked packages", () => {
+    const lock =
+      "six==1.17.0 \\\n    --hash=sha256:ab\n    # via x\nhumanize==4.17.0 \\\n    --hash=sha256:cd\n";
+    assert.deepEqual(lockPackages(lock), ["humanize==4.17.0", "six==1.17.0"]);
+  });
+});
