@@ -4,7 +4,7 @@
  * whatever the umask; each member gets ~/shared/<group>. Folders of groups that
  * leave the file are kept (data is never deleted); members' links follow the file.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { posix } from "node:path";
 import type { Component, Progress } from "../../../deploy/component.js";
 import type { LocalContext } from "../context.js";
@@ -24,7 +24,32 @@ async function ensureFolder(path: string, group: string): Promise<void> {
   await run("setfacl", ["-m", `g:${group}:rwx,d:u::rwx,d:g::rwx,d:g:${group}:rwx,d:m::rwx,d:o::---`, path]);
 }
 
-/** Make ~/shared/<group> links for exactly the user's shared groups; leave anything else alone. */
+/**
+ * The links are made by the user's own account, not by root: ~/shared is the user's to
+ * change (even into a link to somewhere else), so nothing done there may carry root's
+ * rights. The script takes the folder, the shared root and `group=target` pairs.
+ */
+const LINKS_SCRIPT = `set -eu
+dir=$1; root=$2; shift 2
+mkdir -p "$dir"
+for pair in "$@"; do
+  name=\${pair%%=*}; target=\${pair#*=}
+  link="$dir/$name"
+  if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then continue; fi
+  if [ -L "$link" ]; then rm -f "$link"; fi
+  if [ -e "$link" ]; then echo "kept $link: not a link made by Atrium"; continue; fi
+  ln -s "$target" "$link" && echo "$link -> $target"
+done
+for link in "$dir"/*; do
+  [ -L "$link" ] || continue
+  case "$(readlink "$link")" in "$root"/*) ;; *) continue ;; esac
+  keep=no
+  for pair in "$@"; do [ "\${pair%%=*}" = "$(basename "$link")" ] && keep=yes; done
+  if [ "$keep" = no ]; then rm -f "$link" && echo "$link removed"; fi
+done
+`;
+
+/** Make ~/shared/<group> links for exactly the user's shared groups, as the user; leave anything else alone. */
 async function syncLinks(
   user: { name: string; home: string },
   folders: Map<string, string>,
@@ -32,45 +57,29 @@ async function syncLinks(
   progress: Progress,
 ): Promise<void> {
   if (!existsSync(user.home)) return;
+  const pairs = [...folders].map(([group, target]) => `${group}=${target}`);
   const uid = await idOf("passwd", user.name);
   const gid = Number((await tryRun("id", ["-g", user.name]))?.trim());
-  const dir = posix.join(user.home, "shared");
-  mkdirSync(dir, { recursive: true });
-  ensureDir(dir, 0o755, uid, gid);
-  for (const [group, target] of folders) {
-    const link = posix.join(dir, group);
-    const current = existsOrLink(link) ? safeReadlink(link) : undefined;
-    if (current === target) continue;
-    if (current !== undefined) rmSync(link, { force: true });
-    if (existsOrLink(link)) continue; // something the user made; not ours to replace
-    symlinkSync(target, link);
-    await run("chown", ["-h", `${uid}:${gid}`, link]);
-    progress.detail(`${link} -> ${target}`);
-  }
-  for (const name of readdirSync(dir)) {
-    const link = posix.join(dir, name);
-    const target = safeReadlink(link);
-    if (target?.startsWith(`${sharedDir}/`) && !folders.has(name)) {
-      rmSync(link, { force: true });
-      progress.detail(`${link} removed`);
-    }
-  }
+  const out = await run("setpriv", [
+    `--reuid=${uid}`,
+    `--regid=${gid}`,
+    "--init-groups",
+    "/bin/sh",
+    "-c",
+    LINKS_SCRIPT,
+    "atrium-links",
+    posix.join(user.home, "shared"),
+    sharedDir,
+    ...pairs,
+  ]);
+  for (const line of out.stdout.split("\n")) if (line.trim()) progress.detail(line.trim());
 }
 
-function existsOrLink(p: string): boolean {
+function isLink(path: string): boolean {
   try {
-    lstatSync(p);
-    return true;
+    return lstatSync(path).isSymbolicLink();
   } catch {
     return false;
-  }
-}
-
-function safeReadlink(p: string): string | undefined {
-  try {
-    return readlinkSync(p);
-  } catch {
-    return undefined;
   }
 }
 
@@ -84,7 +93,13 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
       root: paths.sharedDir,
       folders: shared.map((g) => ({ group: g.name, path: g.sharedFolder, members: g.members })),
     },
-    present: () => shared.every((g) => g.sharedFolder !== null && existsSync(g.sharedFolder)),
+    present: () =>
+      shared.every(
+        (g) =>
+          g.sharedFolder !== null &&
+          existsSync(g.sharedFolder) &&
+          g.members.every((m) => isLink(posix.join(paths.homeDir, m, "shared", g.name))),
+      ),
     async apply(_previous, progress) {
       ensureDir(paths.sharedDir, 0o755);
       for (const g of shared) if (g.sharedFolder) await ensureFolder(g.sharedFolder, g.name);
