@@ -22,7 +22,14 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const MB = Number(values.mb);
-const COMMON = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+const COMMON = [
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+];
 
 interface Target {
   label: string;
@@ -42,7 +49,16 @@ const median = (xs: number[]) => {
 /** Milliseconds from starting `ssh ... echo ready` to its first byte of output. */
 function firstOutput(t: Target): Promise<number> {
   return new Promise((resolve, reject) => {
-    const args = [...t.wrap, "ssh", "-p", String(t.port), ...COMMON, ...t.auth, `${t.user}@127.0.0.1`, "echo ready"];
+    const args = [
+      ...t.wrap,
+      "ssh",
+      "-p",
+      String(t.port),
+      ...COMMON,
+      ...t.auth,
+      `${t.user}@127.0.0.1`,
+      "echo ready",
+    ];
     const started = process.hrtime.bigint();
     const child = spawn(args[0] ?? "", args.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let seen = false;
@@ -62,7 +78,9 @@ function firstOutput(t: Target): Promise<number> {
 
 /** MB/s of one scp copy (`up`: local -> server). */
 async function copy(t: Target, file: string, remote: string, up: boolean): Promise<number> {
-  const [src, dst] = up ? [file, `${t.user}@127.0.0.1:${remote}`] : [`${t.user}@127.0.0.1:${remote}`, `${file}.down`];
+  const [src, dst] = up
+    ? [file, `${t.user}@127.0.0.1:${remote}`]
+    : [`${t.user}@127.0.0.1:${remote}`, `${file}.down`];
   const argv = [...t.wrap, "scp", "-P", String(t.port), ...COMMON, ...t.auth, src, dst];
   const r = await runCommand(argv[0] ?? "scp", argv.slice(1), { timeoutMs: 600_000 }).done;
   if (r.code !== 0) throw new Error(`${t.label}: scp exited ${r.code}: ${r.stderr}`);
@@ -92,7 +110,16 @@ async function main(): Promise<void> {
     const key = join(work, "id_ed25519");
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
     const pub = readFileSync(`${key}.pub`);
-    const keyAuth = ["-i", key, "-o", "IdentitiesOnly=yes", "-o", "PreferredAuthentications=publickey", "-o", "BatchMode=yes"];
+    const keyAuth = [
+      "-i",
+      key,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "PreferredAuthentications=publickey",
+      "-o",
+      "BatchMode=yes",
+    ];
 
     // The gateway: the platform's bench user, by token and by key.
     const user = p.name("bench");
@@ -141,13 +168,24 @@ async function main(): Promise<void> {
     sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig], { stdio: ["ignore", "ignore", "pipe"] });
     await waitFor(
       "sshd",
-      () => (readFileSync("/proc/net/tcp", "utf8").includes(`:${sshdPort.toString(16).toUpperCase()} 00000000:0000 0A`) ? true : undefined),
+      () =>
+        readFileSync("/proc/net/tcp", "utf8").includes(
+          `:${sshdPort.toString(16).toUpperCase()} 00000000:0000 0A`,
+        )
+          ? true
+          : undefined,
       10_000,
       100,
     );
 
     const targets: Target[] = [
-      { label: "atrium gateway, token", port: gatewayPort, user, auth: byToken, wrap: ["sshpass", "-f", tokenFile] },
+      {
+        label: "atrium gateway, token",
+        port: gatewayPort,
+        user,
+        auth: byToken,
+        wrap: ["sshpass", "-f", tokenFile],
+      },
       { label: "atrium gateway, key", port: gatewayPort, user, auth: keyAuth, wrap: [] },
       { label: "OpenSSH sshd, key", port: sshdPort, user: sshdUser, auth: keyAuth, wrap: [] },
     ];

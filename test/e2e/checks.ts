@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Platform, waitFor } from "./harness.js";
+import { type HttpResult, http, type Platform, waitFor } from "./harness.js";
 
 export interface ServerModel {
   ready: boolean;
@@ -233,4 +233,76 @@ export function secretValues(p: Platform): Map<string, string> {
     }
   }
   return values;
+}
+
+/**
+ * A browser-like client: keeps the cookies every answer sets (by name; paths are
+ * ignored, which only ever sends a browser's cookies to more places, never fewer)
+ * and follows redirects the way a browser navigation does.
+ */
+export class Browser {
+  readonly jar = new Map<string, string>();
+
+  constructor(private readonly base: string) {}
+
+  cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  private keep(setCookies: string[]): void {
+    for (const line of setCookies) {
+      const [pair, ...attrs] = line.split(";");
+      const i = pair?.indexOf("=") ?? -1;
+      if (!pair || i <= 0) continue;
+      const name = pair.slice(0, i).trim();
+      const expired = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a) || /^\s*expires=.*1970/i.test(a));
+      if (expired) this.jar.delete(name);
+      else this.jar.set(name, pair.slice(i + 1).trim());
+    }
+  }
+
+  /** One request, no redirects followed. */
+  async request(
+    path: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<HttpResult> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.jar.size > 0) headers.Cookie = this.cookie();
+    let body: string | undefined;
+    if (init.form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(init.form).toString();
+    }
+    const url = path.startsWith("http") ? path : `${this.base}${path}`;
+    const r = await http(url, { method: init.method ?? "GET", headers, body });
+    this.keep(r.setCookies);
+    return r;
+  }
+
+  /** Navigate to `path`, following up to 10 redirects; `url` is where it ended. */
+  async navigate(path: string): Promise<HttpResult & { url: string; hops: string[] }> {
+    let url = path.startsWith("http") ? path : `${this.base}${path}`;
+    const hops: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await this.request(url);
+      const location = r.headers.get("location");
+      if (r.status < 300 || r.status >= 400 || !location) return { ...r, url, hops };
+      url = new URL(location, url).toString();
+      hops.push(url);
+    }
+    throw new Error(`more than 10 redirects from ${path}: ${hops.join(" -> ")}`);
+  }
+
+  /** Log in through the hub's form (as a person would); true when the hub accepted it. */
+  async login(name: string, password: string): Promise<boolean> {
+    const page = await this.request("/hub/login");
+    if (page.status !== 200) throw new Error(`GET /hub/login answered ${page.status}`);
+    const xsrf = this.jar.get("_xsrf") ?? /name="_xsrf" value="([^"]+)"/.exec(page.text)?.[1];
+    if (!xsrf) throw new Error("no _xsrf token on the login page");
+    const r = await this.request("/hub/login?next=", {
+      method: "POST",
+      form: { username: name, password, _xsrf: xsrf },
+    });
+    return r.status === 302 && !(r.headers.get("location") ?? "").includes("/hub/login");
+  }
 }

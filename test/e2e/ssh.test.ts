@@ -23,7 +23,14 @@ import {
   waitFor,
 } from "./harness.js";
 
-const COMMON = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+const COMMON = [
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+];
 const BY_PASSWORD = [
   "-o",
   "PubkeyAuthentication=no",
@@ -253,9 +260,11 @@ describe("SSH gateway", () => {
     const batch = join(p.root, "sftp.batch");
     writeFileSync(
       batch,
-      [`put ${local} mine.txt`, `put ${local} shared/${lab}/team.txt`, `get shared/${lab}/team.txt ${local}.back`].join(
-        "\n",
-      ),
+      [
+        `put ${local} mine.txt`,
+        `put ${local} shared/${lab}/team.txt`,
+        `get shared/${lab}/team.txt ${local}.back`,
+      ].join("\n"),
     );
     const r = await runCommand(
       "sshpass",
@@ -294,9 +303,13 @@ describe("SSH gateway", () => {
     const local = join(p.root, "scp.bin");
     writeFileSync(local, data);
     const scp = (args: string[]) =>
-      runCommand("sshpass", ["-f", tokenFiles[ann] ?? "", "scp", "-P", String(port), ...COMMON, ...BY_PASSWORD, ...args], {
-        timeoutMs: 60_000,
-      }).done;
+      runCommand(
+        "sshpass",
+        ["-f", tokenFiles[ann] ?? "", "scp", "-P", String(port), ...COMMON, ...BY_PASSWORD, ...args],
+        {
+          timeoutMs: 60_000,
+        },
+      ).done;
     const up = await scp([local, `${ann}@127.0.0.1:scp.bin`]);
     assert.equal(up.code, 0, up.stderr);
     const down = await scp([`${ann}@127.0.0.1:scp.bin`, `${local}.back`]);
@@ -377,10 +390,18 @@ describe("SSH gateway", () => {
     assert.match(refused.stderr, /stdio forwarding failed/);
     const notLocal = await ssh(ann, tokenFiles[ann] ?? "", ["-W", `example.invalid:${bobPort}`]);
     assert.equal(notLocal.code, 255);
-    const own = await ssh(ann, tokenFiles[ann] ?? "", ["-W", `localhost:${annPort}`], "GET /hello.txt HTTP/1.0\r\n\r\n");
+    const own = await ssh(
+      ann,
+      tokenFiles[ann] ?? "",
+      ["-W", `localhost:${annPort}`],
+      "GET /hello.txt HTTP/1.0\r\n\r\n",
+    );
     assert.match(own.stdout, /hello from ann/);
     const log = readFileSync(join(p.dirs.log, "ssh.log"), "utf8");
-    assert.match(log, new RegExp(`forward to 127\\.0\\.0\\.1:${bobPort} refused: port ${bobPort} belongs to another user`));
+    assert.match(
+      log,
+      new RegExp(`forward to 127\\.0\\.0\\.1:${bobPort} refused: port ${bobPort} belongs to another user`),
+    );
     assert.match(log, /forward to example\.invalid:\d+ refused: example\.invalid is not localhost/);
   });
 
@@ -406,7 +427,10 @@ describe("SSH gateway", () => {
         20_000,
         500,
       );
-      assert.match(out, new RegExp(`^ssh +port ${port}, 1 open session\\(s\\); limits enforced \\(cgroup v1\\)$`, "m"));
+      assert.match(
+        out,
+        new RegExp(`^ssh +port ${port}, 1 open session\\(s\\); limits enforced \\(cgroup v1\\)$`, "m"),
+      );
       assert.match(out, new RegExp(`^ +${bob} +exec +from 127\\.0\\.0\\.1`, "m"));
       const json = JSON.parse((await p.atrium(["status", "--json", "-c", p.configFile])).stdout) as {
         ssh: { listening: boolean; sessions: Array<{ user: string; kind: string }> };
@@ -427,8 +451,15 @@ describe("SSH gateway", () => {
     const r1 = await ssh(ann, wrong, ["true"]);
     assert.equal(r1.code, 255);
     assert.match(r1.stderr, /Permission denied/);
-    assert.equal((await ssh(ann, tokenFiles[bob] ?? "", ["true"])).code, 255, "bob's token opened ann's account");
-    const res = await p.hubApi(`/users/${ann}/tokens`, { method: "POST", body: { note: "short", expires_in: 1 } });
+    assert.equal(
+      (await ssh(ann, tokenFiles[bob] ?? "", ["true"])).code,
+      255,
+      "bob's token opened ann's account",
+    );
+    const res = await p.hubApi(`/users/${ann}/tokens`, {
+      method: "POST",
+      body: { note: "short", expires_in: 1 },
+    });
     assert.equal(res.status, 201, res.text);
     const expiring = tokenFile("expiring", res.json<{ token: string }>().token);
     await sleep(2500);
@@ -436,7 +467,10 @@ describe("SSH gateway", () => {
     const admin = tokenFile("admin", p.adminToken());
     assert.equal((await ssh("root", admin, ["true"])).code, 255, "a non-user logged in");
     const log = readFileSync(join(p.dirs.log, "ssh.log"), "utf8");
-    assert.match(log, /login refused: ".*_ann" from 127\.0\.0\.1 by password: the token belongs to another user/);
+    assert.match(
+      log,
+      /login refused: ".*_ann" from 127\.0\.0\.1 by password: the token belongs to another user/,
+    );
     for (const secret of [tokens[ann], tokens[bob], readFileSync(wrong, "utf8").trim(), p.adminToken()]) {
       assert.ok(secret && !log.includes(secret), "a token appears in the gateway's log");
     }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { after, describe, it } from "node:test";
+import ssh2 from "ssh2";
 import {
   parseAuthorizedKeys,
   readAuthorizedKeys,
@@ -21,6 +22,7 @@ import {
 } from "../../src/services/ssh/proc-net.js";
 import { ptyArgv } from "../../src/services/ssh/pty.js";
 import { FailureLimiter } from "../../src/services/ssh/rate-limit.js";
+import { encodeEd25519, generateEd25519 } from "../../src/targets/local/openssh-key.js";
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001        0 1111 1 0000000000000000 100 0 0 10 0
@@ -192,7 +194,10 @@ describe("authorized_keys", () => {
       unsafeReason("f", { uid: 1000, mode: 0o100620 }, 1000),
       "f is writable by its group (mode 620)",
     );
-    assert.equal(unsafeReason("f", { uid: 1000, mode: 0o100602 }, 1000), "f is writable by others (mode 602)");
+    assert.equal(
+      unsafeReason("f", { uid: 1000, mode: 0o100602 }, 1000),
+      "f is writable by others (mode 602)",
+    );
   });
 
   it("reads the keys of a safe file", () => {
@@ -228,7 +233,12 @@ describe("session processes", () => {
       command: "/usr/bin/setpriv",
       args: ["--reuid=1234", "--regid=1235", "--init-groups", "--", "/bin/zsh", "-l"],
     });
-    const { command, args } = userCommand("/usr/bin/setpriv", account, ["id"], ["/cg/memory/procs", "/cg/cpu/procs"]);
+    const { command, args } = userCommand(
+      "/usr/bin/setpriv",
+      account,
+      ["id"],
+      ["/cg/memory/procs", "/cg/cpu/procs"],
+    );
     assert.equal(command, "/bin/sh");
     assert.deepEqual(args.slice(2), [
       "atrium-session",
@@ -293,10 +303,12 @@ describe("session processes", () => {
   });
 
   it("runs a program on a real terminal of the asked size, and resizes it", async () => {
-    const [python, ...args] = ptyArgv(
-      ["/bin/sh", "-c", "tty; stty size; read line; stty size; exit 5"],
-      { rows: 33, cols: 101, width: 0, height: 0 },
-    );
+    const [python, ...args] = ptyArgv(["/bin/sh", "-c", "tty; stty size; read line; stty size; exit 5"], {
+      rows: 33,
+      cols: 101,
+      width: 0,
+      height: 0,
+    });
     const child = spawn(python ?? "", args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
@@ -311,5 +323,33 @@ describe("session processes", () => {
     assert.equal(code, 5, out);
     assert.match(out, /^\/dev\/pts\/\d+\r\n33 101\r\n/);
     assert.match(out, /40 120\r\n/);
+  });
+});
+
+describe("host key format", () => {
+  it("writes ed25519 keys in OpenSSH's formats, readable by ssh2 and usable for signatures", () => {
+    for (let i = 0; i < 64; i++) {
+      const pair = generateEd25519("atrium-test");
+      const key = ssh2.utils.parseKey(pair.private);
+      assert.ok(!(key instanceof Error), `key ${i} does not parse: ${pair.private}`);
+      if (key instanceof Error) return;
+      assert.equal(`${key.type} ${key.getPublicSSH().toString("base64")} atrium-test`, pair.public);
+      const sig = key.sign(Buffer.from("hello"));
+      const pub = ssh2.utils.parseKey(pair.public);
+      assert.ok(!(pub instanceof Error) && pub.verify(Buffer.from("hello"), sig));
+    }
+  });
+
+  it("keeps a leading zero byte of the public key", () => {
+    const pub = Buffer.alloc(32, 7);
+    pub[0] = 0;
+    const pair = encodeEd25519(Buffer.alloc(32, 1), pub, "", Buffer.from([1, 2, 3, 4]));
+    const blob = Buffer.from(pair.public.split(" ")[1] ?? "", "base64");
+    assert.equal(blob.length, 4 + 11 + 4 + 32);
+    assert.deepEqual(blob.subarray(19), pub);
+    assert.match(
+      pair.private,
+      /^-----BEGIN OPENSSH PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+\n-----END OPENSSH PRIVATE KEY-----\n$/,
+    );
   });
 });

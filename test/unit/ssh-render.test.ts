@@ -4,7 +4,11 @@ import { loadConfig } from "../../src/config/load.js";
 import { derivePlatform, type Platform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import { renderLocal } from "../../src/targets/local/render.js";
-import { renderSshConfig, SSH_CONFIG_FILE, type SshServiceConfig } from "../../src/targets/local/ssh-config.js";
+import {
+  renderSshConfig,
+  SSH_CONFIG_FILE,
+  type SshServiceConfig,
+} from "../../src/targets/local/ssh-config.js";
 import { renderSupervisor } from "../../src/targets/local/supervisor-spec.js";
 
 const example = (name: string) => derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`)));
@@ -15,7 +19,9 @@ function withSsh(platform: Platform, enabled: boolean): Platform {
 
 describe("SSH gateway render", () => {
   it("renders services/ssh.json with the team's users and their default profile's limits", () => {
-    const config = JSON.parse(renderLocal(example("team")).get(SSH_CONFIG_FILE) ?? "null") as SshServiceConfig;
+    const config = JSON.parse(
+      renderLocal(example("team")).get(SSH_CONFIG_FILE) ?? "null",
+    ) as SshServiceConfig;
     assert.deepEqual(config.listen, { address: "0.0.0.0", port: 8022 });
     assert.equal(config.hub_api_url, "http://127.0.0.1:8081/hub/api");
     assert.equal(config.host_key_file, "/var/lib/atrium/secrets/ssh_host_ed25519_key");
@@ -40,13 +46,24 @@ describe("SSH gateway render", () => {
     assert.ok(config.users.length > 0);
     for (const u of config.users) {
       assert.equal(u.profile, "default");
-      assert.deepEqual(u.limits, { mem_limit: null, mem_guarantee: null, cpu_limit: null, cpu_guarantee: null });
+      assert.deepEqual(u.limits, {
+        mem_limit: null,
+        mem_guarantee: null,
+        cpu_limit: null,
+        cpu_guarantee: null,
+      });
     }
   });
 
   it("runs the gateway under the supervisor, restarted when its config or host key changes", () => {
     const ssh = renderSupervisor(example("team")).processes.find((p) => p.name === "ssh");
-    assert.deepEqual(ssh?.command, ["@atrium", "service", "ssh", "--config", "/opt/atrium/etc/services/ssh.json"]);
+    assert.deepEqual(ssh?.command, [
+      "@atrium",
+      "service",
+      "ssh",
+      "--config",
+      "/opt/atrium/etc/services/ssh.json",
+    ]);
     assert.deepEqual(ssh?.secretEnv, {});
     assert.ok(ssh?.restartOn.includes("artifact:services/ssh.json"));
     assert.ok(ssh?.restartOn.includes("component:ssh-host-key"));

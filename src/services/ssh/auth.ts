@@ -50,7 +50,9 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
   const refuse = (why: string, counts: boolean): AuthOutcome => {
     if (counts) {
       const n = deps.limiter.fail(source);
-      deps.log(`login refused: ${JSON.stringify(name)} from ${source} by ${ctx.method}: ${why} (failure ${n})`);
+      deps.log(
+        `login refused: ${JSON.stringify(name)} from ${source} by ${ctx.method}: ${why} (failure ${n})`,
+      );
     }
     ctx.reject(METHODS);
     return { ok: false };

@@ -58,10 +58,13 @@ export async function handleForward(
   const owner = await ownerOfConnection(info.destPort, sock);
   if (owner !== account.uid) {
     sock.destroy();
-    host.log(`${account.name} from ${host.client.address}: forward to ${where} refused: the port changed hands`);
+    host.log(
+      `${account.name} from ${host.client.address}: forward to ${where} refused: the port changed hands`,
+    );
     return reject();
   }
-  const channel = accept();
+  const channel = accept() as ServerChannel | undefined;
+  if (!channel) return void sock.destroy();
   const untrack = host.track("forward");
   sock.setNoDelay(true);
   // Each side's end reaches the other through the pipes; the channel closes once its data is sent.

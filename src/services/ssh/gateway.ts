@@ -46,6 +46,7 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
     const source = info.ip;
     const clientEnd = { address: info.ip, port: info.port };
+    client.on("error", (err) => log(`connection from ${source}: ${err.message}`));
     const waiting = (pending.get(source) ?? 0) + 1;
     if (waiting > MAX_PENDING_PER_SOURCE) {
       log(`too many unauthenticated connections from ${source}; closing one`);
@@ -68,7 +69,6 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
     }, config.auth.login_timeout * 1000);
     let authed: Extract<AuthOutcome, { ok: true }> | undefined;
 
-    client.on("error", (err) => log(`connection from ${source}: ${err.message}`));
     client.on("close", () => {
       clearTimeout(timer);
       settle();
@@ -99,7 +99,19 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
         return;
       }
       const local = { address: config.listen.address, port: config.listen.port };
-      const track = (kind: string) => status.track(who.user.name, source, kind);
+      // Whatever ssh2 reports about single channels, a closed connection has no open sessions.
+      const open = new Set<() => void>();
+      client.on("close", () => {
+        for (const untrack of open) untrack();
+      });
+      const track = (kind: string) => {
+        const untrack = status.track(who.user.name, source, kind);
+        open.add(untrack);
+        return () => {
+          open.delete(untrack);
+          untrack();
+        };
+      };
       client.on("session", (accept) => {
         const session = accept();
         handleSession(session, {

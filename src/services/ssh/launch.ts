@@ -62,13 +62,7 @@ export function userCommand(
   argv: string[],
   procsFiles: string[],
 ): { command: string; args: string[] } {
-  const switchUser = [
-    `--reuid=${account.uid}`,
-    `--regid=${account.gid}`,
-    "--init-groups",
-    "--",
-    ...argv,
-  ];
+  const switchUser = [`--reuid=${account.uid}`, `--regid=${account.gid}`, "--init-groups", "--", ...argv];
   if (procsFiles.length === 0) return { command: setpriv, args: switchUser };
   return {
     command: "/bin/sh",

@@ -29,7 +29,9 @@ export function memoryWrites(limits: SshLimits, hasMemsw: boolean): Array<[strin
 }
 
 export function cpuWrites(limits: SshLimits): Array<[string, string]> {
-  const quota = limits.cpu_limit ? String(Math.max(1000, Math.round(limits.cpu_limit * CFS_PERIOD_US))) : "-1";
+  const quota = limits.cpu_limit
+    ? String(Math.max(1000, Math.round(limits.cpu_limit * CFS_PERIOD_US)))
+    : "-1";
   const shares = limits.cpu_guarantee
     ? Math.max(2, Math.round(limits.cpu_guarantee * CPU_SHARES_DEFAULT))
     : CPU_SHARES_DEFAULT;
@@ -73,7 +75,8 @@ export class SessionCgroups {
     try {
       for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
       const hasMemsw = existsSync(join(dirs.memory, "memory.memsw.limit_in_bytes"));
-      for (const [file, value] of memoryWrites(limits, hasMemsw)) writeFileSync(join(dirs.memory, file), value);
+      for (const [file, value] of memoryWrites(limits, hasMemsw))
+        writeFileSync(join(dirs.memory, file), value);
       for (const [file, value] of cpuWrites(limits)) writeFileSync(join(dirs.cpu, file), value);
     } catch (err) {
       warn(`no limits for ${user}'s sessions: ${(err as Error).message}`);

@@ -15,10 +15,18 @@ function readConfig(file: string): SshServiceConfig {
   try {
     config = JSON.parse(readFileSync(file, "utf8")) as SshServiceConfig;
   } catch (err) {
-    throw new AtriumError("file-not-found", `can't read ${file}: ${(err as Error).message}`, "run atrium deploy");
+    throw new AtriumError(
+      "file-not-found",
+      `can't read ${file}: ${(err as Error).message}`,
+      "run atrium deploy",
+    );
   }
   if (config.version !== 1) {
-    throw new AtriumError("config-invalid", `${file} has version ${String(config.version)}, not 1`, "run atrium deploy");
+    throw new AtriumError(
+      "config-invalid",
+      `${file} has version ${String(config.version)}, not 1`,
+      "run atrium deploy",
+    );
   }
   return config;
 }
@@ -26,7 +34,11 @@ function readConfig(file: string): SshServiceConfig {
 export async function main(configFile: string): Promise<void> {
   const config = readConfig(configFile);
   if (process.getuid?.() !== 0) {
-    throw new AtriumError("prerequisite", "the SSH gateway must run as root", "it is started by the supervisor");
+    throw new AtriumError(
+      "prerequisite",
+      "the SSH gateway must run as root",
+      "it is started by the supervisor",
+    );
   }
   const gateway = await startGateway(config);
   await new Promise<void>((resolve) => {

@@ -140,7 +140,8 @@ export function decideForward(
           ? ["::1"]
           : [];
   if (hosts.length === 0) return { allow: false, reason: `${destination} is not localhost` };
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return { allow: false, reason: `bad port ${port}` };
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    return { allow: false, reason: `bad port ${port}` };
   let someoneElse = false;
   for (const host of hosts) {
     const l = listenerFor(host, port, sockets);

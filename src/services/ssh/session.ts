@@ -95,9 +95,16 @@ export function handleSession(session: Session, host: SessionHost): void {
       env,
       cwd: existsSync(account.home) ? account.home : "/",
       stdio: withPty ? ["pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+      // Each session is its own process session, as under sshd: nothing aimed at the gateway's group reaches it.
+      detached: true,
     });
     child = proc;
-    const channel = accept();
+    const channel = accept() as ServerChannel | undefined;
+    if (!channel) {
+      // The client closed the session while it was being set up.
+      proc.kill("SIGKILL");
+      return;
+    }
     const untrack = host.track(kind);
     host.log(`${account.name} from ${host.client.address}: ${kind} started (pid ${proc.pid ?? "-"})`);
     let spawnError: Error | undefined;
@@ -110,6 +117,7 @@ export function handleSession(session: Session, host: SessionHost): void {
     proc.stdin?.on("error", () => {}); // the program may exit without reading its input
     (proc.stdio[3] as Writable | undefined)?.on("error", () => {});
     channel.on("close", () => {
+      untrack();
       // The client is gone: hang up a terminal; leave programs without one running, as OpenSSH does.
       if (proc.exitCode === null && proc.signalCode === null && withPty) proc.kill("SIGHUP");
       proc.stdout?.unpipe(channel);

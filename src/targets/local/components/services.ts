@@ -94,8 +94,11 @@ async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number
   const wanted = new Map(live.processes.map((p) => [p.name, p.fingerprint]));
   for (;;) {
     const status = readStatus(platform);
+    // A status left by a supervisor that was killed says nothing about the new one.
     const ready =
-      status?.specHash === live.specHash &&
+      status !== undefined &&
+      pidAlive(status.pid) &&
+      status.specHash === live.specHash &&
       status.processes.length === wanted.size &&
       status.processes.every((p) => p.state === "running" && wanted.get(p.name) === p.fingerprint);
     if (status && ready) return status;
