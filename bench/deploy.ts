@@ -71,7 +71,8 @@ await withPlatform(
     process.stdout.write(`cold deploy: ${secs(cold)}\n`);
     const plan = await p.atrium(["plan", "-c", p.configFile]);
     const pending = plan.stdout.split("\n").filter((l) => /^[+~-] /.test(l));
-    if (pending.length > 0) process.stdout.write(`left to do after the cold deploy:\n${pending.join("\n")}\n`);
+    if (pending.length > 0)
+      process.stdout.write(`left to do after the cold deploy:\n${pending.join("\n")}\n`);
     const noop: number[] = [];
     for (let i = 0; i < 5; i++) noop.push(await timedDeploy(p));
     process.stdout.write(`no-op redeploys: ${noop.map(secs).join(", ")}\n`);
