@@ -4,17 +4,17 @@
  * spawn page, land in JupyterLab. Leaves a screenshot in test-artifacts/.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { chromiumMissing, launchChromium } from "./chromium.js";
 import { makePlatform, type Platform, REPO, suiteScope } from "./harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test-artifacts");
 
 describe("JupyterLab in a browser", {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`,
+  skip: chromiumMissing,
 }, () => {
   const scope = suiteScope(after);
   let p: Platform;
@@ -36,19 +36,7 @@ describe("JupyterLab in a browser", {
     });
     const r = await p.deploy();
     assert.equal(r.code, 0, `deploy failed:\n${r.stdout}\n${r.stderr}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -16,7 +16,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { chromiumMissing, launchChromium } from "./chromium.js";
 import {
   freePorts,
   getent,
@@ -30,12 +31,11 @@ import {
 } from "./harness.js";
 import { startProvider, type TestProvider } from "./oidc-provider.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test-artifacts");
 const SECRET_ENV = "ATRIUM_E2E_OIDC_SECRET";
 
 describe("single sign-on through an OpenID Connect provider", {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`,
+  skip: chromiumMissing,
 }, () => {
   const scope = suiteScope(after);
   let p: Platform;
@@ -88,19 +88,7 @@ describe("single sign-on through an OpenID Connect provider", {
     scope.after(() => {
       delete process.env[SECRET_ENV];
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

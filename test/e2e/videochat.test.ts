@@ -16,10 +16,10 @@ import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { chromiumMissing, launchChromium } from "./chromium.js";
 import { http, makePlatform, type Platform, REPO, suiteScope, waitFor } from "./harness.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test-artifacts");
 const PASSWORD = "videochat-e2e-password";
 
@@ -112,7 +112,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe("Video Chat in JupyterLab", {
-  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`,
+  skip: chromiumMissing,
 }, () => {
   const scope = suiteScope(after);
   let p: Platform;
@@ -144,21 +144,10 @@ describe("Video Chat in JupyterLab", {
     assert.equal(r.code, 0, `deploy failed:\n${r.stdout}\n${r.stderr}`);
     await p.setPassword(ana, PASSWORD);
     await p.setPassword(ben, PASSWORD);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        // the fake Jitsi server's certificate is self-signed
-        "--ignore-certificate-errors",
-      ],
-    });
+    browser = await launchChromium([
+      // the fake Jitsi server's certificate is self-signed
+      "--ignore-certificate-errors",
+    ]);
   });
 
   after(async () => {
