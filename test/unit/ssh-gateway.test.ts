@@ -22,7 +22,9 @@ import {
 } from "../../src/services/ssh/proc-net.js";
 import { ptyArgv } from "../../src/services/ssh/pty.js";
 import { FailureLimiter } from "../../src/services/ssh/rate-limit.js";
+import { userDirectory } from "../../src/services/ssh/users.js";
 import { encodeEd25519, generateEd25519 } from "../../src/targets/local/openssh-key.js";
+import type { SshServiceConfig } from "../../src/targets/local/ssh-config.js";
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001        0 1111 1 0000000000000000 100 0 0 10 0
@@ -351,5 +353,35 @@ describe("host key format", () => {
       pair.private,
       /^-----BEGIN OPENSSH PRIVATE KEY-----\n[A-Za-z0-9+/=\n]+\n-----END OPENSSH PRIVATE KEY-----\n$/,
     );
+  });
+});
+
+describe("SSH user directory", () => {
+  it("knows the file's users and, with single sign-on, those the hub recorded", () => {
+    const dir = mkdtempSync(join(tmpdir(), "atrium-ssh-users-"));
+    try {
+      const file = join(dir, "oidc-accounts.json");
+      const limits = { mem_limit: 1024, mem_guarantee: null, cpu_limit: 1, cpu_guarantee: null };
+      const base = {
+        users: [{ name: "ada", home: "/home/ada", shell: "/bin/bash", profile: "small", limits }],
+      } as unknown as SshServiceConfig;
+      assert.equal(userDirectory({ ...base, sign_on: null }).get("grace"), undefined);
+      const withSignOn = userDirectory({
+        ...base,
+        sign_on: { accounts_file: file, profile: "open", limits },
+      });
+      assert.equal(withSignOn.get("ada")?.home, "/home/ada");
+      assert.equal(withSignOn.get("grace"), undefined);
+      writeFileSync(file, JSON.stringify({ version: 1, accounts: { grace: { claim: "g", created: true } } }));
+      assert.deepEqual(withSignOn.get("grace"), {
+        name: "grace",
+        home: "",
+        shell: "",
+        profile: "open",
+        limits,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

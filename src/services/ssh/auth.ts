@@ -14,11 +14,12 @@ import { type Account, lookupAccount } from "./accounts.js";
 import { readAuthorizedKeys } from "./authorized-keys.js";
 import { checkToken } from "./hub-token.js";
 import type { FailureLimiter } from "./rate-limit.js";
+import type { UserDirectory } from "./users.js";
 
 export const METHODS: Array<"publickey" | "password"> = ["publickey", "password"];
 
 export interface AuthDeps {
-  users: Map<string, SshUser>;
+  users: UserDirectory;
   hubApiUrl: string;
   limiter: FailureLimiter;
   log(line: string): void;
@@ -88,5 +89,7 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
   }
   deps.limiter.succeed(source);
   deps.log(`login: ${name} from ${source} by ${ctx.method}`);
-  return { ok: true, user, account };
+  // People who signed on get their home and shell from their account.
+  const who = user.home ? user : { ...user, home: account.home, shell: account.shell };
+  return { ok: true, user: who, account };
 }

@@ -15,6 +15,7 @@ import { log } from "./log.js";
 import { FailureLimiter } from "./rate-limit.js";
 import { handleSession } from "./session.js";
 import { StatusFile } from "./status.js";
+import { userDirectory } from "./users.js";
 
 /** Unauthenticated connections one address may hold at once. */
 const MAX_PENDING_PER_SOURCE = 16;
@@ -30,7 +31,7 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
   const setpriv = findSetpriv();
   const sftpServer = config.sftp_server_candidates.find((p) => existsSync(p));
   if (!sftpServer) log(`no sftp-server found (${config.sftp_server_candidates.join(", ")}): SFTP is off`);
-  const users = new Map(config.users.map((u) => [u.name, u]));
+  const users = userDirectory(config);
   const limiter = new FailureLimiter({
     freeFailures: config.auth.free_failures,
     baseDelayMs: config.auth.base_delay_ms,
@@ -148,7 +149,9 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
       server.off("error", reject);
       server.on("error", (err: Error) => log(`server error: ${err.message}`));
       status.setListening(config.listen.address, config.listen.port);
-      log(`listening on ${config.listen.address}:${config.listen.port} for ${users.size} users`);
+      log(
+        `listening on ${config.listen.address}:${config.listen.port} for ${config.users.length} users${config.sign_on ? " and those who signed on" : ""}`,
+      );
       resolve({
         server,
         status,

@@ -8,8 +8,15 @@
  */
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
-import { FALLBACK_PROFILE, mayUseProfile, type Platform, type PlatformUser } from "../../model/platform.js";
+import {
+  FALLBACK_PROFILE,
+  mayUseProfile,
+  type Platform,
+  type PlatformProfile,
+  type PlatformUser,
+} from "../../model/platform.js";
 import { hubUrl } from "./hub-config.js";
+import { oidcAccountsFile } from "./oidc.js";
 import { secretPath } from "./secrets.js";
 
 export const SSH_CONFIG_FILE = "services/ssh.json";
@@ -64,6 +71,12 @@ export interface SshServiceConfig {
     login_timeout: number;
   };
   users: SshUser[];
+  /**
+   * With single sign-on, people who arrived through the provider (and got an account
+   * at their first login) are in the hub's record of those accounts, not in `users`;
+   * they log in with the open default profile's limits.
+   */
+  sign_on: { accounts_file: string; profile: string; limits: SshLimits } | null;
 }
 
 /** The profile a user's server gets when none is chosen: the default one if open to them, else their first. */
@@ -74,6 +87,22 @@ export function defaultProfileFor(platform: Platform, user: PlatformUser) {
 
 export function sshStatusPath(platform: Platform): string {
   return posix.join(platform.paths.runDir, "ssh.json");
+}
+
+function limitsOf(profile: PlatformProfile): SshLimits {
+  return {
+    mem_limit: profile.memLimit ?? null,
+    mem_guarantee: profile.memGuarantee ?? null,
+    cpu_limit: profile.cpuLimit ?? null,
+    cpu_guarantee: profile.cpuGuarantee ?? null,
+  };
+}
+
+function signOn(platform: Platform): SshServiceConfig["sign_on"] {
+  if (platform.auth.type !== "oidc") return null;
+  const open = platform.profiles.filter((p) => p.groups.length === 0 && p.users.length === 0);
+  const profile = open.find((p) => p.default) ?? open[0] ?? FALLBACK_PROFILE;
+  return { accounts_file: oidcAccountsFile(platform), profile: profile.name, limits: limitsOf(profile) };
 }
 
 export function renderSshConfig(platform: Platform): SshServiceConfig {
@@ -91,19 +120,9 @@ export function renderSshConfig(platform: Platform): SshServiceConfig {
     auth: { free_failures: 3, base_delay_ms: 1000, max_delay_ms: 30_000, login_timeout: 60 },
     users: platform.users.map((u) => {
       const profile = defaultProfileFor(platform, u);
-      return {
-        name: u.name,
-        home: u.home,
-        shell: u.shell,
-        profile: profile.name,
-        limits: {
-          mem_limit: profile.memLimit ?? null,
-          mem_guarantee: profile.memGuarantee ?? null,
-          cpu_limit: profile.cpuLimit ?? null,
-          cpu_guarantee: profile.cpuGuarantee ?? null,
-        },
-      };
+      return { name: u.name, home: u.home, shell: u.shell, profile: profile.name, limits: limitsOf(profile) };
     }),
+    sign_on: signOn(platform),
   };
 }
 
