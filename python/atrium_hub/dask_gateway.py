@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 from collections.abc import Callable, Mapping
@@ -203,7 +204,8 @@ def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
             # same version, so their workers match it.
             scheduler = os.path.join(settings.environments[0].bin if settings.environments else env.bin, "dask")
             return {
-                "worker_cores": profile.cores,
+                # LocalBackend counts whole cores; a fractional profile gets the next whole one.
+                "worker_cores": max(1, math.ceil(profile.cores)),
                 "worker_memory": profile.memory,
                 "worker_threads": profile.threads,
                 "scheduler_cmd": [scheduler, "scheduler"],
