@@ -30,8 +30,8 @@ await withPlatform(
   (n) => ({
     users: [{ name: n.name("bench"), admin: true }],
     dask: {
-      worker_profiles: [{ name: "small", cores: 0.5, memory: "1G", threads: 1 }],
-      limits: { max_workers: 3, max_cores: 2, max_memory: "4G" },
+      worker_profiles: [{ name: "small", cores: 1, memory: "1G", threads: 1 }],
+      limits: { max_workers: 3, max_cores: 3, max_memory: "4G" },
     },
   }),
   async (p) => {
