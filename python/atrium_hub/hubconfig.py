@@ -147,9 +147,22 @@ def _profile_dict(p: Any) -> dict[str, Any]:
     }
 
 
+# util-linux's setpriv: the culler gets SIGTERM when the hub (its parent) dies.
+PARENT_DEATH = ("/usr/bin/setpriv", "--pdeathsig", "TERM", "--")
+
+
 def idle_culler_command(s: Settings) -> list[str]:
     ic = s.idle_culler
-    cmd = [ic.python, "-m", "jupyterhub_idle_culler", f"--timeout={ic.timeout}", f"--cull-every={ic.every}"]
+    # The culler is the hub's child: it must end with the hub, or a hub that is killed
+    # (kill -9, OOM) leaves it running and every restart adds another.
+    cmd = [
+        *PARENT_DEATH,
+        ic.python,
+        "-m",
+        "jupyterhub_idle_culler",
+        f"--timeout={ic.timeout}",
+        f"--cull-every={ic.every}",
+    ]
     if ic.max_age:
         cmd.append(f"--max-age={ic.max_age}")
     return cmd

@@ -91,6 +91,10 @@ def test_idle_culler_service_and_its_exact_role(secret_data: dict[str, Any]) -> 
         {
             "name": "idle-culler",
             "command": [
+                "/usr/bin/setpriv",
+                "--pdeathsig",
+                "TERM",
+                "--",
                 "/opt/atrium/venvs/hub/bin/python",
                 "-m",
                 "jupyterhub_idle_culler",

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type HttpResult, http, type Platform, waitFor } from "./harness.js";
+import { GiveUp, type HttpResult, http, type Platform, waitFor } from "./harness.js";
 
 export interface ServerModel {
   ready: boolean;
@@ -126,7 +126,9 @@ export async function spawnServer(
     `${user}'s server to be ready`,
     async () => {
       const s = (await userModel(p, user)).servers?.[""];
-      return s?.ready ? s : undefined;
+      // Accepted (201/202) but gone before it was ready: the hub gave the spawn up.
+      if (!s) throw new GiveUp(`the hub gave up ${user}'s spawn (see its log: ${p.dirs.log}/hub.log)`);
+      return s.ready ? s : undefined;
     },
     timeoutMs,
     500,

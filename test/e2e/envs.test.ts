@@ -10,15 +10,14 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
+import { chromiumMissing, launchChromium } from "./chromium.js";
 import { type HttpResult, http, makePlatform, type Platform, REPO, suiteScope, waitFor } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 /** uv's cache for environment builds, shared by e2e platforms like the harness's own. */
 const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache";
 const ACTIVE = new Set(["QUEUED", "BUILDING"]);
-const CHROMIUM = "/usr/bin/chromium";
 const PASSWORD = "Envs-e2e-password-1";
 
 describe("managed environments", () => {
@@ -429,18 +428,9 @@ describe("managed environments", () => {
     assert.equal(other.stdout.trim().split("\n")[0], "not offered");
   });
   it("works in a browser: the page lists, shows a log and switches the active build", {
-    skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`,
+    skip: chromiumMissing,
   }, async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(60_000);

@@ -10,6 +10,7 @@ import {
   satisfies,
   withPlatformPackages,
 } from "../../src/services/envs/spec.js";
+import { specText } from "../../src/targets/local/components/environments.js";
 
 function problems(text: string): string[] {
   try {
@@ -181,5 +182,36 @@ describe("what is built", () => {
     const lock =
       "six==1.17.0 \\\n    --hash=sha256:ab\n    # via x\nhumanize==4.17.0 \\\n    --hash=sha256:cd\n";
     assert.deepEqual(lockPackages(lock), ["humanize==4.17.0", "six==1.17.0"]);
+  });
+});
+
+describe("environments declared in atrium.yaml", () => {
+  it("become environment.yaml specs the service reads back as written", () => {
+    const { text } = specText(
+      {
+        name: "analytics",
+        namespace: "global",
+        python: "3.11",
+        dependencies: ["pandas>=2", "matplotlib"],
+        pip: ["seaborn"],
+      },
+      "/nonexistent",
+    );
+    const spec = parseSpecification(text ?? "");
+    assert.equal(spec.name, "analytics");
+    assert.equal(spec.python, "==3.11.*");
+    assert.deepEqual(spec.requirements, ["pandas>=2", "matplotlib", "seaborn"]);
+  });
+
+  it("name the file they could not read", () => {
+    assert.deepEqual(
+      specText(
+        { name: "ml", namespace: "team", file: "envs/ml.yaml", dependencies: [], pip: [] },
+        "/srv/conf",
+      ),
+      {
+        source: "/srv/conf/envs/ml.yaml",
+      },
+    );
   });
 });

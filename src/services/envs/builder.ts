@@ -3,14 +3,16 @@
  *   1. resolve: `uv pip compile` -> a lock with hashes (stored with the build);
  *   2. create: `uv venv`;
  *   3. install: `uv pip sync` of exactly that lock, from wheels only;
- *   4. compile bytecode with the system Python in isolated mode;
- *   5. hand the env to root (chown -R -h, no setuid bits, nothing writable by others).
+ *   4. hand the env to root (chown -R -h, no setuid bits, nothing writable by others).
+ * The environment is usable from here on; then
+ *   5. compile bytecode, as root, with the system Python in isolated mode (`-I -S`:
+ *      no site, no .pth files), leaving packages' test folders to compile on use.
  *
- * Must stay true: every step that touches the network or the env runs as the
- * unprivileged build account, in its own process group that a timeout or cancel
- * kills; no code from a package runs during a build (wheels only, bytecode compiled
- * with `-I -S`), so one build can't tamper with the shared cache or with another
- * environment; the lock is written by root from uv's output.
+ * Must stay true: every step up to 4 runs as the unprivileged build account, in its
+ * own process group that a timeout or cancel kills; no code from a package runs
+ * during a build (wheels only; compileall only reads sources), so one build can't
+ * tamper with the shared cache or with another environment; the lock is written by
+ * root from uv's output.
  */
 import { execFile, spawn } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -89,7 +91,9 @@ function stamp(): string {
 
 /** Run one step as the build account in a new process group; output goes to the log. */
 function runStep(
-  inp: BuildInputs,
+  inp: Pick<BuildInputs, "dir" | "passEnv" | "cacheDir" | "log" | "signal" | "onProcessGroup"> & {
+    account: BuildAccount | undefined;
+  },
   cmd: string,
   args: string[],
   opts: { stdoutToLog: boolean },
@@ -102,8 +106,8 @@ function runStep(
     const child = spawn(cmd, args, {
       cwd: inp.dir,
       env: buildEnv(inp.passEnv, inp.cacheDir),
-      uid: inp.account.uid,
-      gid: inp.account.gid,
+      // no account: root, for steps on files already handed to root
+      ...(inp.account ? { uid: inp.account.uid, gid: inp.account.gid } : {}),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -237,27 +241,33 @@ export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
   if (sync.code !== 0)
     throw new BuildFailure(`installing the packages failed (uv pip sync exit ${sync.code})`);
 
-  step("compiling bytecode");
-  const libs = join(envPath, "lib");
-  const sites = readdirSync(libs)
-    .filter((d) => d.startsWith("python"))
-    .map((d) => join(libs, d, "site-packages"));
-  // -I -S: no site, no .pth files, so nothing from the packages runs.
-  const compileAll = await runStep(
-    inp,
-    inp.python,
-    ["-I", "-S", "-m", "compileall", "-q", "-j", "0", ...sites],
-    {
-      stdoutToLog: true,
-    },
-  );
-  if (compileAll.code !== 0) inp.log("some files did not compile (kept as source)\n");
-
   step("handing the environment to root");
   await exec("chown", ["-R", "-h", "0:0", envPath]);
   await exec("chmod", ["-R", "u-s,g-s,go-w", envPath]);
   const du = await exec("du", ["-sb", envPath]);
   const size = Number.parseInt(du.stdout, 10) || 0;
-  inp.log(`[${stamp()}] == done: ${(size / 1e6).toFixed(0)} MB\n`);
+  inp.log(`[${stamp()}] == installed: ${(size / 1e6).toFixed(0)} MB\n`);
   return { lock, packages, size };
+}
+
+/** Folders of packages' own tests: rarely imported, so compiled on use instead. */
+const TEST_DIRS = "[/]tests?[/]";
+
+/** Step 5: bytecode for a finished (root-owned) environment, as root. */
+export async function compileBytecode(
+  inp: Pick<BuildInputs, "dir" | "python" | "log" | "signal" | "passEnv" | "cacheDir">,
+): Promise<void> {
+  const libs = join(inp.dir, "env", "lib");
+  const sites = readdirSync(libs)
+    .filter((d) => d.startsWith("python"))
+    .map((d) => join(libs, d, "site-packages"));
+  inp.log(`[${stamp()}] == compiling bytecode (the environment is usable meanwhile)\n`);
+  const r = await runStep(
+    { ...inp, account: undefined },
+    inp.python,
+    ["-I", "-S", "-m", "compileall", "-q", "-j", "0", "-x", TEST_DIRS, ...sites],
+    { stdoutToLog: true },
+  );
+  if (r.code !== 0) inp.log("some files did not compile (kept as source)\n");
+  inp.log(`[${stamp()}] == done\n`);
 }

@@ -71,13 +71,19 @@ export function isDir(path: string): boolean {
  * A root-owned folder readable by exactly the given users and groups (and root):
  * mode 0750 with ACL entries, or 0755 when `everyone`.
  */
+const prepared = new Map<string, string>();
+
 export async function ensureReadableBy(
   path: string,
   readers: { everyone?: boolean; users?: readonly string[]; groups?: readonly string[] },
 ): Promise<void> {
+  const want = JSON.stringify(readers);
+  if (prepared.get(path) === want && isDir(path)) return;
   mkdirSync(path, { recursive: true, mode: 0o755 });
+  prepared.delete(path);
   if (readers.everyone) {
     chmodSync(path, 0o755);
+    prepared.set(path, want);
     return;
   }
   chmodSync(path, 0o750);
@@ -87,6 +93,7 @@ export async function ensureReadableBy(
   ];
   // --set replaces the ACL, so someone who lost access (left a group) loses it here too.
   await exec("setfacl", ["--set", ["u::rwx", "g::---", "o::---", "m::r-x", ...entries].join(","), path]);
+  prepared.set(path, want);
 }
 
 /** Who may read a namespace's folder on disk. */

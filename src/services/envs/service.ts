@@ -23,7 +23,13 @@ import {
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { ApiBuild, ApiEnvironment, ApiNamespace, BuildStatus, NamespaceKind } from "./api-types.js";
-import { type BuildAccount, BuildFailure, buildEnvironment, stopMessage } from "./builder.js";
+import {
+  type BuildAccount,
+  BuildFailure,
+  buildEnvironment,
+  compileBytecode,
+  stopMessage,
+} from "./builder.js";
 import type { EnvsConfig } from "./config.js";
 import { daskEnvironmentName, kernelName, type PublishedEnv, publish } from "./integration.js";
 import { ensureReadableBy, Layout, namespaceReaders, switchLink } from "./layout.js";
@@ -482,20 +488,34 @@ export class EnvService {
       const newerDone = this.store
         .buildsOf(env.id)
         .some((b) => b.id > id && b.status === "COMPLETED" && b.id === env.currentBuildId);
-      this.store.updateBuild(id, {
-        status: "COMPLETED",
-        statusInfo: null,
-        endedOn: new Date().toISOString(),
-        size: out.size,
-        packages: out.packages,
-        pgid: null,
-      });
       if (!newerDone) {
         switchLink(this.layout.current(ns, name), relative(this.layout.envDir(ns, name), join(dir, "env")));
         this.store.setCurrent(env.id, id);
         write(`build ${id} is now current\n`);
       }
+      // Kernels first, so that a completed build is already offered when anyone sees it completed.
+      await this.publish().catch((err: unknown) =>
+        this.log(`publishing kernels failed: ${(err as Error).message}`),
+      );
+      this.store.updateBuild(id, {
+        status: "COMPLETED",
+        statusInfo: "compiling bytecode; the environment is usable already",
+        endedOn: new Date().toISOString(),
+        size: out.size,
+        packages: out.packages,
+        pgid: null,
+      });
       this.log(`build ${id} of ${ns}/${name} completed`);
+      // Still in the build's queue slot: the machine is not oversubscribed by compiles.
+      await compileBytecode({
+        dir,
+        python: this.cfg.python,
+        cacheDir: this.cfg.uv.cacheDir,
+        passEnv: process.env,
+        log: write,
+        signal,
+      }).catch((err: unknown) => write(`bytecode not compiled: ${(err as Error).message}\n`));
+      this.store.updateBuild(id, { statusInfo: null, pgid: null });
     } catch (err) {
       const message =
         err instanceof BuildFailure
@@ -503,16 +523,22 @@ export class EnvService {
           : signal.aborted
             ? stopMessage(signal)
             : `internal error: ${(err as Error).message}`;
-      write(`\nBUILD FAILED: ${message}\n`);
-      if (!(err instanceof BuildFailure) && !signal.aborted) write(`${(err as Error).stack ?? ""}\n`);
-      this.store.updateBuild(id, {
-        status: signal.reason === "canceled" ? "CANCELED" : "FAILED",
-        statusInfo: message,
-        endedOn: new Date().toISOString(),
-        pgid: null,
-      });
-      rmSync(join(dir, "env"), { recursive: true, force: true });
-      this.log(`build ${id} of ${ns}/${name} failed: ${message}`);
+      if (this.store.environmentById(env.id)?.currentBuildId === id) {
+        // It already became current: it is complete, whatever went wrong after.
+        write(`\nafter the build: ${message}\n`);
+        this.store.updateBuild(id, { status: "COMPLETED", statusInfo: null, pgid: null });
+      } else {
+        write(`\nBUILD FAILED: ${message}\n`);
+        if (!(err instanceof BuildFailure) && !signal.aborted) write(`${(err as Error).stack ?? ""}\n`);
+        this.store.updateBuild(id, {
+          status: signal.reason === "canceled" ? "CANCELED" : "FAILED",
+          statusInfo: message,
+          endedOn: new Date().toISOString(),
+          pgid: null,
+        });
+        rmSync(join(dir, "env"), { recursive: true, force: true });
+        this.log(`build ${id} of ${ns}/${name} failed: ${message}`);
+      }
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
@@ -560,6 +586,13 @@ export class EnvService {
         } catch {
           // gone
         }
+      }
+    }
+    for (const b of this.store.data.builds) {
+      // stopped between becoming current and being marked complete: it is complete
+      const env = this.store.environmentById(b.environmentId);
+      if (b.status === "BUILDING" && env?.currentBuildId === b.id) {
+        this.store.updateBuild(b.id, { status: "COMPLETED", statusInfo: null, pgid: null });
       }
     }
     for (const b of this.store.recover()) {

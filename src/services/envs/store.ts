@@ -214,6 +214,10 @@ export class EnvStore {
    * stopped by the caller); queued ones stay queued. Returns the failed ones.
    */
   recover(now = new Date().toISOString()): StoredBuild[] {
+    for (const b of this.data.builds) {
+      // stopped while compiling bytecode: usable, just slower to import until rebuilt
+      if (b.status === "COMPLETED" && b.statusInfo !== null) b.statusInfo = null;
+    }
     const interrupted = this.data.builds.filter((b) => b.status === "BUILDING");
     for (const b of interrupted) {
       b.status = "FAILED";
