@@ -119,6 +119,11 @@ def _apply_spawner(c: Config, s: Settings) -> None:
     c.JupyterHub.spawner_class = AtriumSpawner
     c.Spawner.cmd = list(sp.cmd)
     c.Spawner.default_url = sp.default_url
+    # A single-user server on a small, busy machine (a burst of logins on 2 cores)
+    # can take longer than JupyterHub's defaults (30 s to answer, 60 s to start) to
+    # come up; a slow spawn must stay a slow spawn, not become a failed one.
+    c.Spawner.http_timeout = 120
+    c.Spawner.start_timeout = 180
     c.Spawner.environment = dict(sp.environment)
     c.AtriumSpawner.profiles = [_profile_dict(p) for p in s.profiles]
     mode = sp.cgroup.mode

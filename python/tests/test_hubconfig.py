@@ -74,6 +74,7 @@ def test_spawner(secret_data: dict[str, Any]) -> None:
     assert c.JupyterHub.spawner_class is AtriumSpawner
     assert c.Spawner.cmd == ["/opt/atrium/venvs/user/bin/jupyterhub-singleuser"]
     assert c.Spawner.default_url == "/lab"
+    assert (c.Spawner.http_timeout, c.Spawner.start_timeout) == (120, 180)
     assert c.Spawner.environment == {"ATRIUM_PROJECT": "team"}
     assert c.AtriumSpawner.profiles == secret_data["profiles"]
     assert c.AtriumSpawner.cgroup_mode == "v1"
