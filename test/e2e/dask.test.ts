@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makePlatform, type Platform, pidAlive, suiteScope, waitFor } from "./harness.js";
+import { makePlatform, type Platform, pidAlive, spawnServer, suiteScope, waitFor } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 const GB = 1e9;
@@ -31,21 +31,7 @@ describe("Dask clusters through dask-gateway", () => {
   let clusterName = "";
   const scope = suiteScope(after);
 
-  async function spawn(user: string): Promise<void> {
-    const r = await p.hubApi(`/users/${user}/server`, { method: "POST", body: {}, token: tokens[user] });
-    assert.ok([201, 202].includes(r.status), `spawning ${user}: ${r.status} ${r.text}`);
-    await waitFor(
-      `${user}'s server`,
-      async () => {
-        const m = await p.hubApi(`/users/${user}`);
-        return m.json<{ servers?: Record<string, { ready: boolean }> }>().servers?.[""]?.ready
-          ? true
-          : undefined;
-      },
-      240_000,
-      1000,
-    );
-  }
+  const spawn = (user: string) => spawnServer(p, user, tokens[user]);
 
   async function run(user: string, code: string, timeoutMs = 240_000): Promise<string> {
     const kernel = kernels[user];

@@ -12,7 +12,16 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
 import { chromiumMissing, launchChromium } from "./chromium.js";
-import { type HttpResult, http, makePlatform, type Platform, REPO, suiteScope, waitFor } from "./harness.js";
+import {
+  type HttpResult,
+  http,
+  makePlatform,
+  type Platform,
+  REPO,
+  spawnServer,
+  suiteScope,
+  waitFor,
+} from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 /** uv's cache for environment builds, shared by e2e platforms like the harness's own. */
@@ -72,21 +81,7 @@ describe("managed environments", () => {
     return { build, liveLog };
   }
 
-  async function spawn(user: string): Promise<void> {
-    const r = await p.hubApi(`/users/${user}/server`, { method: "POST", body: {}, token: tokens[user] });
-    assert.ok([201, 202].includes(r.status), `spawning ${user}: ${r.status} ${r.text}`);
-    await waitFor(
-      `${user}'s server`,
-      async () => {
-        const m = await p.hubApi(`/users/${user}`);
-        return m.json<{ servers?: Record<string, { ready: boolean }> }>().servers?.[""]?.ready
-          ? true
-          : undefined;
-      },
-      240_000,
-      1000,
-    );
-  }
+  const spawn = (user: string) => spawnServer(p, user, tokens[user]);
 
   async function kernelspecs(user: string): Promise<string[]> {
     const r = await p.get(`/user/${user}/api/kernelspecs`, { token: tokens[user] });

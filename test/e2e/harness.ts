@@ -598,3 +598,20 @@ export function appliedComponents(deployOutput: string): Map<string, string> {
   }
   return out;
 }
+
+/** Start a user's default server through the REST API with their own token and wait until it is ready. */
+export async function spawnServer(p: Platform, user: string, token: string | undefined): Promise<void> {
+  const r = await p.hubApi(`/users/${user}/server`, { method: "POST", body: {}, token });
+  if (![201, 202].includes(r.status)) throw new Error(`spawning ${user}: ${r.status} ${r.text}`);
+  await waitFor(
+    `${user}'s server`,
+    async () => {
+      const m = await p.hubApi(`/users/${user}`);
+      return m.json<{ servers?: Record<string, { ready: boolean }> }>().servers?.[""]?.ready
+        ? true
+        : undefined;
+    },
+    240_000,
+    1000,
+  );
+}
