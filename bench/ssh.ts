@@ -16,20 +16,13 @@ import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } f
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePorts, makePlatform, runCommand, sleep, waitFor } from "../test/e2e/harness.js";
+import { SSH_QUIET } from "../test/e2e/ssh-options.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "15" }, mb: { type: "string", default: "200" } },
 });
 const RUNS = Number(values.runs);
 const MB = Number(values.mb);
-const COMMON = [
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "LogLevel=ERROR",
-];
 
 interface Target {
   label: string;
@@ -54,7 +47,7 @@ function firstOutput(t: Target): Promise<number> {
       "ssh",
       "-p",
       String(t.port),
-      ...COMMON,
+      ...SSH_QUIET,
       ...t.auth,
       `${t.user}@127.0.0.1`,
       "echo ready",
@@ -81,7 +74,7 @@ async function copy(t: Target, file: string, remote: string, up: boolean): Promi
   const [src, dst] = up
     ? [file, `${t.user}@127.0.0.1:${remote}`]
     : [`${t.user}@127.0.0.1:${remote}`, `${file}.down`];
-  const argv = [...t.wrap, "scp", "-P", String(t.port), ...COMMON, ...t.auth, src, dst];
+  const argv = [...t.wrap, "scp", "-P", String(t.port), ...SSH_QUIET, ...t.auth, src, dst];
   const r = await runCommand(argv[0] ?? "scp", argv.slice(1), { timeoutMs: 600_000 }).done;
   if (r.code !== 0) throw new Error(`${t.label}: scp exited ${r.code}: ${r.stderr}`);
   return MB / r.seconds;

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import type { Ran } from "./checks.js";
 import type { HttpResult } from "./harness.js";
+import { SSH_BY_PASSWORD, SSH_QUIET } from "./ssh-options.js";
 
 export type Expect = "allowed" | "denied";
 export type Got = Expect | "error";
@@ -87,17 +88,4 @@ export function listeningPorts(pid: number): number[] {
 }
 
 /** OpenSSH client options for logging in with a token as the password, non-interactively. */
-export const SSH_BY_TOKEN = [
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "LogLevel=ERROR",
-  "-o",
-  "PubkeyAuthentication=no",
-  "-o",
-  "PreferredAuthentications=password",
-  "-o",
-  "NumberOfPasswordPrompts=1",
-];
+export const SSH_BY_TOKEN = [...SSH_QUIET, ...SSH_BY_PASSWORD];

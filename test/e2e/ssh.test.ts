@@ -22,23 +22,7 @@ import {
   suiteScope,
   waitFor,
 } from "./harness.js";
-
-const COMMON = [
-  "-o",
-  "StrictHostKeyChecking=no",
-  "-o",
-  "UserKnownHostsFile=/dev/null",
-  "-o",
-  "LogLevel=ERROR",
-];
-const BY_PASSWORD = [
-  "-o",
-  "PubkeyAuthentication=no",
-  "-o",
-  "PreferredAuthentications=password",
-  "-o",
-  "NumberOfPasswordPrompts=1",
-];
+import { SSH_BY_PASSWORD, SSH_QUIET } from "./ssh-options.js";
 
 /** Drives `ssh` on a real terminal of 33x101, resizes it to 40x120, and prints the transcript. */
 const PTY_DRIVER = String.raw`
@@ -112,7 +96,7 @@ describe("SSH gateway", () => {
   const ssh = (user: string, file: string, args: string[], input?: string): Promise<CommandResult> =>
     runCommand(
       "sshpass",
-      ["-f", file, "ssh", "-p", String(port), ...COMMON, ...BY_PASSWORD, `${user}@127.0.0.1`, ...args],
+      ["-f", file, "ssh", "-p", String(port), ...SSH_QUIET, ...SSH_BY_PASSWORD, `${user}@127.0.0.1`, ...args],
       { input, timeoutMs: 120_000 },
     ).done;
 
@@ -120,7 +104,7 @@ describe("SSH gateway", () => {
     "ssh",
     "-p",
     String(port),
-    ...COMMON,
+    ...SSH_QUIET,
     "-i",
     keyFile,
     "-o",
@@ -213,7 +197,7 @@ describe("SSH gateway", () => {
     writeFileSync(file, data);
     const r = await runCommand("sh", [
       "-c",
-      `sshpass -f "$1" ssh -p ${port} ${[...COMMON, ...BY_PASSWORD].join(" ")} "$2"@127.0.0.1 'cat > blob.bin; sha256sum blob.bin; cat blob.bin' < "$3" | tail -c ${data.length} | sha256sum`,
+      `sshpass -f "$1" ssh -p ${port} ${[...SSH_QUIET, ...SSH_BY_PASSWORD].join(" ")} "$2"@127.0.0.1 'cat > blob.bin; sha256sum blob.bin; cat blob.bin' < "$3" | tail -c ${data.length} | sha256sum`,
       "sh",
       tokenFiles[ann] ?? "",
       ann,
@@ -274,8 +258,8 @@ describe("SSH gateway", () => {
         "sftp",
         "-P",
         String(port),
-        ...COMMON,
-        ...BY_PASSWORD,
+        ...SSH_QUIET,
+        ...SSH_BY_PASSWORD,
         "-o",
         "BatchMode=no",
         "-b",
@@ -305,7 +289,7 @@ describe("SSH gateway", () => {
     const scp = (args: string[]) =>
       runCommand(
         "sshpass",
-        ["-f", tokenFiles[ann] ?? "", "scp", "-P", String(port), ...COMMON, ...BY_PASSWORD, ...args],
+        ["-f", tokenFiles[ann] ?? "", "scp", "-P", String(port), ...SSH_QUIET, ...SSH_BY_PASSWORD, ...args],
         {
           timeoutMs: 60_000,
         },
@@ -327,7 +311,7 @@ describe("SSH gateway", () => {
         "rsync",
         "-a",
         "-e",
-        `ssh -p ${port} ${[...COMMON, ...BY_PASSWORD].join(" ")}`,
+        `ssh -p ${port} ${[...SSH_QUIET, ...SSH_BY_PASSWORD].join(" ")}`,
         `${tree}/`,
         `${ann}@127.0.0.1:tree/`,
       ],
@@ -359,8 +343,8 @@ describe("SSH gateway", () => {
       "ssh",
       "-p",
       String(port),
-      ...COMMON,
-      ...BY_PASSWORD,
+      ...SSH_QUIET,
+      ...SSH_BY_PASSWORD,
       "-N",
       "-o",
       "ExitOnForwardFailure=yes",
@@ -412,8 +396,8 @@ describe("SSH gateway", () => {
       "ssh",
       "-p",
       String(port),
-      ...COMMON,
-      ...BY_PASSWORD,
+      ...SSH_QUIET,
+      ...SSH_BY_PASSWORD,
       `${bob}@127.0.0.1`,
       "sleep 20",
     ]);
