@@ -8,8 +8,8 @@
  * in any file under the log folder.
  *
  * File checks run as the users themselves (setpriv with their uid, gid and groups).
- * Dask, environments and SSH cases are skipped, saying so, only when the platform
- * does not run that service.
+ * Dask and SSH cases are skipped, saying so, only when the platform's file turns
+ * that service off; a service the file enables whose process is not running fails.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import {
   Browser,
   pidFile,
@@ -134,6 +134,25 @@ describe("access matrix: users, groups and an admin on every surface", () => {
       tunnel.child.kill("SIGTERM");
       await tunnel.done;
     }
+  }
+
+  /**
+   * Whether a service's cases run: skipped, saying so, when the file turns the service
+   * off; a failure when the file enables it and its process is not running.
+   */
+  function serviceUnderTest(t: TestContext, process: "dask-gateway" | "envs" | "ssh"): boolean {
+    const section = { "dask-gateway": "dask", envs: undefined, ssh: "ssh" }[process];
+    const enabled =
+      section === undefined || (p.config[section] as { enabled?: boolean } | undefined)?.enabled !== false;
+    if (!enabled) {
+      t.skip(`${section}.enabled is false in this platform's file`);
+      return false;
+    }
+    assert.ok(
+      running.includes(process),
+      `the file enables ${process} but its process is not running: ${running.join(", ")}`,
+    );
+    return true;
   }
 
   before(async () => {
@@ -426,10 +445,7 @@ describe("access matrix: users, groups and an admin on every surface", () => {
   });
 
   it("Dask: a cluster, its API and its dashboard belong to its owner alone", async (t) => {
-    if (!running.includes("dask-gateway")) {
-      t.skip("dask-gateway is not configured on this platform (no dask-gateway process)");
-      return;
-    }
+    if (!serviceUnderTest(t, "dask-gateway")) return;
     const s = new Surface("Dask");
     const gw = "/services/dask-gateway";
     const dask = (path: string, who: string, init: { method?: string; body?: unknown } = {}) =>
@@ -514,10 +530,7 @@ describe("access matrix: users, groups and an admin on every surface", () => {
   });
 
   it("environments API: namespaces follow users and groups", async (t) => {
-    if (!running.includes("envs")) {
-      t.skip("the environment service is not configured on this platform (no envs process)");
-      return;
-    }
+    if (!serviceUnderTest(t, "envs")) return;
     const s = new Surface("environments API");
     const v1 = "/services/envs/api/v1";
     const perm = await api(`${v1}/permission`, alice);
@@ -598,10 +611,7 @@ describe("access matrix: users, groups and an admin on every surface", () => {
   });
 
   it("SSH gateway: a token opens its owner's account and nothing more", async (t) => {
-    if (!running.includes("ssh")) {
-      t.skip("the SSH gateway is not configured on this platform (no ssh process)");
-      return;
-    }
+    if (!serviceUnderTest(t, "ssh")) return;
     const s = new Surface("SSH");
     const login = async (
       user: string,
