@@ -9,6 +9,8 @@ export interface StateEntry {
   appliedAt: string;
   /** What the component chose to remember, e.g. the accounts it created. */
   data?: unknown;
+  /** The component's outline when it was applied, so the next plan can say what changes. */
+  outline?: unknown;
 }
 
 export interface ApplyResult {
@@ -35,6 +37,13 @@ export interface Component {
   /** What it is, for plan output: "Python env for the hub". */
   title: string;
   spec: unknown;
+  /**
+   * What plan compares to say what changes inside the component (default: the spec).
+   * Recorded in the state, so it must hold no secret values.
+   */
+  outline?: unknown;
+  /** Lines saying what a change does, from the outline last applied (undefined: never applied). */
+  explain?(previous: unknown): string[];
   apply(previous: StateEntry | undefined, progress: Progress): Promise<ApplyResult | undefined>;
   /** Cheap check that what was applied is still there; false forces a re-apply. */
   present?(): boolean;
@@ -49,4 +58,6 @@ export interface Change {
   title: string;
   kind: ChangeKind;
   reason?: string;
+  /** What changes inside the component, one line each ("users: add dave"). */
+  details?: string[];
 }

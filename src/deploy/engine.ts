@@ -5,17 +5,35 @@
  */
 import type { Change, Component, Progress, StateEntry } from "./component.js";
 import { hashOf } from "./hash.js";
+import { capLines, describeDiff } from "./spec-diff.js";
 import { type DeployState, saveState } from "./state.js";
 
 /** The hash recorded for a component whose apply saved a checkpoint but did not finish. */
 export const INCOMPLETE = "incomplete";
 
+export function outlineOf(c: Component): unknown {
+  return c.outline ?? c.spec;
+}
+
+/** What a create or update changes inside the component, from the outline last applied. */
+function detailsOf(c: Component, previous: StateEntry | undefined): string[] {
+  if (previous && previous.outline === undefined)
+    return ["what was applied before is not on record; applying all of it"];
+  if (c.explain) return capLines(c.explain(previous?.outline));
+  if (!previous) return [];
+  return capLines(describeDiff(previous.outline, outlineOf(c)));
+}
+
 export function planChanges(components: readonly Component[], state: DeployState, check = true): Change[] {
   const changes: Change[] = components.map((c) => {
     const previous = state.components[c.name];
     const base = { component: c.name, title: c.title };
-    if (!previous) return { ...base, kind: "create" as const };
-    if (previous.hash !== hashOf(c.spec)) return { ...base, kind: "update" as const };
+    const withDetails = (change: Change): Change => {
+      const details = detailsOf(c, previous);
+      return details.length ? { ...change, details } : change;
+    };
+    if (!previous) return withDetails({ ...base, kind: "create" as const });
+    if (previous.hash !== hashOf(c.spec)) return withDetails({ ...base, kind: "update" as const });
     if (check && c.present && !c.present())
       return { ...base, kind: "update" as const, reason: "missing on disk" };
     return { ...base, kind: "same" as const };
@@ -76,15 +94,21 @@ export async function applyChanges(
       const previous = state.components[component.name];
       const checkpoint = (data: unknown) => {
         // A hash no spec has: the component is still a change for the next plan.
-        state.components[component.name] = {
+        const entry: StateEntry = {
           hash: INCOMPLETE,
           appliedAt: previous?.appliedAt ?? new Date().toISOString(),
           data,
         };
+        if (previous?.outline !== undefined) entry.outline = previous.outline;
+        state.components[component.name] = entry;
         saveState(opts.stateDir, state);
       };
       const result = await component.apply(previous, { ...progress, checkpoint });
-      const entry: StateEntry = { hash: hashOf(component.spec), appliedAt: new Date().toISOString() };
+      const entry: StateEntry = {
+        hash: hashOf(component.spec),
+        appliedAt: new Date().toISOString(),
+        outline: outlineOf(component),
+      };
       const data = result?.data ?? previous?.data;
       if (data !== undefined) entry.data = data;
       state.components[component.name] = entry;

@@ -1,4 +1,7 @@
-/** `atrium plan`: what deploy would change, component by component; touches nothing. */
+/**
+ * `atrium plan`: what deploy would change, component by component, and inside each
+ * (users added, files that change, processes that restart); touches nothing.
+ */
 import { loadConfig } from "../../config/load.js";
 import { plan } from "../../deploy/deploy.js";
 import { summarize } from "../../deploy/engine.js";
@@ -24,6 +27,7 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(
       `${SYMBOL[c.kind]} ${c.kind.padEnd(7)} ${c.component.padEnd(16)} ${c.title}${why}\n`,
     );
+    if (c.kind !== "same") for (const line of c.details ?? []) process.stdout.write(`            ${line}\n`);
   }
   process.stdout.write(`\nPlan: ${summarize(changes)}\n`);
   return 0;

@@ -147,13 +147,39 @@ function crashed(platform: Platform, name: string): never {
   );
 }
 
+type ProcessOutline = { processes: Record<string, string> };
+
+/** Which processes a change starts, restarts or stops, and what that means for the people using them. */
+export function explainProcesses(previous: ProcessOutline | undefined, current: ProcessOutline): string[] {
+  const before = previous?.processes ?? {};
+  const now = current.processes;
+  const started = Object.keys(now).filter((n) => before[n] === undefined);
+  const restarted = Object.keys(now).filter((n) => before[n] !== undefined && before[n] !== now[n]);
+  const stopped = Object.keys(before).filter((n) => now[n] === undefined);
+  const lines: string[] = [];
+  if (started.length) lines.push(`starts ${started.join(", ")}`);
+  if (restarted.length) lines.push(`restarts ${restarted.join(", ")} (config, environment or code changed)`);
+  if (stopped.length) lines.push(`stops ${stopped.join(", ")}`);
+  if (previous && restarted.includes("hub"))
+    lines.push("running user servers and kernels keep running while the hub restarts");
+  if (previous && restarted.includes("proxy"))
+    lines.push("the platform's URL is unreachable for a few seconds");
+  if (lines.length === 0 && previous) lines.push("no process restarts");
+  return lines;
+}
+
 export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
   const { platform } = ctx;
   const live = liveSpec(platform, componentHashes);
+  const outline: ProcessOutline = {
+    processes: Object.fromEntries(live.processes.map((p) => [p.name, p.fingerprint])),
+  };
   return {
     name: "services",
     title: "supervised processes (proxy, hub, services)",
     spec: { specHash: live.specHash, fingerprints: live.processes.map((p) => [p.name, p.fingerprint]) },
+    outline,
+    explain: (previous) => explainProcesses(previous as ProcessOutline | undefined, outline),
     present: () => supervisorPid(platform) !== undefined,
     async apply(_previous, progress) {
       writeFileAtomic(liveSpecPath(platform), `${JSON.stringify(live, null, 2)}\n`, 0o600);
