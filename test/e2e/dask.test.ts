@@ -6,12 +6,30 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makePlatform, type Platform, pidAlive, spawnServer, suiteScope, waitFor } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 const GB = 1e9;
+
+/** A GET through the platform's port with the path sent exactly as written (no URL normalisation). */
+function rawGet(port: number, path: string, token?: string): Promise<{ status: number; text: string }> {
+  return new Promise((ok, fail) => {
+    const headers: Record<string, string> = token ? { Authorization: `token ${token}` } : {};
+    const req = request({ host: "127.0.0.1", port, path, headers, timeout: 30_000 }, (res) => {
+      let text = "";
+      res.on("data", (d: Buffer) => {
+        text += d.toString();
+      });
+      res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on("error", fail);
+    req.end();
+  });
+}
 
 function cgroupsWritable(): boolean {
   try {
@@ -136,6 +154,28 @@ describe("Dask clusters through dask-gateway", () => {
       anonymous.headers.get("location") ?? "",
       /\/hub\/api\/oauth2\/authorize\?client_id=service-dask-gateway/,
     );
+  });
+
+  it("refuses another user's dashboard on encoded, doubled-slash and dot-segment paths", async () => {
+    const gw = "/services/dask-gateway";
+    const spellings = [
+      `${gw}/%63lusters/${clusterName}/status`,
+      `${gw}//clusters/${clusterName}/status`,
+      `${gw}/./clusters/${clusterName}/status`,
+      `${gw}/api/../clusters/${clusterName}/status`,
+      `${gw}/%63%6c%75%73%74%65%72%73/${clusterName}/%73tatus`,
+    ];
+    for (const path of spellings) {
+      for (const token of [tokens[bob], undefined]) {
+        const r = await rawGet(p.port, path, token);
+        assert.ok(
+          r.status !== 200 && !/bokeh/i.test(r.text),
+          `${path} as ${token ? "bob" : "nobody"}: ${r.status}`,
+        );
+      }
+    }
+    const owner = await rawGet(p.port, `${gw}/%63lusters/${clusterName}/status`, tokens[alice]);
+    assert.equal(owner.status, 200, "the owner is served on the canonical spelling of an encoded path");
   });
 
   it("does not let another user list or connect to the cluster", async () => {

@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Socket } from "node:net";
 import { cookies, headerToken } from "../hub/login.js";
 import { authorizeUrl, exchangeCode, whoAmI } from "../hub/oauth.js";
+import { canonicalUrl } from "./canonical-path.js";
 import { forwardRequest, forwardUpgrade } from "./forward.js";
 
 export interface GuardOptions {
@@ -109,9 +110,21 @@ export function createGuard(opts: GuardOptions) {
     opts.log(`dashboard login: ${who.name}`);
   };
 
+  /**
+   * Rewrites the request to its one canonical spelling, so that what is decided on is
+   * what the gateway serves (no %-encoded or dot-segment way around the dashboard rule).
+   */
+  const canonicalize = (req: IncomingMessage): string | undefined => {
+    const c = canonicalUrl(req.url ?? "/");
+    if (!c) return undefined;
+    req.url = c.path + c.query;
+    return c.path;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url ?? "/";
-    if (path.startsWith(callbackPath)) return finishLogin(req, res);
+    const path = canonicalize(req);
+    if (path === undefined) return deny(res, 400, "This address is not a valid path.");
+    if (path === callbackPath) return finishLogin(req, res);
     const m = dashboard.exec(path);
     if (!m) return forwardRequest(upstream, req, res);
     const token = tokenFor(req);
@@ -133,11 +146,13 @@ export function createGuard(opts: GuardOptions) {
     });
   });
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const m = dashboard.exec(req.url ?? "");
-    const token = tokenFor(req);
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     };
+    const path = canonicalize(req);
+    if (path === undefined) return refuse("400 Bad Request");
+    const m = dashboard.exec(path);
+    const token = tokenFor(req);
     if (!m) return forwardUpgrade(upstream, req, socket, head);
     if (!token) return refuse("401 Unauthorized");
     owns(token, decodeURIComponent(m[1] ?? "")).then(
