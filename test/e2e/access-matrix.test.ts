@@ -602,6 +602,27 @@ describe("access matrix: users, groups and an admin on every surface", () => {
       asBob ? "allowed" : httpOutcome(actAs.status),
       `${actAs.status}`,
     );
+    // A token revoked at the hub stops working at the service at once, for reads and builds.
+    const made = await p.hubApi(`/users/${alice}/tokens`, { method: "POST", body: { expires_in: 600 } });
+    const fresh = made.json<{ id: string; token: string }>();
+    const withFresh = (path: string, init: { method?: string; body?: unknown } = {}) =>
+      http(`${p.url}${v1}${path}`, {
+        method: init.method ?? "GET",
+        headers: { Authorization: `token ${fresh.token}`, "Content-Type": "application/json" },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+    s.allow("alice", "GET permission with a new token", await withFresh("/permission"));
+    s.allow(
+      "admin",
+      "revoke alice's new token",
+      await p.hubApi(`/users/${alice}/tokens/${fresh.id}`, { method: "DELETE" }),
+    );
+    s.deny("alice", "GET permission with the revoked token, at once", await withFresh("/permission"));
+    s.deny(
+      "alice",
+      "create a build with the revoked token, at once",
+      await withFresh("/specification", submit(alice, "revoked")),
+    );
     const cancel = await api(`${v1}/build/${id}/cancel`, alice, { method: "PUT" });
     // The build may have ended on its own already; 409 then says there was nothing to cancel.
     const cancelled: Got =

@@ -55,14 +55,19 @@ interface Session {
 }
 
 const SESSION_MS = 8 * 3600_000;
+/** How long a browser session's identity is trusted for reads before the hub is asked again. */
 const IDENTITY_TTL_MS = 60_000;
+/** How long a token the hub refused stays refused without asking again. */
+const REFUSED_TOKEN_MS = 5_000;
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const LOGIN_MS = 600_000;
 
 export class HubLogin {
   readonly callbackPath: string;
   private readonly sessions = new Map<string, Session>();
   private readonly pending = new Map<string, { next: string; expires: number }>();
-  private readonly tokens = new Map<string, { identity: HubIdentity | undefined; until: number }>();
+  /** sha256 of a token the hub refused -> until when it stays refused. */
+  private readonly refusedTokens = new Map<string, number>();
 
   constructor(private readonly opts: LoginOptions) {
     this.callbackPath = `${opts.prefix}/oauth_callback`;
@@ -82,7 +87,11 @@ export class HubLogin {
       this.sessions.delete(id);
       return undefined;
     }
-    if (Date.now() - session.checked > IDENTITY_TTL_MS) {
+    // A change is made only by someone the hub accepts right now (a logout or a revoked
+    // token takes effect at once); reads may use an identity checked a minute ago.
+    const mustCheck =
+      !SAFE_METHODS.has(req.method ?? "GET") || Date.now() - session.checked > IDENTITY_TTL_MS;
+    if (mustCheck) {
       const fresh = await whoAmI(this.opts.hubApiUrl, session.token);
       if (!fresh) {
         this.sessions.delete(id);
@@ -94,14 +103,20 @@ export class HubLogin {
     return { ...session.identity, via: "session", csrf: session.csrf };
   }
 
+  /**
+   * Who a token belongs to, asked of the hub on every request, so that a revoked or
+   * expired token stops working at once. Only refusals are remembered, briefly, so a
+   * flood of bad tokens does not become a flood of hub requests.
+   */
   private async tokenIdentity(token: string): Promise<HubIdentity | undefined> {
     const key = createHash("sha256").update(token).digest("hex");
-    const cached = this.tokens.get(key);
-    if (cached && cached.until > Date.now()) return cached.identity;
+    const refused = this.refusedTokens.get(key);
+    if (refused !== undefined && refused > Date.now()) return undefined;
     const identity = await whoAmI(this.opts.hubApiUrl, token);
-    if (this.tokens.size > 10_000) this.tokens.clear();
-    this.tokens.set(key, { identity, until: Date.now() + (identity ? IDENTITY_TTL_MS : 5_000) });
-    return identity;
+    if (identity) return identity;
+    if (this.refusedTokens.size > 10_000) this.refusedTokens.clear();
+    this.refusedTokens.set(key, Date.now() + REFUSED_TOKEN_MS);
+    return undefined;
   }
 
   /** Send the browser to the hub to log in, coming back to `next` (a path under the prefix). */
