@@ -21,7 +21,7 @@ import {
   type SocketEntry,
 } from "../../src/services/ssh/proc-net.js";
 import { ptyArgv } from "../../src/services/ssh/pty.js";
-import { FailureLimiter } from "../../src/services/ssh/rate-limit.js";
+import { FailureLimiter, LoginThrottle } from "../../src/services/ssh/rate-limit.js";
 import { userDirectory } from "../../src/services/ssh/users.js";
 import { encodeEd25519, generateEd25519 } from "../../src/targets/local/openssh-key.js";
 import type { SshServiceConfig } from "../../src/targets/local/ssh-config.js";
@@ -157,6 +157,33 @@ describe("failed-login rate limiter", () => {
     for (let i = 0; i < 4; i++) limiter.fail("c");
     now = 60_001;
     assert.equal(limiter.delayFor("c"), 0);
+  });
+});
+
+describe("login throttle per address and account", () => {
+  const opts = { freeFailures: 3, baseDelayMs: 1000, maxDelayMs: 30_000, forgetAfterMs: 60_000 };
+
+  it("keeps counting an attacker's guesses at the victim after she logs in as herself", () => {
+    const throttle = new LoginThrottle(opts, () => 0);
+    for (let i = 0; i < 6; i++) throttle.fail("127.0.0.1", "victim");
+    const before = throttle.delayFor("127.0.0.1", "victim");
+    throttle.succeed("127.0.0.1", "attacker");
+    assert.equal(before, 8000);
+    assert.equal(throttle.delayFor("127.0.0.1", "victim"), before);
+  });
+
+  it("never makes a correct login at another account wait for failures from the same address", () => {
+    const throttle = new LoginThrottle(opts, () => 0);
+    for (let i = 0; i < 20; i++) throttle.fail("127.0.0.1", `guess${i % 3}`);
+    assert.equal(throttle.delayFor("127.0.0.1", "victim"), 0);
+    assert.ok(throttle.delayFor("127.0.0.1", "guess0") > 0);
+  });
+
+  it("slows guesses at one account spread over many addresses", () => {
+    const throttle = new LoginThrottle(opts, () => 0);
+    for (let i = 0; i < 12; i++) throttle.fail(`10.0.0.${i}`, "victim");
+    assert.equal(throttle.delayFor("10.0.0.200", "victim"), 1000);
+    assert.equal(throttle.delayFor("10.0.0.200", "someone"), 0);
   });
 });
 

@@ -2,7 +2,7 @@
  * Who may log in: a user of the platform (in the rendered list, with a Linux
  * account) who presents either a JupyterHub API token of their own as the password,
  * or a key from their ~/.ssh/authorized_keys. Failed password and signed-key
- * attempts count against the source address (rate-limit.ts); key offers without a
+ * attempts count against the address and the account tried (rate-limit.ts); key offers without a
  * signature are the client asking which key to use, and are not failures.
  *
  * Must stay true: the password (a token) is only ever sent to the hub, never
@@ -13,7 +13,7 @@ import type { SshUser } from "../../targets/local/ssh-config.js";
 import { type Account, lookupAccount } from "./accounts.js";
 import { readAuthorizedKeys } from "./authorized-keys.js";
 import { checkToken } from "./hub-token.js";
-import type { FailureLimiter } from "./rate-limit.js";
+import type { LoginThrottle } from "./rate-limit.js";
 import type { UserDirectory } from "./users.js";
 
 export const METHODS: Array<"publickey" | "password"> = ["publickey", "password"];
@@ -21,7 +21,7 @@ export const METHODS: Array<"publickey" | "password"> = ["publickey", "password"
 export interface AuthDeps {
   users: UserDirectory;
   hubApiUrl: string;
-  limiter: FailureLimiter;
+  limiter: LoginThrottle;
   log(line: string): void;
   lookup?: (name: string) => Promise<Account | undefined>;
 }
@@ -50,7 +50,7 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
   const user = deps.users.get(name);
   const refuse = (why: string, counts: boolean): AuthOutcome => {
     if (counts) {
-      const n = deps.limiter.fail(source);
+      const n = deps.limiter.fail(source, name);
       deps.log(
         `login refused: ${JSON.stringify(name)} from ${source} by ${ctx.method}: ${why} (failure ${n})`,
       );
@@ -64,7 +64,7 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
   }
   const probing = ctx.method === "publickey" && !ctx.signature;
   if (!probing) {
-    const delay = deps.limiter.delayFor(source);
+    const delay = deps.limiter.delayFor(source, name);
     if (delay > 0) await sleep(delay);
   }
   const account = user ? await (deps.lookup ?? lookupAccount)(name) : undefined;
@@ -87,7 +87,7 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
       return refuse("bad signature", true);
     }
   }
-  deps.limiter.succeed(source);
+  deps.limiter.succeed(source, name);
   deps.log(`login: ${name} from ${source} by ${ctx.method}`);
   // People who signed on get their home and shell from their account.
   const who = user.home ? user : { ...user, home: account.home, shell: account.shell };

@@ -12,7 +12,7 @@ import { handleForward } from "./forward.js";
 import { findSetpriv } from "./launch.js";
 import { SessionCgroups } from "./limits.js";
 import { log } from "./log.js";
-import { FailureLimiter } from "./rate-limit.js";
+import { LoginThrottle } from "./rate-limit.js";
 import { handleSession } from "./session.js";
 import { StatusFile } from "./status.js";
 import { userDirectory } from "./users.js";
@@ -32,7 +32,7 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
   const sftpServer = config.sftp_server_candidates.find((p) => existsSync(p));
   if (!sftpServer) log(`no sftp-server found (${config.sftp_server_candidates.join(", ")}): SFTP is off`);
   const users = userDirectory(config);
-  const limiter = new FailureLimiter({
+  const limiter = new LoginThrottle({
     freeFailures: config.auth.free_failures,
     baseDelayMs: config.auth.base_delay_ms,
     maxDelayMs: config.auth.max_delay_ms,

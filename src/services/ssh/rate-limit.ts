@@ -1,9 +1,13 @@
 /**
- * Slowing down password guessing: after `freeFailures` failed attempts from one
- * source address, every further attempt from it waits before it is answered, twice
- * as long for each further failure, up to `maxDelayMs`. A success clears the
- * source; a source with no failure for `forgetAfterMs` is forgotten. Pure apart
- * from the clock, which tests replace.
+ * Slowing down password guessing. FailureLimiter counts failures per key: after
+ * `freeFailures` of them, every further attempt on that key waits before it is
+ * answered, twice as long for each further failure, up to `maxDelayMs`; a key with
+ * no failure for `forgetAfterMs` is forgotten. LoginThrottle keys it two ways: per
+ * (address, account), and per account over all addresses (with more free failures),
+ * so guesses at one account slow down only attempts at that account, and a correct
+ * login at another account never waits for them. A success clears only its own
+ * (address, account) pair: logging in as yourself does not wipe the record of your
+ * guesses at someone else. Pure apart from the clock, which tests replace.
  */
 export interface RateLimitOptions {
   freeFailures: number;
@@ -66,4 +70,39 @@ export class FailureLimiter {
     const cutoff = this.now() - this.opts.forgetAfterMs;
     for (const [k, e] of this.sources) if (e.last < cutoff) this.sources.delete(k);
   }
+}
+
+/** An account guessed at from many addresses slows down after this many times the free failures. */
+const ACCOUNT_FREE_FACTOR = 4;
+
+export class LoginThrottle {
+  private readonly pairs: FailureLimiter;
+  private readonly accounts: FailureLimiter;
+
+  constructor(opts: RateLimitOptions, now: () => number = Date.now) {
+    this.pairs = new FailureLimiter(opts, now);
+    this.accounts = new FailureLimiter(
+      { ...opts, freeFailures: opts.freeFailures * ACCOUNT_FREE_FACTOR },
+      now,
+    );
+  }
+
+  /** How long to wait before checking the next attempt from `source` at `account`. */
+  delayFor(source: string, account: string): number {
+    return Math.max(this.pairs.delayFor(pairKey(source, account)), this.accounts.delayFor(account));
+  }
+
+  /** Record a failed attempt; returns the failures counted for this address and account. */
+  fail(source: string, account: string): number {
+    this.accounts.fail(account);
+    return this.pairs.fail(pairKey(source, account));
+  }
+
+  succeed(source: string, account: string): void {
+    this.pairs.succeed(pairKey(source, account));
+  }
+}
+
+function pairKey(source: string, account: string): string {
+  return `${source}\0${account}`;
 }
