@@ -5,12 +5,14 @@ per-user limits across all of a user's clusters.
 What must stay true:
 - clusters run as the requesting Linux user (LocalBackend), with their groups;
 - a user is offered only the environments they may use, and a request beyond the
-  per-user limits is refused with the configured limit in the message;
+  per-user limits is refused with the configured limit in the message; the limits
+  count every cluster's scheduler (memory) and the number of clusters;
 - every worker process is inside a memory-limited cgroup before it execs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
@@ -65,6 +67,8 @@ class GatewaySettings:
     max_workers: int
     max_cores: float
     max_memory: int
+    max_clusters: int
+    scheduler_memory: int
     idle_timeout: float
     cgroup_mode: str
     cgroup_v1_root: str
@@ -102,6 +106,8 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         max_workers=int(limits["max_workers"]),
         max_cores=float(limits["max_cores"]),
         max_memory=int(limits["max_memory"]),
+        max_clusters=int(limits["max_clusters"]),
+        scheduler_memory=int(data["scheduler_memory"]),
         idle_timeout=float(data["idle_timeout"]),
         cgroup_mode=str(data["cgroup"]["mode"]),
         cgroup_v1_root=str(data["cgroup"]["v1_root"]),
@@ -154,13 +160,30 @@ class Usage:
     memory: int
 
 
-def usage_of(clusters: list[tuple[int, float, int]]) -> Usage:
-    """Sum of (worker count, cores per worker, memory per worker) over clusters."""
+def usage_of(clusters: list[tuple[int, float, int]], scheduler_memory: int = 0) -> Usage:
+    """Sum of (worker count, cores per worker, memory per worker) over clusters, each
+    cluster's scheduler counted with `scheduler_memory`."""
     return Usage(
         workers=sum(n for n, _, _ in clusters),
         cores=sum(n * c for n, c, _ in clusters),
-        memory=sum(n * m for n, _, m in clusters),
+        memory=sum(n * m + scheduler_memory for n, _, m in clusters),
     )
+
+
+def new_cluster_problem(settings: GatewaySettings, active: int, used: Usage) -> str | None:
+    """Why a user who runs `active` clusters using `used` may not start another one."""
+    if active >= settings.max_clusters:
+        return (
+            f"you already run {active} Dask clusters, your limit of {settings.max_clusters}; "
+            "shut one down first (cluster.shutdown()); dask.limits.max_clusters in atrium.yaml"
+        )
+    if used.memory + settings.scheduler_memory > settings.max_memory:
+        return (
+            f"a new cluster's scheduler needs {format_gib(settings.scheduler_memory)} and would exceed your limit "
+            f"of {format_gib(settings.max_memory)} (your clusters use {format_gib(used.memory)}); "
+            "dask.limits.max_memory in atrium.yaml"
+        )
+    return None
 
 
 def limit_problem(settings: GatewaySettings, others: Usage, count: int, cores: float, memory: int) -> str | None:
@@ -178,7 +201,8 @@ def limit_problem(settings: GatewaySettings, others: Usage, count: int, cores: f
     if others.memory + count * memory > settings.max_memory:
         return (
             f"{count} workers of {format_gib(memory)} would exceed your limit of "
-            f"{format_gib(settings.max_memory)} (your other clusters use {format_gib(others.memory)}); "
+            f"{format_gib(settings.max_memory)} (your other clusters and this cluster's scheduler use "
+            f"{format_gib(others.memory)}); "
             "dask.limits.max_memory in atrium.yaml"
         )
     return None
@@ -209,6 +233,7 @@ def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
                 "worker_memory": profile.memory,
                 "worker_threads": profile.threads,
                 "scheduler_cmd": [scheduler, "scheduler"],
+                "scheduler_memory": settings.scheduler_memory,
                 "worker_cmd": [os.path.join(env.bin, "dask"), "worker"],
                 "environment": {"PATH": f"{env.bin}:/usr/local/bin:/usr/bin:/bin"},
                 "idle_timeout": settings.idle_timeout,
@@ -246,6 +271,8 @@ class AtriumLocalBackend(LocalBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cgroups = {}
+        # One cluster request at a time, so two at once cannot both pass the limits.
+        self._starting = asyncio.Lock()
 
     def _settings(self) -> GatewaySettings:
         if self.atrium is None:
@@ -310,18 +337,30 @@ class AtriumLocalBackend(LocalBackend):
     # limits -------------------------------------------------------------------------
 
     def _usage_except(self, username: str, cluster_name: str) -> Usage:
+        """What the user's active clusters other than `cluster_name` use, schedulers included."""
         rows = []
         for c in self.db.list_clusters(username=username):
             if c.name == cluster_name:
                 continue
             rows.append((int(c.count), float(c.config.get("worker_cores", 1)), int(c.config.get("worker_memory", 0))))
-        return usage_of(rows)
+        return usage_of(rows, self._settings().scheduler_memory)
+
+    async def start_cluster(self, user: Any, cluster_options: Any) -> str:
+        async with self._starting:
+            active = len(self.db.list_clusters(username=user.name))
+            problem = new_cluster_problem(self._settings(), active, self._usage_except(user.name, ""))
+            if problem:
+                raise PublicException(f"New cluster refused: {problem}")
+            name: str = await super().start_cluster(user, cluster_options)
+            return name
 
     async def forward_message_to_scheduler(self, cluster: Any, msg: dict[str, Any]) -> None:
         s = self._settings()
         cores = float(cluster.config.get("worker_cores", 1))
         memory = int(cluster.config.get("worker_memory", 0))
-        others = self._usage_except(cluster.username, cluster.name)
+        used = self._usage_except(cluster.username, cluster.name)
+        # This cluster's own scheduler counts too.
+        others = Usage(used.workers, used.cores, used.memory + s.scheduler_memory)
         if msg.get("op") == "scale":
             problem = limit_problem(s, others, int(msg["count"]), cores, memory)
             if problem:

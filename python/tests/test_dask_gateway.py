@@ -13,6 +13,7 @@ from atrium_hub.dask_gateway import (
     apply,
     cluster_options,
     limit_problem,
+    new_cluster_problem,
     parse_settings,
     usage_of,
 )
@@ -39,7 +40,8 @@ def settings_data(**over: Any) -> dict[str, Any]:
             {"name": "default", "bin": "/opt/atrium/venvs/user/bin", "users": None},
             {"name": "ml", "bin": "/envs/ml/bin", "users": ["ada"]},
         ],
-        "limits": {"max_workers": 4, "max_cores": 4, "max_memory": 12 * GIB},
+        "limits": {"max_workers": 4, "max_cores": 4, "max_memory": 12 * GIB, "max_clusters": 2},
+        "scheduler_memory": GIB,
         "idle_timeout": 1800,
         "cgroup": {"mode": "auto", "v1_root": "/sys/fs/cgroup", "parent": "atrium/team/dask"},
     }
@@ -65,6 +67,20 @@ def test_usage_sums_workers_cores_and_memory() -> None:
     assert usage_of([(2, 1.0, GIB), (1, 2.0, 4 * GIB)]) == Usage(workers=3, cores=4.0, memory=6 * GIB)
 
 
+def test_usage_counts_each_clusters_scheduler() -> None:
+    assert usage_of([(2, 1.0, GIB), (0, 1.0, GIB)], scheduler_memory=GIB) == Usage(2, 2.0, 4 * GIB)
+
+
+def test_a_new_cluster_is_refused_past_the_cluster_cap_or_by_its_schedulers_memory() -> None:
+    s = parse_settings(settings_data())
+    assert new_cluster_problem(s, 0, Usage(0, 0, 0)) is None
+    assert new_cluster_problem(s, 1, Usage(0, 0, GIB)) is None
+    capped = new_cluster_problem(s, 2, Usage(0, 0, 2 * GIB))
+    assert capped is not None and "limit of 2" in capped and "max_clusters" in capped
+    full = new_cluster_problem(s, 1, Usage(4, 4, int(11.5 * GIB)))
+    assert full is not None and "scheduler needs 1 GiB" in full and "max_memory" in full
+
+
 def test_limits_count_other_clusters_and_name_the_limit() -> None:
     s = parse_settings(settings_data())
     none = Usage(0, 0, 0)
@@ -88,6 +104,7 @@ def test_cluster_options_map_profile_and_environment() -> None:
     assert config["worker_cmd"] == ["/envs/ml/bin/dask", "worker"]
     # the scheduler needs dask-gateway's preload, which the default env has
     assert config["scheduler_cmd"] == ["/opt/atrium/venvs/user/bin/dask", "scheduler"]
+    assert config["scheduler_memory"] == GIB
 
 
 def test_managed_environments_are_read_at_each_request(tmp_path: Any) -> None:

@@ -263,7 +263,10 @@ const daskLimits = z
   .strictObject({
     max_workers: z.int().min(1).max(1000).default(4).describe("Most workers per user, over all clusters."),
     max_cores: z.number().positive().max(1024).default(4).describe("Most worker cores per user."),
-    max_memory: size.default("16G").describe("Most worker memory per user."),
+    max_memory: size
+      .default("16G")
+      .describe("Most memory per user for workers and schedulers (each cluster has one scheduler)."),
+    max_clusters: z.int().min(1).max(100).default(2).describe("Most clusters per user at once."),
   })
   .describe("Per-user limits on Dask resources.");
 
@@ -275,7 +278,10 @@ const dask = z
       .min(1, { error: "needs at least one worker profile" })
       .default([{ name: "small", cores: 1, memory: "2G", threads: 1 }])
       .describe("Worker sizes users may pick; the first is the default."),
-    limits: daskLimits.default({ max_workers: 4, max_cores: 4, max_memory: "16G" }),
+    scheduler_memory: size
+      .default("1G")
+      .describe("Memory of each cluster's scheduler; counts toward limits.max_memory."),
+    limits: daskLimits.default({ max_workers: 4, max_cores: 4, max_memory: "16G", max_clusters: 2 }),
     idle_timeout: duration.default("30m").describe("Shut a cluster down after this long without a client."),
   })
   .describe("Dask clusters for every user.");

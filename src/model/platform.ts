@@ -83,7 +83,9 @@ export interface Platform {
   dask: {
     enabled: boolean;
     workerProfiles: Array<{ name: string; cores: number; memory: number; threads: number }>;
-    limits: { maxWorkers: number; maxCores: number; maxMemory: number };
+    /** Bytes for each cluster's scheduler, counted in maxMemory. */
+    schedulerMemory: number;
+    limits: { maxWorkers: number; maxCores: number; maxMemory: number; maxClusters: number };
     idleTimeout: number;
   };
   ssh: { enabled: boolean; port: number };
@@ -227,10 +229,12 @@ export function derivePlatform(config: Config): Platform {
         memory: required(bytes(w.memory), "worker memory"),
         threads: w.threads,
       })),
+      schedulerMemory: required(bytes(config.dask.scheduler_memory), "scheduler_memory"),
       limits: {
         maxWorkers: config.dask.limits.max_workers,
         maxCores: config.dask.limits.max_cores,
         maxMemory: required(bytes(config.dask.limits.max_memory), "max_memory"),
+        maxClusters: config.dask.limits.max_clusters,
       },
       idleTimeout: seconds(config.dask.idle_timeout),
     },

@@ -208,6 +208,25 @@ describe("Dask clusters through dask-gateway", () => {
     assert.match(out, /max_workers/);
   });
 
+  it("caps the clusters a user runs at once, naming the limit", async () => {
+    // Each cluster's scheduler takes memory of its own: without a cap, clusters with no
+    // workers would hold scheduler memory past the user's limit.
+    const out = await run(
+      alice,
+      [
+        "g = Gateway()",
+        "second = g.new_cluster()",
+        "try:",
+        "    g.new_cluster()",
+        "    print('third started')",
+        "except Exception as e:",
+        "    print(e)",
+        "second.shutdown()",
+      ].join("\n"),
+    );
+    assert.match(out, /you already run 2 Dask clusters, your limit of 2.*max_clusters/, out);
+  });
+
   it("keeps the running cluster through a gateway restart", async () => {
     const pidFile = join(p.dirs.state, "run", "dask-gateway.pid");
     const old = Number(readFileSync(pidFile, "utf8"));

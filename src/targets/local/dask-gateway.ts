@@ -53,6 +53,7 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     },
     clusters_dir: gatewayClustersDir(platform),
     worker_profiles: dask.workerProfiles,
+    scheduler_memory: dask.schedulerMemory,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
     // managed environments (written by the environment service, read at each cluster request)
     environments_file: daskEnvironmentsFile(platform),
@@ -60,6 +61,7 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,
       max_memory: dask.limits.maxMemory,
+      max_clusters: dask.limits.maxClusters,
     },
     idle_timeout: dask.idleTimeout,
     cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/dask` },
