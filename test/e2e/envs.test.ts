@@ -422,6 +422,37 @@ describe("managed environments", () => {
     assert.equal(other.status, "ok", `${other.error?.ename}: ${other.error?.evalue}`);
     assert.equal(other.stdout.trim().split("\n")[0], "not offered");
   });
+  it("takes a group's rights away from a member the file removes, at the next deploy", async () => {
+    assert.equal((await api(carol, "GET", `environment/${team}/shared/`)).status, 200);
+    const users = p.config.users as Array<{ name: string; groups?: string[] }>;
+    const entry = users.find((u) => u.name === carol);
+    assert.ok(entry);
+    entry.groups = [];
+    p.writeConfig();
+    const r = await p.deploy();
+    assert.equal(r.code, 0, `redeploy failed:\n${r.stdout}\n${r.stderr}`);
+    // Right after deploy returns, with the token she already had.
+    assert.equal((await api(carol, "GET", `environment/${team}/shared/`)).status, 403);
+    const edit = await api(carol, "POST", "specification/", {
+      namespace: team,
+      environment_name: "after-removal",
+      specification: "six\n",
+    });
+    assert.equal(edit.status, 403, edit.text);
+    await waitFor(
+      "the group's kernel to leave carol's server",
+      async () => (!(await kernelspecs(carol)).includes(`${team}.shared`) ? true : undefined),
+      15_000,
+      500,
+    );
+    assert.ok(!canRead(carol, join(p.dirs.envs, team)));
+    assert.equal(
+      (await api(alice, "GET", `environment/${team}/shared/`)).status,
+      200,
+      "alice is still a member",
+    );
+  });
+
   it("works in a browser: the page lists, shows a log and switches the active build", {
     skip: chromiumMissing,
   }, async () => {

@@ -72,6 +72,12 @@ describe("namespaces", () => {
     assert.equal(mayUse(claims, "team", "group", dir), false);
   });
 
+  it("membership ends as soon as the hub's answer for the request drops the group", () => {
+    const removed: Person = { name: "carol", kind: "user", admin: false, groups: [] };
+    assert.equal(mayUse(removed, "team", "group", dir), false);
+    assert.equal(mayUse(user("carol"), "team", "group", dir), true);
+  });
+
   it("a service that is not an admin gets nothing", () => {
     assert.equal(mayView(otherService, "global", "global", dir), false);
     assert.deepEqual(visibleNamespaces(otherService, dir), []);

@@ -71,6 +71,8 @@ export async function main(configFile: string): Promise<void> {
     setTimeout(() => void tick(), loaded ? REFRESH_MS : 3_000).unref();
   };
   void tick();
+  // Deploy asks for a refresh as soon as the hub runs with a new file.
+  process.on("SIGUSR1", () => void refresh());
 
   const login = new HubLogin({
     prefix: cfg.prefix,

@@ -35,9 +35,15 @@ export function namespaceKind(ns: string, dir: Directory): NamespaceKind | undef
   return undefined;
 }
 
+/**
+ * A member only while both the hub's directory (refreshed every 30 s and at each
+ * deploy) and the hub's answer for this very request (the caller's own token or
+ * session) say so: a user a deploy removed from a group loses its rights as soon
+ * as either knows, and no caller gains a group the directory does not give them.
+ */
 function isMember(person: Person, group: string, dir: Directory): boolean {
   const known = dir.users.get(person.name);
-  return (known?.groups ?? person.groups).includes(group);
+  return person.groups.includes(group) && (known === undefined || known.groups.includes(group));
 }
 
 /** May use the namespace's environments (kernels, Dask workers). */

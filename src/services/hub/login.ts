@@ -56,7 +56,7 @@ interface Session {
 
 const SESSION_MS = 8 * 3600_000;
 /** How long a browser session's identity is trusted for reads before the hub is asked again. */
-const IDENTITY_TTL_MS = 60_000;
+const IDENTITY_TTL_MS = 10_000;
 /** How long a token the hub refused stays refused without asking again. */
 const REFUSED_TOKEN_MS = 5_000;
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -168,6 +168,15 @@ export function explainProcesses(previous: ProcessOutline | undefined, current: 
   return lines;
 }
 
+/**
+ * The environment service re-reads the hub's users and groups on SIGUSR1: once the
+ * hub runs with the new file, who may use which environment follows it at once.
+ */
+function tellEnvsToRefresh(platform: Platform): void {
+  const envs = readStatus(platform)?.processes.find((p) => p.name === "envs");
+  if (envs?.pid && pidAlive(envs.pid)) process.kill(envs.pid, "SIGUSR1");
+}
+
 export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
   const { platform } = ctx;
   const live = liveSpec(platform, componentHashes);
@@ -196,6 +205,7 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
           if (n > (before.get(name) ?? 0)) crashed(platform, name);
         }
       });
+      tellEnvsToRefresh(platform);
       return { note: `up at ${publicUrl(platform)}` };
     },
   };
