@@ -44,6 +44,8 @@ export interface Component {
   outline?: unknown;
   /** Lines saying what a change does, from the outline last applied (undefined: never applied). */
   explain?(previous: unknown): string[];
+  /** What deploy will skip or cannot do, read from the machine without changing it. */
+  warnings?(): string[];
   apply(previous: StateEntry | undefined, progress: Progress): Promise<ApplyResult | undefined>;
   /** Cheap check that what was applied is still there; false forces a re-apply. */
   present?(): boolean;
@@ -60,4 +62,6 @@ export interface Change {
   reason?: string;
   /** What changes inside the component, one line each ("users: add dave"). */
   details?: string[];
+  /** What deploy will skip in this component, and why. */
+  warnings?: string[];
 }

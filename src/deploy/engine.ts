@@ -24,19 +24,25 @@ function detailsOf(c: Component, previous: StateEntry | undefined): string[] {
   return capLines(describeDiff(previous.outline, outlineOf(c)));
 }
 
+/** One component's change, with what changes inside it. */
+function changeOf(c: Component, previous: StateEntry | undefined, check: boolean): Change {
+  const base = { component: c.name, title: c.title };
+  const withDetails = (change: Change): Change => {
+    const details = detailsOf(c, previous);
+    return details.length ? { ...change, details } : change;
+  };
+  if (!previous) return withDetails({ ...base, kind: "create" });
+  if (previous.hash !== hashOf(c.spec)) return withDetails({ ...base, kind: "update" });
+  if (check && c.present && !c.present()) return { ...base, kind: "update", reason: "missing on disk" };
+  return { ...base, kind: "same" };
+}
+
+/** `check`: also look at the machine (read-only): what is missing on disk, what deploy will skip. */
 export function planChanges(components: readonly Component[], state: DeployState, check = true): Change[] {
   const changes: Change[] = components.map((c) => {
-    const previous = state.components[c.name];
-    const base = { component: c.name, title: c.title };
-    const withDetails = (change: Change): Change => {
-      const details = detailsOf(c, previous);
-      return details.length ? { ...change, details } : change;
-    };
-    if (!previous) return withDetails({ ...base, kind: "create" as const });
-    if (previous.hash !== hashOf(c.spec)) return withDetails({ ...base, kind: "update" as const });
-    if (check && c.present && !c.present())
-      return { ...base, kind: "update" as const, reason: "missing on disk" };
-    return { ...base, kind: "same" as const };
+    const change = changeOf(c, state.components[c.name], check);
+    const warnings = check ? (c.warnings?.() ?? []) : [];
+    return warnings.length ? { ...change, warnings } : change;
   });
   const wanted = new Set(components.map((c) => c.name));
   for (const name of Object.keys(state.components)) {

@@ -12,10 +12,14 @@ import {
   constants,
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
+  rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -612,6 +616,41 @@ describe("local deploy of a team platform", () => {
     assert.equal(appliedComponents(noop.stdout).size, 0, noop.stdout);
     assert.ok(noop.seconds < 5, `a no-op deploy took ${noop.seconds}s`);
     assert.equal(readPidFile(hubPidFile()), hubPid, "a no-op deploy restarted the hub");
+  });
+
+  it("5b. a user's own ~/shared, made a link to a folder she cannot read, never stops a deploy", async () => {
+    const { alice } = names;
+    const locked = join(p.root, "root-only");
+    mkdirSync(locked, { mode: 0o700 });
+    writeFileSync(join(locked, "keep"), "root's\n");
+    const shared = join(home(alice), "shared");
+    renameSync(shared, `${shared}.mine`);
+    symlinkSync(locked, shared);
+    execFileSync("chown", ["-h", `${idOf(alice, "-u")}:${idOf(alice, "-g")}`, shared]);
+    try {
+      const config = structuredClone(p.config) as ConfigObject & { users: ConfigObject[] };
+      const bob = config.users.find((u) => u.name === names.bob) as ConfigObject & { groups: string[] };
+      bob.groups = [...bob.groups, groups.ml];
+      p.writeConfig(config);
+      const plan = await p.atrium(["plan", "-c", p.configFile]);
+      assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+      assert.match(
+        plan.stdout,
+        new RegExp(`! ${alice}'s group links will be skipped: ${shared} is a link, not a folder`),
+      );
+      const r = await p.deploy();
+      assert.equal(r.code, 0, `a user's ~/shared stopped the deploy:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`skipped ${alice}'s group links: ${shared} is a link`));
+      assert.deepEqual(readdirSync(locked), ["keep"], "something was made in the folder ~/shared points at");
+      assert.equal(readlinkSync(join(home(names.bob), "shared", groups.ml)), join(p.dirs.shared, groups.ml));
+    } finally {
+      rmSync(shared, { force: true });
+      renameSync(`${shared}.mine`, shared);
+      rmSync(locked, { recursive: true, force: true });
+    }
+    const again = await p.deploy();
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.ok(lstatSync(join(shared, groups.data)).isSymbolicLink(), "alice's links are not back");
   });
 
   it("6. the supervisor restarts a killed hub; the user's server keeps answering through the proxy", async () => {

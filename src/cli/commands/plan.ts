@@ -28,6 +28,7 @@ export async function run(args: string[]): Promise<number> {
       `${SYMBOL[c.kind]} ${c.kind.padEnd(7)} ${c.component.padEnd(16)} ${c.title}${why}\n`,
     );
     if (c.kind !== "same") for (const line of c.details ?? []) process.stdout.write(`            ${line}\n`);
+    for (const line of c.warnings ?? []) process.stdout.write(`          ! ${line}\n`);
   }
   process.stdout.write(`\nPlan: ${summarize(changes)}\n`);
   return 0;

@@ -3,6 +3,10 @@
  * a default ACL so files made there by Jupyter, terminals or SSH stay group-writable
  * whatever the umask; each member gets ~/shared/<group>. Folders of groups that
  * leave the file are kept (data is never deleted); members' links follow the file.
+ *
+ * What must stay true: a user's own ~/shared never stops a deploy. When it is not a
+ * folder (a link elsewhere, a file) or the links cannot be made there, that user's
+ * links are skipped, said in the plan and in the deploy's output.
  */
 import { existsSync, lstatSync } from "node:fs";
 import { posix } from "node:path";
@@ -49,6 +53,20 @@ for link in "$dir"/*; do
 done
 `;
 
+/** Why the user's ~/shared is left alone, or undefined when it is a folder or not there yet. */
+export function sharedDirProblem(home: string): string | undefined {
+  const dir = posix.join(home, "shared");
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return undefined;
+  }
+  if (st.isSymbolicLink()) return `${dir} is a link, not a folder`;
+  if (!st.isDirectory()) return `${dir} is not a folder`;
+  return undefined;
+}
+
 /** Make ~/shared/<group> links for exactly the user's shared groups, as the user; leave anything else alone. */
 async function syncLinks(
   user: { name: string; home: string },
@@ -57,10 +75,15 @@ async function syncLinks(
   progress: Progress,
 ): Promise<void> {
   if (!existsSync(user.home)) return;
+  const problem = sharedDirProblem(user.home);
+  if (problem) {
+    progress.important(`skipped ${user.name}'s group links: ${problem} (make it a folder and deploy again)`);
+    return;
+  }
   const pairs = [...folders].map(([group, target]) => `${group}=${target}`);
   const uid = await idOf("passwd", user.name);
   const gid = Number((await tryRun("id", ["-g", user.name]))?.trim());
-  const out = await run("setpriv", [
+  const out = await tryRun("setpriv", [
     `--reuid=${uid}`,
     `--regid=${gid}`,
     "--init-groups",
@@ -72,7 +95,11 @@ async function syncLinks(
     sharedDir,
     ...pairs,
   ]);
-  for (const line of out.stdout.split("\n")) if (line.trim()) progress.detail(line.trim());
+  if (out === undefined) {
+    progress.important(`skipped ${user.name}'s group links: they could not be made in ${user.home}/shared`);
+    return;
+  }
+  for (const line of out.split("\n")) if (line.trim()) progress.detail(line.trim());
 }
 
 function isLink(path: string): boolean {
@@ -86,6 +113,8 @@ function isLink(path: string): boolean {
 export function sharedFoldersComponent(ctx: LocalContext): Component {
   const { groups, users, paths } = ctx.platform;
   const shared = groups.filter((g) => g.sharedFolder !== null);
+  const homeOf = (name: string) =>
+    users.find((u) => u.name === name)?.home ?? posix.join(paths.homeDir, name);
   return {
     name: "shared-folders",
     title: "group shared folders and members' links",
@@ -98,8 +127,16 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
         (g) =>
           g.sharedFolder !== null &&
           existsSync(g.sharedFolder) &&
-          g.members.every((m) => isLink(posix.join(paths.homeDir, m, "shared", g.name))),
+          g.members.every(
+            (m) =>
+              sharedDirProblem(homeOf(m)) !== undefined || isLink(posix.join(homeOf(m), "shared", g.name)),
+          ),
       ),
+    warnings: () =>
+      users.flatMap((u) => {
+        const problem = shared.some((g) => u.groups.includes(g.name)) ? sharedDirProblem(u.home) : undefined;
+        return problem ? [`${u.name}'s group links will be skipped: ${problem}`] : [];
+      }),
     async apply(_previous, progress) {
       ensureDir(paths.sharedDir, 0o755);
       for (const g of shared) if (g.sharedFolder) await ensureFolder(g.sharedFolder, g.name);
