@@ -105,7 +105,11 @@ describe("spawn port race: another user's process never answers for a user's ser
   before(async () => {
     p = await makePlatform(scope, {
       config: (n) => ({
-        users: [{ name: n.name("victim") }, { name: n.name("mallory") }],
+        users: [
+          { name: n.name("admin"), admin: true },
+          { name: n.name("victim") },
+          { name: n.name("mallory") },
+        ],
         dask: { enabled: false },
         ssh: { enabled: false },
         idle_culler: { enabled: false },
