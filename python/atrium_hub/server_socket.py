@@ -71,10 +71,18 @@ def _pinned_path(sockets_dir: str) -> Path:
     return Path(sockets_dir) / PINNED / f"{secrets.token_hex(8)}.sock"
 
 
+def _searchable(folder: Path) -> None:
+    """Every folder above the sockets' must let users pass, or no server can bind its socket."""
+    for d in [folder, *folder.parents]:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            raise SocketRefused(f"{d} is not searchable by other users, so servers cannot reach {folder}")
+
+
 def prepare(sockets_dir: str, user: str, uid: int, gid: int, server_name: str = "") -> Path:
     """Make the user's socket folder and clear an old socket; return the path the server binds."""
     base = Path(sockets_dir)
     base.parent.mkdir(parents=True, exist_ok=True)
+    _searchable(base.parent)
     _root_dir(base, 0o711)
     _root_dir(base / USERS, 0o711)
     _root_dir(base / PINNED, 0o700)

@@ -36,6 +36,7 @@ def test_socket_file_names() -> None:
 def tmp_path() -> Iterator[Path]:
     """A short folder: socket paths must fit in 107 bytes (pytest's own tmp_path is long)."""
     d = Path(tempfile.mkdtemp(prefix="atss-", dir="/tmp"))
+    d.chmod(0o711)
     yield d
     shutil.rmtree(d, ignore_errors=True)
 
@@ -112,3 +113,11 @@ def test_prepare_refuses_a_path_too_long_for_a_socket(tmp_path: Path) -> None:
     base = tmp_path / ("x" * 100)
     with pytest.raises(SocketRefused, match="longer than a Unix socket path"):
         server_socket.prepare(str(base), "nobody", NOBODY, NOBODY)
+
+
+@needs_root
+def test_prepare_refuses_a_folder_users_cannot_reach(tmp_path: Path) -> None:
+    closed = tmp_path / "state"
+    closed.mkdir(mode=0o700)
+    with pytest.raises(SocketRefused, match="not searchable by other users"):
+        server_socket.prepare(str(closed / "run" / "servers"), "nobody", NOBODY, NOBODY)

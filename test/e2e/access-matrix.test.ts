@@ -421,7 +421,7 @@ describe("access matrix: users, groups and an admin on every surface", () => {
       ports.length === 0 ? "allowed" : "error",
       ports.join(", "),
     );
-    const socket = join(p.dirs.state, "run", "servers", "users", alice, "server.sock");
+    const socket = join(p.dirs.data, "servers", "users", alice, "server.sock");
     const pinned = (await userModel(p, alice)).servers?.[""]?.state?.atrium_socket?.pinned ?? "";
     const direct = (who: string, path: string) =>
       runAs(who, ["python3", "-c", SOCKET_GET, path, `/user/${alice}/api/contents`], tokens[who]);

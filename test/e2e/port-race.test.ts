@@ -154,7 +154,7 @@ describe("spawn port race: another user's process never answers for a user's ser
     const armed = g.count("armed");
     process.stdout.write(
       `port race: ${attacked} of ${SPAWNS} spawns answered by the attacker, ${own} by the victim's own server; ` +
-        `the attacker saw ${armed} of the victim's servers start (${g.lines.find((l) => l.startsWith("ready"))})\n` +
+        `the attacker listened on its gaps ${armed} times (${g.lines.find((l) => l.startsWith("ready"))})\n` +
         `  outcomes: ${outcomes.join(", ")}\n`,
     );
     // the attack really ran: the attacker saw (nearly) every server start and listened on its gaps

@@ -119,7 +119,10 @@ function renderAuth(platform: Platform): Record<string, unknown> {
   };
 }
 
-/** Root-owned folder of the user servers' Unix sockets (python/atrium_hub/server_socket.py). */
+/**
+ * Root-owned folder of the user servers' Unix sockets (python/atrium_hub/server_socket.py);
+ * below the data folder, which users may traverse (the state folder is root-only).
+ */
 export function serverSocketsDir(platform: Platform): string {
-  return posix.join(platform.paths.runDir, "servers");
+  return posix.join(platform.paths.dataDir, "servers");
 }
