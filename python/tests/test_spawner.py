@@ -3,8 +3,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,6 +269,15 @@ def test_v2_without_systemd_warns_and_spawns_without(
     ]
 
 
+@pytest.fixture
+def sockets_dir() -> Iterator[str]:
+    """A short folder users can pass (pytest's tmp_path is root-only and long for a socket path)."""
+    d = Path(tempfile.mkdtemp(prefix="atsp-", dir="/tmp"))
+    d.chmod(0o711)
+    yield str(d / "servers")
+    shutil.rmtree(d, ignore_errors=True)
+
+
 # stands in for the server: listens on the socket given as --ServerApp.sock=, then sleeps
 SLEEPER = [
     sys.executable,
@@ -278,9 +289,11 @@ SLEEPER = [
 
 
 @pytest.mark.skipif(not is_root, reason="starts a process as a Linux user; needs root")
-async def test_start_v1_child_joins_the_cgroup_before_exec(db: Any, data: dict[str, Any], tmp_path: Path) -> None:
+async def test_start_v1_child_joins_the_cgroup_before_exec(
+    db: Any, data: dict[str, Any], tmp_path: Path, sockets_dir: str
+) -> None:
     config = spawner_config(
-        data, cgroup_mode="v1", cgroup_v1_root=str(tmp_path), cgroup_parent="p", sockets_dir=str(tmp_path / "s")
+        data, cgroup_mode="v1", cgroup_v1_root=str(tmp_path), cgroup_parent="p", sockets_dir=sockets_dir
     )
     config.Spawner.cmd = SLEEPER
     spawner = make_spawner(db, "root", config)
@@ -297,7 +310,7 @@ async def test_start_v1_child_joins_the_cgroup_before_exec(db: Any, data: dict[s
 
 @pytest.mark.skipif(not is_root, reason="starts a process as a Linux user; needs root")
 async def test_start_v2_runs_the_server_through_systemd_run(
-    db: Any, data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Any, data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sockets_dir: str
 ) -> None:
     monkeypatch.setattr(AtriumSpawner, "systemd_available", lambda self: True)
     record = tmp_path / "args"
@@ -308,7 +321,7 @@ async def test_start_v2_runs_the_server_through_systemd_run(
     )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     config = spawner_config(
-        data, cgroup_mode="v2-systemd", systemd_run=str(fake), systemctl="/bin/true", sockets_dir=str(tmp_path / "s")
+        data, cgroup_mode="v2-systemd", systemd_run=str(fake), systemctl="/bin/true", sockets_dir=sockets_dir
     )
     config.Spawner.cmd = SLEEPER
     spawner = make_spawner(db, "root", config)
