@@ -132,6 +132,7 @@ def _apply_spawner(c: Config, s: Settings) -> None:
     c.AtriumSpawner.cgroup_parent = sp.cgroup.parent
     c.AtriumSpawner.path_prepend = list(sp.path_prepend)
     c.AtriumSpawner.kernels_dir = sp.kernels_dir or ""
+    c.AtriumSpawner.sockets_dir = sp.sockets_dir
     c.AtriumSpawner.user_homes = {u.name: u.home for u in s.users}
     c.AtriumSpawner.user_shells = {u.name: u.shell for u in s.users}
 

@@ -141,6 +141,8 @@ class Spawner:
     path_prepend: tuple[str, ...]
     environment: Mapping[str, str]
     cgroup: Cgroup
+    #: Root-owned folder of the servers' Unix sockets (server_socket.py).
+    sockets_dir: str
     #: Per-user kernelspecs of managed environments: <kernels_dir>/<user> goes on JUPYTER_PATH.
     kernels_dir: str | None = None
 
@@ -560,6 +562,7 @@ def _spawner(r: _Reader, v: Any) -> Spawner | None:
             "path_prepend": list_of(abs_path),
             "environment": env_map,
             "cgroup": _cgroup,
+            "sockets_dir": abs_path,
         },
         {"kernels_dir": (optional_abs_path, None)},
     )
@@ -574,6 +577,7 @@ def _spawner(r: _Reader, v: Any) -> Spawner | None:
         path_prepend=f["path_prepend"],
         environment=f["environment"],
         cgroup=f["cgroup"],
+        sockets_dir=f["sockets_dir"],
         kernels_dir=f["kernels_dir"],
     )
 

@@ -10,6 +10,9 @@ What must stay true:
   systemd-run puts it into a scope before exec;
 - failing to set up limits is logged as a warning and the server starts anyway;
   the spawner state records which cgroup (if any) was used;
+- the server listens only on a Unix socket in a folder of its user's (see
+  server_socket.py); the hub and the proxy reach it through a link root pinned and
+  checked, and a server whose socket is not its user's is never marked ready;
 - the server's environment does not inherit the hub's PATH, VIRTUAL_ENV or
   PYTHONPATH: PATH is `path_prepend` + a system base; JUPYTER_PATH starts with the
   user's own folder of managed-environment kernels.
@@ -29,17 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jupyterhub.spawner import LocalProcessSpawner
+from jupyterhub.spawner import LocalProcessSpawner, Spawner
 from tornado import web
 from traitlets import Dict, Enum, List, Unicode, default
 
-from . import cgroups
+from . import cgroups, server_socket
 from .profiles import ProfileRefused, allowed_profiles, choose_profile, default_profile, requested_profile
 from .settings import CGROUP_MODES, Profile, parse_profile
 
 FORM_TEMPLATE = "atrium-profiles.html"
 STATE_CGROUP = "atrium_cgroup"
 STATE_PROFILE = "atrium_profile"
+STATE_SOCKET = "atrium_socket"
 
 
 def _template_env() -> jinja2.Environment:
@@ -104,11 +108,16 @@ class AtriumSpawner(LocalProcessSpawner):
     user_shells = Dict(help="User name -> login shell, from the Atrium config.").tag(config=True)
     systemd_run = Unicode("systemd-run", help="The systemd-run command (v2-systemd).").tag(config=True)
     systemctl = Unicode("systemctl", help="The systemctl command (v2-systemd).").tag(config=True)
+    sockets_dir = Unicode("", help="Root-owned folder of the servers' Unix sockets (server_socket.py); required.").tag(
+        config=True
+    )
 
     cmd: list[str]  # the Spawner.cmd trait; declared for type checkers only
 
     profile_name = Unicode("", help="The profile of the current server.")
     cgroup_record = Dict(help="Which cgroup the current server uses (saved in the spawner state).")
+    socket_path = Unicode("", help="The pinned link to the current server's socket (saved in the spawner state).")
+    user_socket = Unicode("", help="Where the current server creates its socket.")
 
     _join_procs: list[str] = []
     _groups_only_preexec = False
@@ -242,20 +251,79 @@ class AtriumSpawner(LocalProcessSpawner):
 
     async def start(self) -> Any:
         self.apply_profile()
+        uid = self.prepare_socket()
         prefix = self.prepare_limits()
         configured_cmd: list[str] = list(self.cmd)
         try:
             if prefix:
                 self.cmd = prefix + configured_cmd
-            return await super().start()
+            await super().start()
         finally:
             self.cmd = configured_cmd
+        pinned = await self.wait_for_socket(uid)
+        self.socket_path = str(pinned)
+        return server_socket.socket_url(pinned)
 
     async def stop(self, now: bool = False) -> None:
         record = dict(self.cgroup_record)
         await super().stop(now=now)
+        self.release_socket()
         if record:
             await self.release_cgroup(record)
+
+    # --- the server's socket -------------------------------------------------------
+
+    def prepare_socket(self) -> int:
+        """Make the user's socket folder; return the uid the socket must belong to."""
+        if not self.sockets_dir:
+            raise web.HTTPError(500, "AtriumSpawner.sockets_dir is not set: refusing to start a server on a TCP port")
+        try:
+            entry = pwd.getpwnam(self.user.name)
+            path = server_socket.prepare(self.sockets_dir, self.user.name, entry.pw_uid, entry.pw_gid, self.name)
+        except (KeyError, OSError, server_socket.SocketRefused) as e:
+            self.log.error("Cannot start %s: no socket folder: %s", self._log_name, e)
+            raise web.HTTPError(500, "%s", f"cannot make the server's socket folder: {e}") from None
+        self.user_socket = str(path)
+        self.socket_path = ""
+        # jupyter-server takes --sock only with its default port, which it then never binds
+        self.port = server_socket.JUPYTER_DEFAULT_PORT
+        return entry.pw_uid
+
+    def get_args(self) -> list[str]:
+        args: list[str] = super().get_args()
+        return [*args, f"--ServerApp.sock={self.user_socket}", "--ServerApp.sock_mode=0600"]
+
+    async def wait_for_socket(self, uid: int) -> Any:
+        """Wait until the server made its socket, then pin and check it (start_timeout bounds this)."""
+        while True:
+            try:
+                pinned = server_socket.pin(Path(self.user_socket), self.sockets_dir, uid)
+            except server_socket.SocketRefused as e:
+                self.log.error("Refusing %s: %s", self._log_name, e)
+                raise web.HTTPError(500, "%s", f"the server's socket is not its own: {e}") from None
+            if pinned is not None:
+                return pinned
+            if self.proc is not None and self.proc.poll() is not None:
+                raise web.HTTPError(500, "%s", f"the server exited ({self.proc.returncode}) before it listened")
+            await asyncio.sleep(0.1)
+
+    def release_socket(self) -> None:
+        server_socket.release(self.socket_path, self.user_socket)
+        self.socket_path = ""
+
+    # The hub keeps a server's address as proto/ip/port, which cannot hold a socket
+    # path: every access to the server (readiness poll, proxy route, route checks
+    # after a hub restart) goes through this property, which points it at the
+    # pinned socket recorded in the spawner state.
+    def _get_server(self) -> Any:
+        server = Spawner.server.fget(self)
+        if server is not None and self.socket_path and server.proto == "http+unix":
+            url = server_socket.socket_url(self.socket_path)
+            if server.host != url:
+                server.connect_url = url
+        return server
+
+    server = property(_get_server, Spawner.server.fset)
 
     async def release_cgroup(self, record: dict[str, Any]) -> None:
         """Kill what the server left in its cgroup and remove the group."""
@@ -288,17 +356,24 @@ class AtriumSpawner(LocalProcessSpawner):
             state[STATE_CGROUP] = dict(self.cgroup_record)
         if self.profile_name:
             state[STATE_PROFILE] = self.profile_name
+        if self.socket_path:
+            state[STATE_SOCKET] = {"pinned": self.socket_path, "path": self.user_socket}
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         self.cgroup_record = dict(state.get(STATE_CGROUP) or {})
         self.profile_name = state.get(STATE_PROFILE, "")
+        sock = state.get(STATE_SOCKET) or {}
+        self.socket_path = sock.get("pinned", "")
+        self.user_socket = sock.get("path", "")
 
     def clear_state(self) -> None:
         super().clear_state()
         self.cgroup_record = {}
         self.profile_name = ""
+        # the server is gone: its pinned link goes too (a later stop finds nothing)
+        self.release_socket()
 
     # --- environment -------------------------------------------------------------
 

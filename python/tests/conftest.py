@@ -81,6 +81,7 @@ BASE: dict[str, Any] = {
         "path_prepend": ["/opt/atrium/venvs/user/bin"],
         "environment": {"ATRIUM_PROJECT": "team"},
         "cgroup": {"mode": "v1", "v1_root": "/sys/fs/cgroup", "parent": "atrium/team/users"},
+        "sockets_dir": "/var/lib/atrium/run/servers",
     },
     "idle_culler": {
         "enabled": True,

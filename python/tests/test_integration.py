@@ -155,6 +155,7 @@ def linux_user() -> Iterator[pwd.struct_passwd]:
 @pytest.fixture
 def workdir() -> Iterator[Path]:
     d = Path(tempfile.mkdtemp(prefix="athub-it-"))
+    d.chmod(0o711)  # the user's server reaches its socket folder below it
     try:
         yield d
     finally:
@@ -221,6 +222,7 @@ class Platform:
                 "path_prepend": [str(VENV_BIN)],
                 "environment": {},
                 "cgroup": {"mode": "v1", "v1_root": str(CGROUP_ROOT), "parent": f"{self.cgroup_top}/users"},
+                "sockets_dir": str(self.workdir / "servers"),
             },
             "idle_culler": {"enabled": True, "timeout": 3600, "every": 600, "max_age": 0, "python": sys.executable},
             "services": [

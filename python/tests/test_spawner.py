@@ -3,8 +3,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,12 +269,32 @@ def test_v2_without_systemd_warns_and_spawns_without(
     ]
 
 
-SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
+@pytest.fixture
+def sockets_dir() -> Iterator[str]:
+    """A short folder users can pass (pytest's tmp_path is root-only and long for a socket path)."""
+    d = Path(tempfile.mkdtemp(prefix="atsp-", dir="/tmp"))
+    d.chmod(0o711)
+    yield str(d / "servers")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+# stands in for the server: listens on the socket given as --ServerApp.sock=, then sleeps
+SLEEPER = [
+    sys.executable,
+    "-c",
+    "import socket, sys, time; "
+    "path = [a.split('=', 1)[1] for a in sys.argv if a.startswith('--ServerApp.sock=')][0]; "
+    "s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(); time.sleep(60)",
+]
 
 
 @pytest.mark.skipif(not is_root, reason="starts a process as a Linux user; needs root")
-async def test_start_v1_child_joins_the_cgroup_before_exec(db: Any, data: dict[str, Any], tmp_path: Path) -> None:
-    config = spawner_config(data, cgroup_mode="v1", cgroup_v1_root=str(tmp_path), cgroup_parent="p")
+async def test_start_v1_child_joins_the_cgroup_before_exec(
+    db: Any, data: dict[str, Any], tmp_path: Path, sockets_dir: str
+) -> None:
+    config = spawner_config(
+        data, cgroup_mode="v1", cgroup_v1_root=str(tmp_path), cgroup_parent="p", sockets_dir=sockets_dir
+    )
     config.Spawner.cmd = SLEEPER
     spawner = make_spawner(db, "root", config)
     try:
@@ -288,7 +310,7 @@ async def test_start_v1_child_joins_the_cgroup_before_exec(db: Any, data: dict[s
 
 @pytest.mark.skipif(not is_root, reason="starts a process as a Linux user; needs root")
 async def test_start_v2_runs_the_server_through_systemd_run(
-    db: Any, data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    db: Any, data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sockets_dir: str
 ) -> None:
     monkeypatch.setattr(AtriumSpawner, "systemd_available", lambda self: True)
     record = tmp_path / "args"
@@ -298,7 +320,9 @@ async def test_start_v2_runs_the_server_through_systemd_run(
         f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nwhile [ "$1" != "--" ]; do shift; done\nshift\nexec "$@"\n'
     )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    config = spawner_config(data, cgroup_mode="v2-systemd", systemd_run=str(fake), systemctl="/bin/true")
+    config = spawner_config(
+        data, cgroup_mode="v2-systemd", systemd_run=str(fake), systemctl="/bin/true", sockets_dir=sockets_dir
+    )
     config.Spawner.cmd = SLEEPER
     spawner = make_spawner(db, "root", config)
     try:
@@ -309,8 +333,16 @@ async def test_start_v2_runs_the_server_through_systemd_run(
             await __import__("asyncio").sleep(0.05)
         args = record.read_text().splitlines()
         assert args[:4] == ["--scope", "--quiet", "--collect", "--slice=atrium-users.slice"]
-        assert args[args.index("--") + 1 :] == SLEEPER
+        assert args[args.index("--") + 1 :][: len(SLEEPER)] == SLEEPER
         assert spawner.cmd == SLEEPER
         assert await spawner.poll() is None
     finally:
         await spawner.stop(now=True)
+
+
+async def test_start_refuses_without_a_sockets_dir(db: Any, data: dict[str, Any]) -> None:
+    spawner = make_spawner(db, "alice", spawner_config(data))
+    with pytest.raises(web.HTTPError) as e:
+        await spawner.start()
+    assert "sockets_dir is not set" in str(e.value.log_message)
+    assert spawner.proc is None

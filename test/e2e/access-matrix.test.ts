@@ -23,6 +23,7 @@ import {
   pidFile,
   pidsWhere,
   readPid,
+  runAs,
   secretValues,
   serverPid,
   shAs,
@@ -42,6 +43,22 @@ import {
 } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 import { type Got, httpOutcome, listeningPorts, SSH_BY_TOKEN, Surface } from "./matrix.js";
+
+/**
+ * An HTTP GET over a Unix socket, run as a user: argv socket path and URL path, the
+ * token on stdin (never on a command line); exit 0 on a 2xx answer, 3 otherwise, and
+ * Python's "Permission denied" when the user may not connect.
+ */
+const SOCKET_GET = `
+import socket, sys
+token = sys.stdin.read().strip()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(f"GET {sys.argv[2]} HTTP/1.0\\r\\nHost: localhost\\r\\nAuthorization: token {token}\\r\\n\\r\\n".encode())
+status = int(s.recv(64).split()[1])
+print(status)
+sys.exit(0 if 200 <= status < 300 else 3)
+`;
 
 describe("access matrix: users, groups and an admin on every surface", () => {
   const scope = suiteScope(after);
@@ -413,15 +430,24 @@ describe("access matrix: users, groups and an admin on every surface", () => {
     );
     s.fact("bob", "open a websocket to alice's kernel", "denied", ws);
 
-    // Straight to the server's own port, around the proxy: the server checks tokens itself.
-    const [port] = listeningPorts(await serverPid(p, alice));
-    assert.ok(port, `no listening port for ${alice}'s server`);
-    const direct = (who: string) =>
-      http(`http://127.0.0.1:${port}/user/${alice}/api/contents`, {
-        headers: { Authorization: `token ${tokens[who]}` },
-      });
-    s.allow("alice", "list her files on the server's own port", await direct(alice));
-    s.deny("bob", "list alice's files on the server's own port", await direct(bob));
+    // Around the proxy: the server listens on no TCP port (one another user could
+    // claim), only on a socket in alice's own folder, and on the link root pinned.
+    const ports = listeningPorts(await serverPid(p, alice));
+    s.fact(
+      "root",
+      "alice's server listens on no TCP port",
+      "allowed",
+      ports.length === 0 ? "allowed" : "error",
+      ports.join(", "),
+    );
+    const socket = join(p.dirs.data, "servers", "users", alice, "server.sock");
+    const pinned = (await userModel(p, alice)).servers?.[""]?.state?.atrium_socket?.pinned ?? "";
+    const direct = (who: string, path: string) =>
+      runAs(who, ["python3", "-c", SOCKET_GET, path, `/user/${alice}/api/contents`], tokens[who]);
+    s.allow("alice", "list her files on her server's own socket", direct(alice, socket));
+    s.deny("bob", "list alice's files on her server's own socket", direct(bob, socket));
+    s.deny("bob", "list alice's files on the socket the hub pinned", direct(bob, pinned));
+    s.deny("bob", "plant a socket in alice's socket folder", as(bob, 'touch "$1.x"', socket));
 
     const own = await browsers[alice]?.navigate(`/user/${alice}/lab`);
     s.fact(
@@ -665,18 +691,43 @@ describe("access matrix: users, groups and an admin on every surface", () => {
     await login(alice, alice, "list blue over SSH", "denied", ["ls", shared(blue)]);
     await login(alice, alice, "list red over SSH (member)", "allowed", ["ls", shared(red)]);
 
-    // Local forwarding (ssh -L, as VS Code uses it) reaches only the user's own ports.
-    const port = listeningPorts(await serverPid(p, alice))[0];
-    assert.ok(port);
-    const own = await throughTunnel(alice, port, `/user/${alice}/api/status`);
+    // Local forwarding (ssh -L, as VS Code uses it) reaches only the user's own ports:
+    // a web server alice runs herself on loopback.
+    const [port = 0] = await freePorts(1);
+    const web = runCommand(
+      "setpriv",
+      [
+        "--reuid",
+        alice,
+        "--regid",
+        alice,
+        "--init-groups",
+        "--",
+        "python3",
+        "-m",
+        "http.server",
+        "--bind",
+        "127.0.0.1",
+        String(port),
+      ],
+      { cwd: "/", env: { PATH: "/usr/bin:/bin" }, timeoutMs: 600_000 },
+    );
+    scope.after(() => web.child.kill("SIGKILL"));
+    await waitFor(
+      "alice's own web server",
+      () => (listeningPorts(web.child.pid ?? 0).includes(port) ? true : undefined),
+      30_000,
+      200,
+    );
+    const own = await throughTunnel(alice, port, "/");
     s.fact(
       "alice",
-      "forward to her server's port",
+      "forward to her own web server's port",
       "allowed",
       own.status === 200 ? "allowed" : "error",
       own.error ?? `HTTP ${own.status}`,
     );
-    const theirs = await throughTunnel(bob, port, `/user/${alice}/api/status`);
+    const theirs = await throughTunnel(bob, port, "/");
     const refusal = readFileSync(join(p.dirs.log, "ssh.log"), "utf8")
       .split("\n")
       .find((l) => l.includes(`${bob} `) && l.includes(`:${port} refused`));
@@ -685,7 +736,9 @@ describe("access matrix: users, groups and an admin on every surface", () => {
       theirs.status !== undefined
         ? `reached it: HTTP ${theirs.status}`
         : (refusal?.replace(/^.*refused/, "refused") ?? theirs.error);
-    s.fact("bob", "forward to alice's server's port", "denied", got, why);
+    s.fact("bob", "forward to alice's web server's port", "denied", got, why);
+    web.child.kill("SIGKILL");
+    await web.done;
     s.done();
   });
 

@@ -14,7 +14,7 @@ export interface ServerModel {
   ready: boolean;
   pending: string | null;
   url: string;
-  state?: { pid?: number };
+  state?: { pid?: number; atrium_socket?: { pinned?: string; path?: string } };
 }
 
 export interface UserModel {

@@ -70,6 +70,8 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       path_prepend: [posix.join(paths.userVenv, "bin")],
       environment: {},
       cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+      // servers listen on Unix sockets here, never on a TCP port another user could claim
+      sockets_dir: serverSocketsDir(platform),
       // each user's managed-environment kernels: <kernels_dir>/<user> goes on JUPYTER_PATH
       kernels_dir: kernelsDir(platform),
     },
@@ -115,4 +117,12 @@ function renderAuth(platform: Platform): Record<string, unknown> {
     accounts_file: oidcAccountsFile(platform),
     reserved_names: [...RESERVED_NAMES].sort(),
   };
+}
+
+/**
+ * Root-owned folder of the user servers' Unix sockets (python/atrium_hub/server_socket.py);
+ * below the data folder, which users may traverse (the state folder is root-only).
+ */
+export function serverSocketsDir(platform: Platform): string {
+  return posix.join(platform.paths.dataDir, "servers");
 }
