@@ -47,7 +47,8 @@ const MARKER_STRING_CHAR = /^[A-Za-z0-9._*+!~,:/-]*$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const RELEASE = String.raw`(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*`;
-const PRE_POST_DEV = String.raw`(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?(?:[-_.]?dev[-_.]?[0-9]*)?`;
+const PRE_POST_DEV =
+  "(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)?(?:-[0-9]+|[-_.]?(?:post|rev|r)[-_.]?[0-9]*)?(?:[-_.]?dev[-_.]?[0-9]*)?";
 const LOCAL = String.raw`(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?`;
 const PEP440 = new RegExp(`^v?${RELEASE}${PRE_POST_DEV}${LOCAL}$`, "i");
 const PEP440_NO_LOCAL = new RegExp(`^v?${RELEASE}${PRE_POST_DEV}$`, "i");

@@ -34,7 +34,8 @@ const cfg: EnvsConfig = {
   defaultEnv: join(root, "no-default-env"),
   uv: { tools: "/nonexistent/uv", cacheDir: join(root, "cache") },
   buildAccount: "atrium-build",
-  builds: { concurrency: 1, timeoutSeconds: 60, keep: 5 },
+  builds: { concurrency: 1, timeoutSeconds: 60, keep: 5, allowSource: [] },
+  cgroup: { v1Root: join(root, "no-cgroups"), parent: "atrium/test/builds" },
   groupEditors: "members",
 };
 

@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
-import { explainResolution, lockPackages } from "../../src/services/envs/builder.js";
+import {
+  BuildFailure,
+  binaryArgs,
+  buildEnv,
+  explainResolution,
+  lockPackages,
+  requirementLines,
+} from "../../src/services/envs/builder.js";
 import {
   parseSpecification,
   pythonProblem,
@@ -190,6 +197,34 @@ describe("what is built", () => {
     assert.equal(
       explainResolution("Because oldpkg==0.1 has no usable wheels and building from source is disabled"),
       "oldpkg has no wheel for this machine, and environments are built from wheels only",
+    );
+  });
+
+  it("tells uv wheels only, except the packages the admin allows, and reads no uv config", () => {
+    assert.deepEqual(binaryArgs([]), ["--only-binary", ":all:"]);
+    assert.deepEqual(binaryArgs(["pyyaml"]), ["--only-binary", ":all:", "--no-binary", "pyyaml"]);
+    const env = buildEnv(
+      { HTTPS_PROXY: "http://proxy:3128", UV_FIND_LINKS: "/tmp/x", UV_NO_BINARY: "x" },
+      "/c",
+    );
+    assert.equal(env.UV_NO_CONFIG, "1");
+    assert.equal(env.UV_NO_BUILD, "1");
+    assert.equal(env.UV_CACHE_DIR, "/c");
+    assert.equal(env.HTTPS_PROXY, "http://proxy:3128");
+    assert.equal(env.UV_FIND_LINKS, undefined);
+    assert.equal(env.UV_NO_BINARY, undefined);
+    assert.equal(buildEnv({}, "/c", ["pyyaml"]).UV_NO_BUILD, undefined);
+  });
+
+  it("re-parses stored requirements, so a build queued before the parser can't pass options", () => {
+    assert.deepEqual(requirementLines(["six", "tomli>=2 ; python_version<'3.11'"]), [
+      "six",
+      'tomli>=2; python_version < "3.11"',
+    ]);
+    assert.throws(
+      () => requirementLines(["six", "tabulate\n--no-binary evil\n--find-links /tmp/x"]),
+      (err: Error) =>
+        err instanceof BuildFailure && /is not one requirement: it holds a line break/.test(err.message),
     );
   });
 

@@ -102,7 +102,9 @@ describe("PEP 508 requirements", () => {
         'the marker string "3 #" may hold only letters, digits and . _ * + ! ~ , : / -',
       ],
       [
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: uv expands ${VAR} in requirements files
         "six; python_version == '${HOME}'",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the same text, quoted back
         'the marker string "${HOME}" may hold only letters, digits and . _ * + ! ~ , : / -',
       ],
       ["six; python_version == '3.11", "expected a closing ' at column 24, found \"'3.11\""],
