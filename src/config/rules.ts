@@ -4,6 +4,8 @@
  * run even where the schema found other mistakes, and every problem is reported
  * in the same run; a value the schema rejected is left to the schema's message.
  */
+import { parseCondaDependency, parsePipEntry } from "../requirements/conda.js";
+import type { ParsedRequirement } from "../requirements/pep508.js";
 import type { UnlocatedProblem } from "./problem.js";
 import {
   allRecords,
@@ -257,6 +259,10 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
         hint: suggestion(ns, ["global", ...groupNames, ...userNames], "namespaces"),
       });
     }
+    checkRequirements(ctx, ["environments", i, "dependencies"], e.dependencies, (d) =>
+      parseCondaDependency(d, []),
+    );
+    checkRequirements(ctx, ["environments", i, "pip"], e.pip, parsePipEntry);
     if (e.file !== undefined) {
       for (const key of ["python", "dependencies", "pip"]) {
         if (e[key] !== undefined) {
@@ -270,6 +276,20 @@ function checkEnvironments(ctx: Ctx, envs: Rec[], userNames: string[], groupName
       }
     }
   });
+}
+
+/** Each entry is exactly one requirement (src/requirements/); the schema reports non-text entries. */
+function checkRequirements(
+  ctx: Ctx,
+  path: Array<string | number>,
+  value: unknown,
+  parse: (entry: string) => ParsedRequirement,
+): void {
+  for (const [j, entry] of strings(value)) {
+    if (ctx.failed([...path, j])) continue;
+    const parsed = parse(entry);
+    if ("problem" in parsed) ctx.problems.push({ path: [...path, j], ...parsed.problem });
+  }
 }
 
 function checkAdmins(ctx: Ctx, data: Rec, users: Rec[]): void {

@@ -245,10 +245,32 @@ const environment = z
     dependencies: z
       .array(z.string().min(1))
       .default([])
-      .describe("Packages, conda-style (numpy, pandas>=2); must exist on PyPI."),
-    pip: z.array(z.string().min(1)).default([]).describe("Extra pip requirements (PEP 508)."),
+      .describe(
+        "Packages, conda-style (numpy, numpy=1.26, pandas >=2,<3); must exist on PyPI. One package per entry.",
+      ),
+    pip: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        "Extra requirements, one PEP 508 requirement per entry (name[extras], versions, ; marker); no options, paths or URLs.",
+      ),
   })
   .describe("A managed Python environment, offered as a Jupyter kernel and to Dask.");
+
+const environmentBuilds = z
+  .strictObject({
+    allow_source: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, {
+          error: "a package name such as pyyaml",
+        }),
+      )
+      .default([])
+      .describe(
+        "Packages that builds compile from source distributions instead of wheels: their build code runs, as the build account, inside the build's own cgroup. Every other package is installed from wheels only, whatever a spec says.",
+      ),
+  })
+  .describe("How managed environments are built (users' and the file's alike).");
 
 const workerProfile = z
   .strictObject({
@@ -328,6 +350,7 @@ export const configSchema = z
       .default([])
       .describe("Instance types; when empty, one default profile without limits is used."),
     environments: z.array(environment).default([]).describe("Managed environments built on deploy."),
+    environment_builds: environmentBuilds.default({ allow_source: [] }),
     dask: dask.default(() => dask.parse({})),
     ssh: ssh.default({ enabled: true, port: 8022 }),
     videochat: videochat.default({ enabled: true, jitsi_domain: "meet.jit.si", rooms: [] }),

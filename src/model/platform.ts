@@ -3,9 +3,11 @@
  * of where it runs. Sizes are bytes, durations seconds, paths absolute, lists sorted
  * where order carries no meaning. Nothing below this module reads the raw config.
  */
+
 import { posix } from "node:path";
 import type { Config } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
+import { normalizeName } from "../requirements/pep508.js";
 
 export interface PlatformUser {
   name: string;
@@ -80,6 +82,8 @@ export interface Platform {
   groups: PlatformGroup[];
   profiles: PlatformProfile[];
   environments: PlatformEnvironment[];
+  /** Packages builds compile from source (PEP 503 names, sorted); all else is wheels only. */
+  environmentBuilds: { allowSource: string[] };
   dask: {
     enabled: boolean;
     workerProfiles: Array<{ name: string; cores: number; memory: number; threads: number }>;
@@ -221,6 +225,9 @@ export function derivePlatform(config: Config): Platform {
     groups,
     profiles,
     environments,
+    environmentBuilds: {
+      allowSource: [...new Set(config.environment_builds.allow_source.map(normalizeName))].sort(),
+    },
     dask: {
       enabled: config.dask.enabled,
       workerProfiles: config.dask.worker_profiles.map((w) => ({

@@ -6,15 +6,30 @@
  * Dask workers running in a managed environment.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { stringify } from "yaml";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
+import { BuildFailure, buildEnvironment } from "../../src/services/envs/builder.js";
+import { lookupAccount } from "../../src/services/envs/service.js";
 import { chromiumMissing, launchChromium } from "./chromium.js";
 import {
   type HttpResult,
   http,
+  idOf,
   makePlatform,
   type Platform,
   REPO,
@@ -24,8 +39,8 @@ import {
 } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
-/** uv's cache for environment builds, shared by e2e platforms like the harness's own. */
-const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache";
+/** uv's cache for the global namespace's environment builds, shared by e2e platforms. */
+const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache-global";
 const ACTIVE = new Set(["QUEUED", "BUILDING"]);
 const PASSWORD = "Envs-e2e-password-1";
 
@@ -100,6 +115,79 @@ describe("managed environments", () => {
     return spawnSync("runuser", ["-u", user, "--", "ls", path], { stdio: "ignore" }).status === 0;
   }
 
+  /** Processes whose command line holds `tag`. */
+  function processesWith(tag: string): string[] {
+    const found: string[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+        if (cmdline.includes(tag)) found.push(`${entry}: ${cmdline}`);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The attacker's planted source package, in a folder every account can read (below
+   * the platform's root, so cleanup kills whatever it started): its setup.py records
+   * who ran it, appends code to every cached copy of tabulate (which records who
+   * imported it), and leaves a process behind.
+   */
+  function plantSourcePackage(owner: string): { dir: string; out: string } {
+    const dir = join(p.root, "attacker");
+    const out = join(dir, "out");
+    const src = join(dir, "src", "atrium_e2e_planted-1.0");
+    mkdirSync(src, { recursive: true });
+    mkdirSync(out, { recursive: true });
+    const poison = [
+      "",
+      "try:",
+      `    open(${JSON.stringify(join(out, "imported-by"))}, "w").write(str(__import__("os").getuid()))`,
+      "except OSError:",
+      "    pass",
+      "",
+    ].join("\n");
+    writeFileSync(
+      join(src, "setup.py"),
+      [
+        "import glob, os, subprocess, sys",
+        `open(${JSON.stringify(join(out, "setup-ran-as"))}, "w").write(str(os.getuid()))`,
+        `for f in glob.glob(${JSON.stringify(`${join(p.dirs.prefix, "cache")}/**/tabulate/__init__.py`)}, recursive=True):`,
+        "    try:",
+        `        open(f, "a").write(${JSON.stringify(poison)})`,
+        "    except OSError:",
+        "        pass",
+        "subprocess.Popen(",
+        `    [sys.executable, "-c", "import time; time.sleep(900)", ${JSON.stringify(dir)}],`,
+        "    start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,",
+        ")",
+        "from setuptools import setup",
+        'setup(name="atrium_e2e_planted", version="1.0")',
+        "",
+      ].join("\n"),
+    );
+    execFileSync("tar", ["-czf", join(dir, "atrium_e2e_planted-1.0.tar.gz"), "-C", join(dir, "src"), "."]);
+    const uid = Number(idOf(owner, "-u"));
+    for (const d of [dir, join(dir, "src"), src]) chownSync(d, uid, uid);
+    chmodSync(dir, 0o755);
+    chmodSync(out, 0o1777);
+    return { dir, out };
+  }
+
+  /** What an attack left behind: a list of findings, empty when it left nothing. */
+  function traces(planted: { dir: string; out: string }): string[] {
+    const found: string[] = [];
+    for (const f of ["setup-ran-as", "imported-by"]) {
+      const path = join(planted.out, f);
+      if (existsSync(path)) found.push(`${f} uid ${readFileSync(path, "utf8")}`);
+    }
+    for (const proc of processesWith(planted.dir)) found.push(`still running: ${proc}`);
+    return found;
+  }
+
   before(async () => {
     p = await makePlatform(scope, {
       config: (n) => ({
@@ -125,9 +213,12 @@ describe("managed environments", () => {
       string,
       string,
     ];
+    // Only the global namespace's build cache is shared with other runs: the others' are
+    // this platform's own, as every namespace's build cache is its own.
     mkdirSync(SHARED_BUILD_CACHE, { recursive: true });
-    if (!existsSync(join(p.dirs.prefix, "cache", "uv-build"))) {
-      symlinkSync(SHARED_BUILD_CACHE, join(p.dirs.prefix, "cache", "uv-build"));
+    mkdirSync(join(p.dirs.prefix, "cache", "env-builds"), { recursive: true });
+    if (!existsSync(join(p.dirs.prefix, "cache", "env-builds", "global"))) {
+      symlinkSync(SHARED_BUILD_CACHE, join(p.dirs.prefix, "cache", "env-builds", "global"));
     }
     const r = await p.deploy();
     deployOutput = `${r.stdout}\n${r.stderr}`;
@@ -492,5 +583,106 @@ describe("managed environments", () => {
     } finally {
       await browser.close();
     }
+  });
+  it("refuses a pip entry that smuggles uv options on new lines; the planted package never runs", async () => {
+    // The attacker first builds an environment of her own with tabulate, so that it is cached.
+    const own = await submit(bob, bob, "tab", "name: tab\ndependencies:\n  - pip:\n    - tabulate\n");
+    assert.equal((await finish(bob, own)).build.status, "COMPLETED");
+    const planted = plantSourcePackage(bob);
+    const entry = [
+      "tabulate",
+      "--no-binary atrium-e2e-planted",
+      `--find-links ${planted.dir}`,
+      "atrium-e2e-planted",
+    ].join("\n");
+    const r = await api(bob, "POST", "specification/", {
+      namespace: bob,
+      environment_name: "planted",
+      specification: stringify({ name: "planted", dependencies: [{ pip: [entry] }] }),
+    });
+    if (r.status === 200) await finish(bob, r.json<{ data: { build_id: number } }>().data.build_id);
+    assert.deepEqual(traces(planted), [], "the planted package ran during the build");
+    assert.equal(r.status, 400, r.text);
+    assert.match(
+      r.json<{ message: string }>().message,
+      /dependencies\[0\]\.pip\[0\]: "tabulate\\n--no-binary atrium-e2e-planted.*" is not one requirement/,
+    );
+  });
+
+  it("refuses -r FILE inside a requirement, so no file the build account reads reaches a lock", async () => {
+    const theirs = join(p.dirs.envs, alice, "mine", "builds", String(firstBuild), "requirements.in");
+    assert.ok(existsSync(theirs), theirs);
+    assert.ok(!canRead(bob, theirs), "bob can read alice's requirements anyway");
+    for (const specification of [
+      stringify({ name: "pulled", dependencies: [{ pip: [`six\n-r ${theirs}`] }] }),
+      stringify([`six\n-r ${theirs}`]),
+    ]) {
+      const r = await api(bob, "POST", "specification/", {
+        namespace: bob,
+        environment_name: "pulled",
+        specification,
+      });
+      if (r.status === 200) {
+        const id = r.json<{ data: { build_id: number } }>().data.build_id;
+        await finish(bob, id);
+        const lock = await api(bob, "GET", `build/${id}/lockfile/`);
+        assert.ok(
+          !lock.text.includes("humanize=="),
+          `alice's requirements reached bob's lock:\n${lock.text.slice(0, 300)}`,
+        );
+      }
+      assert.equal(r.status, 400, r.text);
+      assert.match(r.json<{ message: string }>().message, /is not one requirement/);
+    }
+  });
+
+  it("builds the victim's environment with nothing of the attacker's after an attempted cache poisoning", async () => {
+    const planted = { dir: join(p.root, "attacker"), out: join(p.root, "attacker", "out") };
+    const id = await submit(alice, team, "report", "name: report\ndependencies:\n  - pip:\n    - tabulate\n");
+    const { build } = await finish(alice, id);
+    assert.equal(build.status, "COMPLETED", build.status_info ?? "");
+    const python = join(p.dirs.envs, team, "report", "current", "bin", "python");
+    const imported = spawnSync(
+      "runuser",
+      ["-u", alice, "--", python, "-c", "import tabulate; print(tabulate.__file__)"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(imported.status, 0, imported.stderr);
+    const installed = readFileSync(imported.stdout.trim(), "utf8");
+    assert.deepEqual(traces(planted), [], "the attacker's code ran");
+    assert.doesNotMatch(installed, /imported-by/, "the victim's tabulate carries the attacker's code");
+  });
+
+  it("leaves no process of a build running once the build has ended", async () => {
+    const account = await lookupAccount("atrium-build");
+    assert.ok(account, "no build account");
+    const dir = join(p.root, "fake-build");
+    mkdirSync(dir, { mode: 0o755 });
+    const tag = join(dir, "lingering");
+    // A uv that leaves a process in its own session behind, as a build backend could.
+    const uv = join(dir, "uv");
+    writeFileSync(
+      uv,
+      `#!/bin/sh\nsetsid /usr/bin/python3 -c 'import time; time.sleep(900)' ${tag} </dev/null >/dev/null 2>&1 &\necho "error: planted" >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const inputs = {
+      dir,
+      requirements: ["six"],
+      constraints: [],
+      uv,
+      python: "/usr/bin/python3",
+      cacheDir: join(dir, "cache"),
+      account,
+      passEnv: {},
+      log: () => {},
+      signal: new AbortController().signal,
+      cgroup: { v1Root: "/sys/fs/cgroup", parent: `atrium/${p.project}/builds`, name: "e2e-lingering" },
+    };
+    await assert.rejects(buildEnvironment(inputs as Parameters<typeof buildEnvironment>[0]), BuildFailure);
+    await new Promise((ok) => setTimeout(ok, 500));
+    assert.deepEqual(processesWith(tag), [], "a process of the build outlived it");
   });
 });

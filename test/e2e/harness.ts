@@ -359,7 +359,7 @@ function cleanupPlatform(p: {
   for (const u of users) quiet("pkill", ["-KILL", "-u", u]);
   for (const u of users) quiet("userdel", ["-r", u]);
   for (const g of namesWithPrefix("/etc/group", prefix)) quiet("groupdel", [g]);
-  for (const controller of ["memory", "cpu"]) {
+  for (const controller of ["memory", "cpu", "freezer", "pids"]) {
     removeCgroupTree(`/sys/fs/cgroup/${controller}/atrium/${p.project}`);
   }
   rmSync(p.root, { recursive: true, force: true });

@@ -34,7 +34,8 @@ const cfg: EnvsConfig = {
   defaultEnv: join(root, "no-default-env"),
   uv: { tools: "/nonexistent/uv", cacheDir: join(root, "cache") },
   buildAccount: "atrium-build",
-  builds: { concurrency: 1, timeoutSeconds: 60, keep: 5 },
+  builds: { concurrency: 1, timeoutSeconds: 60, keep: 5, allowSource: [] },
+  cgroup: { v1Root: join(root, "no-cgroups"), parent: "atrium/test/builds" },
   groupEditors: "members",
 };
 
@@ -210,7 +211,10 @@ describe("environment API", () => {
       message(bad),
       /"cudatoolkit" is a conda package that is not on PyPI: it needs a conda backend/,
     );
-    assert.match(message(bad), /options \(-r, -e, --index-url, \.\.\.\) are not allowed/);
+    assert.match(
+      message(bad),
+      /dependencies\[1\]\.pip\[0\]: "-e \." is not one requirement: options \(-r, -c, -e, -f, --index-url, \.\.\.\) are not allowed/,
+    );
     const py = await submit("alice", "alice", "new", "dependencies:\n  - python=3.12\n");
     assert.equal(py.status, 400);
     assert.match(message(py), /environments are built on the system Python 3\.11\.2/);

@@ -1,9 +1,16 @@
 /** Environment specs: conda-style environment.yaml and requirement lists, to PEP 508 for uv. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { explainResolution, lockPackages } from "../../src/services/envs/builder.js";
+import { stringify } from "yaml";
 import {
-  condaToPep508,
+  BuildFailure,
+  binaryArgs,
+  buildEnv,
+  explainResolution,
+  lockPackages,
+  requirementLines,
+} from "../../src/services/envs/builder.js";
+import {
   parseSpecification,
   pythonProblem,
   SpecError,
@@ -68,9 +75,9 @@ describe("environment.yaml", () => {
 
   it("refuses conda-only packages, saying a conda backend is needed", () => {
     assert.deepEqual(problems("dependencies:\n  - cudatoolkit=11.8\n  - r-base\n  - conda-forge::numpy\n"), [
-      '"cudatoolkit" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
-      '"r-base" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
-      '"conda-forge::numpy" names a conda channel: it needs a conda backend, which Atrium does not provide yet',
+      'dependencies[0]: "cudatoolkit" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
+      'dependencies[1]: "r-base" is a conda package that is not on PyPI: it needs a conda backend, which Atrium does not provide yet; leave it out or use a PyPI package instead',
+      'dependencies[2]: "conda-forge::numpy" names a conda channel: it needs a conda backend, which Atrium does not provide yet; use a PyPI package',
     ]);
   });
 
@@ -80,21 +87,31 @@ describe("environment.yaml", () => {
       "dependencies must be a list",
     ]);
     assert.deepEqual(problems("dependencies:\n  - pip:\n    - -r requirements.txt\n    - ./local\n  - 3\n"), [
-      '"-r requirements.txt": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
-      '"./local": local paths can\'t be installed; use packages from PyPI',
-      "dependencies has an entry that is not a package: 3",
+      'dependencies[0].pip[0]: "-r requirements.txt" is not one requirement: options (-r, -c, -e, -f, --index-url, ...) are not allowed; list packages only; packages come from the package index',
+      'dependencies[0].pip[1]: "./local" is a local path: local files can\'t be installed; use packages from the package index (PyPI)',
+      "dependencies[1]: 3 is not a package",
     ]);
   });
 
-  it("converts conda match specs one by one", () => {
-    const notes: string[] = [];
-    assert.deepEqual(condaToPep508("numpy", notes), { req: "numpy" });
-    assert.deepEqual(condaToPep508("numpy==1.26.4", notes), { req: "numpy==1.26.4" });
-    assert.deepEqual(condaToPep508("numpy >= 1.2", notes), { req: "numpy>=1.2" });
-    assert.deepEqual(condaToPep508("numpy 1.26", notes), { req: "numpy==1.26.*" });
-    assert.deepEqual(condaToPep508("scikit-learn=1.5.*", notes), { req: "scikit-learn==1.5.*" });
-    assert.deepEqual(notes, []);
-    assert.match(condaToPep508("numpy[version='>=1']", notes).problem ?? "", /bracket syntax/);
+  it("refuses an entry that holds more than one requirement, naming the entry", () => {
+    const smuggled = "tabulate\n--no-binary evil\n--find-links /tmp/planted\nevil";
+    const why =
+      '"tabulate\\n--no-binary evil\\n--find-links /tmp/planted\\nevil" is not one requirement: it holds a line break or another control character; give each package its own entry';
+    assert.deepEqual(
+      problems(stringify({ name: "x", dependencies: ["six", { pip: ["humanize", smuggled] }] })),
+      [`dependencies[1].pip[1]: ${why}`],
+    );
+    assert.deepEqual(problems(stringify({ dependencies: [smuggled] })), [`dependencies[0]: ${why}`]);
+    assert.deepEqual(problems(stringify(["six", smuggled])), [`requirements[1]: ${why}`]);
+    assert.deepEqual(problems(stringify({ dependencies: [{ pip: ["six\n-r /srv/other/lock.txt"] }] })), [
+      'dependencies[0].pip[0]: "six\\n-r /srv/other/lock.txt" is not one requirement: it holds a line break or another control character; give each package its own entry',
+    ]);
+    assert.deepEqual(
+      problems(stringify({ dependencies: [{ pip: ["pkg @ https://x.example/pkg.tar.gz"] }] })),
+      [
+        'dependencies[0].pip[0]: "pkg @ https://x.example/pkg.tar.gz" is a direct URL reference (name @ URL): environments install packages from the package index only; name a version instead, e.g. pkg==1.2',
+      ],
+    );
   });
 });
 
@@ -105,7 +122,7 @@ describe("requirement lists", () => {
     );
     assert.equal(spec.format, "requirements");
     assert.equal(spec.name, undefined);
-    assert.deepEqual(spec.requirements, ["six", "tomli>=2 ; python_version < '3.11'"]);
+    assert.deepEqual(spec.requirements, ["six", 'tomli>=2; python_version < "3.11"']);
   });
 
   it("reads a YAML list", () => {
@@ -116,13 +133,18 @@ describe("requirement lists", () => {
     assert.deepEqual(
       problems("six\n--index-url https://evil.example/simple\n-e .\ngit+https://x.example/y.git\n"),
       [
-        '"--index-url https://evil.example/simple": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
-        '"-e .": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only',
-        '"git+https://x.example/y.git": version control URLs need a source build, and environments are built from wheels only',
+        'line 2: "--index-url https://evil.example/simple" is not one requirement: options (-r, -c, -e, -f, --index-url, ...) are not allowed; list packages only; packages come from the package index',
+        'line 3: "-e ." is not one requirement: options (-r, -c, -e, -f, --index-url, ...) are not allowed; list packages only; packages come from the package index',
+        'line 4: "git+https://x.example/y.git" is a URL: environments install packages from the package index only; name the package and its version instead, e.g. pkg==1.2',
       ],
     );
     assert.deepEqual(problems("pkg @ file:///etc/passwd\n"), [
-      '"pkg @ file:///etc/passwd": local paths can\'t be installed; use packages from PyPI',
+      'line 1: "pkg @ file:///etc/passwd" is a direct URL reference (name @ URL): environments install packages from the package index only; name a version instead, e.g. pkg==1.2',
+    ]);
+    // A backslash continuation is not followed: each line is one requirement or a problem.
+    assert.deepEqual(problems("six \\\n--find-links /tmp/x\n"), [
+      'line 1: "six \\\\" is not a requirement (PEP 508): expected a version, ";" and a marker, or the end at column 5, found "\\\\"; write one package per entry, e.g. pandas>=2,<3 or requests[socks]==2.32.*; python_version >= "3.10"',
+      'line 2: "--find-links /tmp/x" is not one requirement: options (-r, -c, -e, -f, --index-url, ...) are not allowed; list packages only; packages come from the package index',
     ]);
     assert.deepEqual(problems("   \n# nothing\n"), ["the specification lists no packages"]);
     assert.deepEqual(problems("  \n"), ["the specification is empty"]);
@@ -175,6 +197,34 @@ describe("what is built", () => {
     assert.equal(
       explainResolution("Because oldpkg==0.1 has no usable wheels and building from source is disabled"),
       "oldpkg has no wheel for this machine, and environments are built from wheels only",
+    );
+  });
+
+  it("tells uv wheels only, except the packages the admin allows, and reads no uv config", () => {
+    assert.deepEqual(binaryArgs([]), ["--only-binary", ":all:"]);
+    assert.deepEqual(binaryArgs(["pyyaml"]), ["--only-binary", ":all:", "--no-binary", "pyyaml"]);
+    const env = buildEnv(
+      { HTTPS_PROXY: "http://proxy:3128", UV_FIND_LINKS: "/tmp/x", UV_NO_BINARY: "x" },
+      "/c",
+    );
+    assert.equal(env.UV_NO_CONFIG, "1");
+    assert.equal(env.UV_NO_BUILD, "1");
+    assert.equal(env.UV_CACHE_DIR, "/c");
+    assert.equal(env.HTTPS_PROXY, "http://proxy:3128");
+    assert.equal(env.UV_FIND_LINKS, undefined);
+    assert.equal(env.UV_NO_BINARY, undefined);
+    assert.equal(buildEnv({}, "/c", ["pyyaml"]).UV_NO_BUILD, undefined);
+  });
+
+  it("re-parses stored requirements, so a build queued before the parser can't pass options", () => {
+    assert.deepEqual(requirementLines(["six", "tomli>=2 ; python_version<'3.11'"]), [
+      "six",
+      'tomli>=2; python_version < "3.11"',
+    ]);
+    assert.throws(
+      () => requirementLines(["six", "tabulate\n--no-binary evil\n--find-links /tmp/x"]),
+      (err: Error) =>
+        err instanceof BuildFailure && /is not one requirement: it holds a line break/.test(err.message),
     );
   });
 

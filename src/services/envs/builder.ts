@@ -8,16 +8,24 @@
  *   5. compile bytecode, as root, with the system Python in isolated mode (`-I -S`:
  *      no site, no .pth files), leaving packages' test folders to compile on use.
  *
- * Must stay true: every step up to 4 runs as the unprivileged build account, in its
- * own process group that a timeout or cancel kills; no code from a package runs
- * during a build (wheels only; compileall only reads sources), so one build can't
- * tamper with the shared cache or with another environment; the lock is written by
- * root from uv's output.
+ * Must stay true: every step up to 4 runs as the unprivileged build account, in the
+ * build's own cgroup (build-cgroup.ts), joined before the account switch, and every
+ * process in it is killed when a step ends and when the build ends, is canceled or
+ * times out; no code from a package runs during a build: uv is told wheels only on
+ * its command line and in its environment (`--only-binary :all:`, UV_NO_BUILD), reads
+ * no config file (UV_NO_CONFIG), and gets each requirement re-parsed and re-written
+ * here, one per line, so no line of the requirements file can be an option. Only
+ * the packages the file's admin named (`environment_builds.allow_source`) are built
+ * from source. Each namespace has its own uv cache, so nothing one namespace's build
+ * wrote is read by another's; the lock is written by root from uv's output.
  */
 import { execFile, spawn } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { formatRequirement, parseRequirement } from "../../requirements/pep508.js";
+import { findSetpriv, userCommand } from "../ssh/launch.js";
+import { BuildCgroup, type BuildCgroupPlace, cgroupsMissing } from "./build-cgroup.js";
 
 const exec = promisify(execFile);
 
@@ -34,8 +42,13 @@ export interface BuildInputs {
   constraints: readonly string[];
   uv: string;
   python: string;
+  /** This namespace's own uv cache, owned by the build account. */
   cacheDir: string;
   account: BuildAccount;
+  /** Packages uv may build from source (the file's environment_builds.allow_source). */
+  allowSource?: readonly string[];
+  /** Where the build's own cgroup is made, and its name there. */
+  cgroup?: BuildCgroupPlace & { name: string };
   /** Proxy and TLS settings passed on to uv. */
   passEnv: NodeJS.ProcessEnv;
   /** Appends text to the build log (live). */
@@ -62,8 +75,12 @@ export class BuildFailure extends Error {
 const PASS_ENV =
   /^(https?_proxy|no_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|uv_index_url|uv_extra_index_url|uv_index|uv_default_index)$/i;
 
-/** The environment a build step runs with: no secrets, never a downloaded Python. */
-export function buildEnv(passEnv: NodeJS.ProcessEnv, cacheDir: string): NodeJS.ProcessEnv {
+/** The environment a build step runs with: no secrets, no config files, never a downloaded Python. */
+export function buildEnv(
+  passEnv: NodeJS.ProcessEnv,
+  cacheDir: string,
+  allowSource: readonly string[] = [],
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(passEnv)) if (v !== undefined && PASS_ENV.test(k)) env[k] = v;
   return {
@@ -74,6 +91,10 @@ export function buildEnv(passEnv: NodeJS.ProcessEnv, cacheDir: string): NodeJS.P
     UV_CACHE_DIR: cacheDir,
     UV_PYTHON_DOWNLOADS: "never",
     UV_NO_PROGRESS: "1",
+    // No uv.toml, pyproject.toml or user config (HOME is the cache) changes a build.
+    UV_NO_CONFIG: "1",
+    // Wheels only, also for anything the command line doesn't cover.
+    ...(allowSource.length === 0 ? { UV_NO_BUILD: "1" } : {}),
     // The machine's certificate store, which is where admins put their proxy's CA.
     UV_SYSTEM_CERTS: "1",
   };
@@ -89,11 +110,22 @@ function stamp(): string {
   return new Date().toISOString().slice(11, 19);
 }
 
-/** Run one step as the build account in a new process group; output goes to the log. */
+type StepInputs = Pick<
+  BuildInputs,
+  "dir" | "passEnv" | "cacheDir" | "log" | "signal" | "onProcessGroup" | "allowSource"
+> & {
+  /** undefined: as root, for steps on files already handed to root. */
+  account: BuildAccount | undefined;
+  group?: BuildCgroup | undefined;
+};
+
+/**
+ * Run one step in a new process group; output goes to the log. As the build account,
+ * the step's first process joins the build's cgroup while still root, then becomes
+ * the account (setpriv); whatever the step left running is killed when it ends.
+ */
 function runStep(
-  inp: Pick<BuildInputs, "dir" | "passEnv" | "cacheDir" | "log" | "signal" | "onProcessGroup"> & {
-    account: BuildAccount | undefined;
-  },
+  inp: StepInputs,
   cmd: string,
   args: string[],
   opts: { stdoutToLog: boolean },
@@ -103,11 +135,12 @@ function runStep(
       reject(new BuildFailure(stopMessage(inp.signal)));
       return;
     }
-    const child = spawn(cmd, args, {
+    const run = inp.account
+      ? userCommand(findSetpriv(), inp.account, [cmd, ...args], inp.group?.procsFiles ?? [])
+      : { command: cmd, args };
+    const child = spawn(run.command, run.args, {
       cwd: inp.dir,
-      env: buildEnv(inp.passEnv, inp.cacheDir),
-      // no account: root, for steps on files already handed to root
-      ...(inp.account ? { uid: inp.account.uid, gid: inp.account.gid } : {}),
+      env: buildEnv(inp.passEnv, inp.cacheDir, inp.allowSource),
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -129,6 +162,7 @@ function runStep(
           // already gone
         }
       }
+      inp.group?.kill().catch((err: unknown) => inp.log(`${(err as Error).message}\n`));
     };
     inp.signal.addEventListener("abort", kill, { once: true });
     if (child.pid) inp.onProcessGroup?.(child.pid);
@@ -139,8 +173,15 @@ function runStep(
     child.on("close", (code) => {
       inp.signal.removeEventListener("abort", kill);
       inp.onProcessGroup?.(null);
-      if (inp.signal.aborted) reject(new BuildFailure(stopMessage(inp.signal)));
-      else resolve({ code, stdout, stderr });
+      const ended = inp.group ? inp.group.kill() : Promise.resolve(0);
+      ended.then(
+        (left) => {
+          if (left > 0) inp.log(`[${stamp()}] ended ${left} process(es) the step left running\n`);
+          if (inp.signal.aborted) reject(new BuildFailure(stopMessage(inp.signal)));
+          else resolve({ code, stdout, stderr });
+        },
+        (err: unknown) => reject(new BuildFailure((err as Error).message)),
+      );
     });
   });
 }
@@ -181,15 +222,50 @@ export function lockPackages(lock: string): string[] {
   return out.sort();
 }
 
+/**
+ * Requirements as the lines of a requirements file: each parsed again and re-written,
+ * whatever stored spec it came from (a build queued before a parser fix, a rebuild).
+ */
+export function requirementLines(requirements: readonly string[]): string[] {
+  return requirements.map((r) => {
+    const parsed = parseRequirement(r);
+    if ("problem" in parsed) throw new BuildFailure(`${parsed.problem.message}; ${parsed.problem.hint}`);
+    return formatRequirement(parsed.requirement);
+  });
+}
+
+/** uv's rule on wheels: all of them, except the packages the admin named, built from source. */
+export function binaryArgs(allowSource: readonly string[] = []): string[] {
+  return ["--only-binary", ":all:", ...allowSource.flatMap((name) => ["--no-binary", name])];
+}
+
 export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
+  let group: BuildCgroup | undefined;
+  if (inp.cgroup) {
+    const missing = cgroupsMissing(inp.cgroup);
+    if (missing) inp.log(`no cgroup for this build (${missing}): its process group is ended instead\n`);
+    else group = BuildCgroup.create(inp.cgroup, inp.cgroup.name);
+  }
+  try {
+    return await buildSteps({ ...inp, group });
+  } finally {
+    await group?.remove();
+  }
+}
+
+async function buildSteps(inp: BuildInputs & { group: BuildCgroup | undefined }): Promise<BuildOutput> {
   const step = (title: string) => inp.log(`[${stamp()}] == ${title}\n`);
   const envPath = join(inp.dir, "env");
   const reqFile = join(inp.dir, "requirements.in");
   const consFile = join(inp.dir, "constraints.txt");
-  writeFileSync(reqFile, `${inp.requirements.join("\n")}\n`, { mode: 0o644 });
-  writeFileSync(consFile, inp.constraints.length ? `${inp.constraints.join("\n")}\n` : "", { mode: 0o644 });
+  const requirements = requirementLines(inp.requirements);
+  const constraints = requirementLines(inp.constraints);
+  writeFileSync(reqFile, `${requirements.join("\n")}\n`, { mode: 0o644 });
+  writeFileSync(consFile, constraints.length ? `${constraints.join("\n")}\n` : "", { mode: 0o644 });
+  const binary = binaryArgs(inp.allowSource);
+  const fromSource = inp.allowSource?.length ? `; from source: ${inp.allowSource.join(", ")}` : "";
 
-  step(`resolving ${inp.requirements.join(", ")} (uv pip compile, wheels only)`);
+  step(`resolving ${requirements.join(", ")} (uv pip compile, wheels only${fromSource})`);
   const compile = await runStep(
     inp,
     inp.uv,
@@ -202,8 +278,7 @@ export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
       "--python",
       inp.python,
       "--generate-hashes",
-      "--only-binary",
-      ":all:",
+      ...binary,
       "--no-header",
     ],
     { stdoutToLog: false },
@@ -231,8 +306,7 @@ export async function buildEnvironment(inp: BuildInputs): Promise<BuildOutput> {
       "--python",
       join(envPath, "bin", "python"),
       "--require-hashes",
-      "--only-binary",
-      ":all:",
+      ...binary,
       "--link-mode",
       "copy",
     ],

@@ -27,12 +27,20 @@ export interface EnvsConfig {
   uv: {
     /** uv installed by deploy; when missing, uv from PATH. */
     tools: string;
-    /** uv's cache for environment builds, owned by the build account. */
+    /** Root-owned folder of uv's caches for builds, one per namespace (`<cacheDir>/<namespace>`). */
     cacheDir: string;
   };
   /** Unprivileged system account that runs every build. */
   buildAccount: string;
-  builds: { concurrency: number; timeoutSeconds: number; keep: number };
+  builds: {
+    concurrency: number;
+    timeoutSeconds: number;
+    keep: number;
+    /** Packages builds compile from source (PEP 503 names); every other package is wheels only. */
+    allowSource: string[];
+  };
+  /** Where each build's own cgroup is made: `<v1Root>/<controller>/<parent>/build-<id>`. */
+  cgroup: { v1Root: string; parent: string };
   /** Default for who may edit a group's environments; admins can change it per group. */
   groupEditors: GroupEditors;
 }

@@ -10,6 +10,7 @@
  */
 import { execFile } from "node:child_process";
 import {
+  chownSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -23,6 +24,7 @@ import {
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import type { ApiBuild, ApiEnvironment, ApiNamespace, BuildStatus, NamespaceKind } from "./api-types.js";
+import { removeLeftoverCgroups } from "./build-cgroup.js";
 import {
   type BuildAccount,
   BuildFailure,
@@ -464,6 +466,7 @@ export class EnvService {
       if (!account)
         throw new BuildFailure(`the build account ${this.cfg.buildAccount} is missing; run atrium deploy`);
       await ensureReadableBy(this.layout.namespaceDir(ns), namespaceReaders(ns, kind, this.cfg.buildAccount));
+      const cacheDir = namespaceCache(this.cfg.uv.cacheDir, ns, account);
       mkdirSync(join(this.layout.envDir(ns, name), "builds"), { recursive: true, mode: 0o755 });
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o755 });
@@ -478,8 +481,10 @@ export class EnvService {
         constraints: queued.spec.constraints,
         uv: this.machine.uv,
         python: this.cfg.python,
-        cacheDir: this.cfg.uv.cacheDir,
+        cacheDir,
         account,
+        allowSource: this.cfg.builds.allowSource,
+        cgroup: { ...this.cfg.cgroup, name: `build-${id}` },
         passEnv: process.env,
         log: write,
         onProcessGroup: (pgid) => this.store.updateBuild(id, { pgid }),
@@ -510,7 +515,7 @@ export class EnvService {
       await compileBytecode({
         dir,
         python: this.cfg.python,
-        cacheDir: this.cfg.uv.cacheDir,
+        cacheDir,
         passEnv: process.env,
         log: write,
         signal,
@@ -579,6 +584,11 @@ export class EnvService {
 
   /** After a (re)start: stop what a crash left building, fail it, queue the rest again. */
   async recover(): Promise<void> {
+    const ended = await removeLeftoverCgroups(this.cfg.cgroup).catch((err: unknown) => {
+      this.log(`ending what earlier builds left running failed: ${(err as Error).message}`);
+      return [];
+    });
+    if (ended.length > 0) this.log(`ended the processes of ${ended.join(", ")} (left by an earlier run)`);
     for (const b of this.store.data.builds) {
       if (b.status === "BUILDING" && b.pgid && (await ownedBy(b.pgid, this.machine.account?.uid))) {
         try {
@@ -608,6 +618,18 @@ export class EnvService {
   async stop(): Promise<void> {
     await this.queue.stopAll();
   }
+}
+
+/**
+ * A namespace's own uv cache, `<root>/<namespace>`, made by root in the root-owned
+ * cache folder and handed to the build account; no other namespace's build uses it.
+ */
+function namespaceCache(root: string, ns: string, account: BuildAccount): string {
+  const dir = join(root, ns);
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(dir, account.uid, account.gid);
+  return dir;
 }
 
 async function ownedBy(pid: number, uid: number | undefined): Promise<boolean> {

@@ -4,13 +4,22 @@
  * (one PEP 508 requirement per line, or a YAML list). Both become the same thing:
  * PEP 508 requirements for uv, plus the Python version asked for.
  *
- * Must stay true: parsing is pure and collects every problem; nothing from a spec
- * reaches uv as an option (lines starting with "-" are refused), so a spec can't
- * point uv at local files or other indexes; conda-only packages are refused with a
- * message saying a conda backend would be needed, never silently dropped.
+ * Must stay true: parsing is pure and collects every problem, each naming its entry
+ * (`dependencies[3].pip[0]`, `requirements[2]`, `line 4`); every entry is exactly one
+ * PEP 508 requirement (src/requirements/), handed on as re-written from its parsed
+ * parts, so nothing from a spec reaches uv as an option, a file or a URL; conda-only
+ * packages are refused with a message saying a conda backend would be needed, never
+ * silently dropped.
  */
 import { createHash } from "node:crypto";
 import { parse as parseYaml } from "yaml";
+import { parseCondaDependency, parsePipEntry } from "../../requirements/conda.js";
+import {
+  formatRequirement,
+  normalizeName,
+  type ParsedRequirement,
+  type RequirementProblem,
+} from "../../requirements/pep508.js";
 
 export interface ParsedSpec {
   name: string | undefined;
@@ -29,117 +38,35 @@ export class SpecError extends Error {
   }
 }
 
-/**
- * Packages that conda users list but that are not Python packages on PyPI (or are a
- * different thing there). A failed resolution catches the rest.
- */
-const CONDA_ONLY = new Set([
-  "blas",
-  "compilers",
-  "conda",
-  "conda-build",
-  "cudatoolkit",
-  "cudnn",
-  "gcc",
-  "gfortran",
-  "gxx",
-  "libblas",
-  "libgcc-ng",
-  "libgfortran-ng",
-  "liblapack",
-  "libstdcxx-ng",
-  "mamba",
-  "nccl",
-  "nodejs",
-  "openblas",
-  "openjdk",
-  "r-base",
-  "r-essentials",
-]);
-
-const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const ENV_KEYS = new Set(["name", "channels", "dependencies", "prefix", "variables"]);
 const PYPI_CHANNELS = new Set(["defaults", "conda-forge", "pypi"]);
 
-/** PEP 503 normalized name: lower case, runs of -_. as one -. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
+/** The name of a requirement as re-written by formatRequirement. */
+function requirementName(req: string): string {
+  return /^[A-Za-z0-9._-]+/.exec(req)?.[0] ?? req;
 }
 
-export function condaOnlyProblem(name: string): string | undefined {
-  const n = normalizeName(name);
-  if (!CONDA_ONLY.has(n) && !n.startsWith("r-")) return undefined;
-  return (
-    `"${name}" is a conda package that is not on PyPI: it needs a conda backend, which ` +
-    "Atrium does not provide yet; leave it out or use a PyPI package instead"
-  );
+/** "where: message; hint", as the service answers it. */
+function located(where: string, problem: RequirementProblem): string {
+  return `${where}: ${problem.message}; ${problem.hint}`;
 }
 
-function requirementName(req: string): string | undefined {
-  const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(req);
-  return m?.[1];
-}
-
-/** Check one PEP 508 requirement line from a spec; undefined when it is acceptable. */
-export function requirementProblem(req: string): string | undefined {
-  const text = req.trim();
-  if (text.startsWith("-")) {
-    return `"${text}": options (-r, -e, --index-url, ...) are not allowed in a spec; list packages only`;
-  }
-  if (/^[./~]/.test(text) || /@\s*file:/i.test(text) || /^file:/i.test(text)) {
-    return `"${text}": local paths can't be installed; use packages from PyPI`;
-  }
-  if (/^(git|hg|svn|bzr)\+/i.test(text) || /@\s*(git|hg|svn|bzr)\+/i.test(text)) {
-    return `"${text}": version control URLs need a source build, and environments are built from wheels only`;
-  }
-  const name = requirementName(text);
-  if (!name || !NAME_RE.test(name)) return `"${text}" is not a package requirement (PEP 508)`;
-  return condaOnlyProblem(name);
-}
-
-/** A conda match spec ("numpy=1.26", "pandas >=2", "scipy 1.11.*") as a PEP 508 requirement. */
-export function condaToPep508(dep: string, notes: string[]): { req?: string; problem?: string } {
-  const text = dep.trim();
-  if (text.includes("::")) {
-    return {
-      problem: `"${text}" names a conda channel: it needs a conda backend, which Atrium does not provide yet`,
-    };
-  }
-  if (text.includes("[")) {
-    return { problem: `"${text}": conda's bracket syntax is not supported; write e.g. "numpy>=1.26"` };
-  }
-  const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$/.exec(text);
-  if (!m?.[1]) return { problem: `"${text}" is not a package (conda match spec)` };
-  const name = m[1];
-  // "pandas >= 2, < 3" -> ">=2,<3", so that spaces only separate version and build
-  let rest = (m[2] ?? "")
-    .trim()
-    .replace(/\s*,\s*/g, ",")
-    .replace(/([<>=!~]=?)\s+/g, "$1");
-  const condaOnly = condaOnlyProblem(name);
-  if (condaOnly) return { problem: condaOnly };
-  if (rest === "") return { req: name };
-  // "name=1.2=build" or "name 1.2 build": a build string is conda's; drop it.
-  const parts = rest.startsWith("=") && !rest.startsWith("==") ? rest.slice(1).split("=") : rest.split(/\s+/);
-  if (parts.length > 1) {
-    notes.push(`build string "${parts.slice(1).join(" ")}" of ${name} ignored (conda-only)`);
-  }
-  rest = (parts[0] ?? "").trim();
-  if (/^[0-9]/.test(rest)) {
-    // conda's "=1.26" and "1.26" mean 1.26 or any 1.26.x
-    const version = rest.replace(/^=+/, "");
-    return { req: `${name}==${version.endsWith("*") ? version : `${version}.*`}` };
-  }
-  return { req: `${name}${rest}` };
+/** Add one entry's requirement (re-written from its parsed parts) or its problem. */
+function collect(parsed: ParsedRequirement, where: string, out: string[], problems: string[]): void {
+  if ("problem" in parsed) problems.push(located(where, parsed.problem));
+  else out.push(formatRequirement(parsed.requirement));
 }
 
 /** "python=3.11" and friends as a PEP 440 specifier ("==3.11.*"). */
 function pythonSpecifier(dep: string): { spec?: string; problem?: string } {
   const rest = dep.trim().slice("python".length).trim();
   if (rest === "") return {};
-  const conda = condaToPep508(`python${rest.startsWith("=") || /^[<>!~]/.test(rest) ? "" : " "}${rest}`, []);
-  if (conda.problem || !conda.req) return { problem: conda.problem ?? `"${dep}" is not a Python version` };
-  const spec = conda.req.slice("python".length);
+  const conda = parseCondaDependency(
+    `python${rest.startsWith("=") || /^[<>!~]/.test(rest) ? "" : " "}${rest}`,
+    [],
+  );
+  if ("problem" in conda) return { problem: `${conda.problem.message}; ${conda.problem.hint}` };
+  const spec = formatRequirement(conda.requirement).slice("python".length);
   if (!/^(\s*(==|!=|>=|<=|~=|>|<)\s*\d+(\.\d+)*(\.\*)?\s*,?)+$/.test(spec)) {
     return {
       problem: `"${dep}" is not a Python version constraint Atrium understands; write e.g. python=3.11`,
@@ -154,15 +81,13 @@ function splitPipList(value: unknown, problems: string[], where: string): string
     return [];
   }
   const out: string[] = [];
-  for (const item of value) {
+  value.forEach((item, i) => {
     if (typeof item !== "string" || item.trim() === "") {
-      problems.push(`${where} has an entry that is not a requirement: ${JSON.stringify(item)}`);
-      continue;
+      problems.push(`${where}[${i}]: ${JSON.stringify(item)} is not a requirement`);
+      return;
     }
-    const problem = requirementProblem(item);
-    if (problem) problems.push(problem);
-    else out.push(item.trim());
-  }
+    collect(parsePipEntry(item), `${where}[${i}]`, out, problems);
+  });
   return out;
 }
 
@@ -188,42 +113,41 @@ function parseEnvironmentYaml(doc: Record<string, unknown>): ParsedSpec {
   if (!Array.isArray(deps)) {
     problems.push("dependencies must be a list");
   } else {
-    for (const dep of deps) {
+    deps.forEach((dep: unknown, i) => {
+      const where = `dependencies[${i}]`;
       if (typeof dep === "string") {
         if (/^python(\s|[=<>!~]|$)/.test(dep.trim())) {
           const p = pythonSpecifier(dep);
-          if (p.problem) problems.push(p.problem);
+          if (p.problem) problems.push(`${where}: ${p.problem}`);
           else python = p.spec;
-          continue;
+          return;
         }
-        const r = condaToPep508(dep, notes);
-        if (r.problem) problems.push(r.problem);
-        else if (r.req) requirements.push(r.req);
+        collect(parseCondaDependency(dep, notes), where, requirements, problems);
       } else if (typeof dep === "object" && dep !== null && !Array.isArray(dep)) {
         for (const [k, v] of Object.entries(dep)) {
-          if (k === "pip") requirements.push(...splitPipList(v, problems, "the pip list"));
-          else problems.push(`dependencies: unknown entry "${k}:" (only "pip:" holds a list)`);
+          if (k === "pip") requirements.push(...splitPipList(v, problems, `${where}.pip`));
+          else problems.push(`${where}: unknown entry "${k}:" (only "pip:" holds a list)`);
         }
       } else {
-        problems.push(`dependencies has an entry that is not a package: ${JSON.stringify(dep)}`);
+        problems.push(`${where}: ${JSON.stringify(dep)} is not a package`);
       }
-    }
+    });
   }
   if (problems.length > 0) throw new SpecError(problems);
   return { name, format: "environment.yaml", requirements, python, notes };
 }
 
-function parseRequirementLines(lines: string[]): ParsedSpec {
+function parseRequirementLines(text: string): ParsedSpec {
   const problems: string[] = [];
   const requirements: string[] = [];
-  const joined = lines.join("\n").replace(/\\\n/g, " ");
-  for (const raw of joined.split("\n")) {
-    const line = raw.replace(/(^|\s)#.*$/, "").trim();
-    if (line === "") continue;
-    const problem = requirementProblem(line);
-    if (problem) problems.push(problem);
-    else requirements.push(line);
-  }
+  text.split("\n").forEach((raw, i) => {
+    // A comment starts at "#" at the start of a line or after white space, as in requirements files.
+    const line = raw
+      .replace(/(^|[ \t])#.*$/, "")
+      .replace(/\r$/, "")
+      .trim();
+    if (line !== "") collect(parsePipEntry(line), `line ${i + 1}`, requirements, problems);
+  });
   if (requirements.length === 0 && problems.length === 0)
     problems.push("the specification lists no packages");
   if (problems.length > 0) throw new SpecError(problems);
@@ -244,15 +168,15 @@ export function parseSpecification(text: string): ParsedSpec {
     spec = parseEnvironmentYaml(doc as Record<string, unknown>);
   } else if (Array.isArray(doc)) {
     const problems: string[] = [];
-    const requirements = splitPipList(doc, problems, "the requirement list");
+    const requirements = splitPipList(doc, problems, "requirements");
     if (problems.length > 0) throw new SpecError(problems);
     spec = { name: undefined, format: "requirements", requirements, python: undefined, notes: [] };
   } else {
-    spec = parseRequirementLines(text.split("\n"));
+    spec = parseRequirementLines(text);
   }
   const seen = new Map<string, string>();
   for (const r of spec.requirements) {
-    const n = normalizeName(requirementName(r) ?? r);
+    const n = normalizeName(requirementName(r));
     const first = seen.get(n);
     if (first !== undefined && first !== r)
       spec.notes.push(`${n} is listed twice ("${first}", "${r}"): both apply`);
@@ -329,7 +253,7 @@ export function withPlatformPackages(
   requirements: readonly string[],
   platformPins: Readonly<Record<string, string>>,
 ): { requirements: string[]; constraints: string[] } {
-  const names = new Set(requirements.map((r) => normalizeName(requirementName(r) ?? r)));
+  const names = new Set(requirements.map((r) => normalizeName(requirementName(r))));
   const out = [...requirements];
   for (const extra of ["ipykernel", "distributed"]) if (!names.has(extra)) out.push(extra);
   const constraints = Object.entries(platformPins)

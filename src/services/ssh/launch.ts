@@ -58,7 +58,7 @@ export function acceptedEnvName(name: string): boolean {
 /** The command and arguments that run `argv` as `account` inside the cgroups of `procsFiles`. */
 export function userCommand(
   setpriv: string,
-  account: Account,
+  account: Pick<Account, "uid" | "gid">,
   argv: string[],
   procsFiles: string[],
 ): { command: string; args: string[] } {

@@ -33,9 +33,18 @@ export function daskEnvironmentsFile(platform: Platform): string {
   return posix.join(platform.paths.envsDir, ".dask-environments.json");
 }
 
-/** uv's cache for environment builds: owned by the build account, apart from the platform's own. */
+/**
+ * uv's caches for environment builds, one per namespace below this root-owned folder
+ * (`<this>/<namespace>`, owned by the build account): no build reads what another
+ * namespace's build wrote. Apart from the platform's own cache.
+ */
 export function buildCacheDir(platform: Platform): string {
-  return posix.join(platform.paths.prefix, "cache", "uv-build");
+  return posix.join(platform.paths.prefix, "cache", "env-builds");
+}
+
+/** Each build's processes run in `<this>/build-<id>` (cgroup v1), under Atrium's own cgroup. */
+export function buildCgroupParent(platform: Platform): string {
+  return `${platform.cgroupParent}/builds`;
 }
 
 /** Where the service answers on this machine (deploy and the CLI talk to it directly). */
@@ -64,7 +73,8 @@ export function renderEnvsConfig(platform: Platform): Record<string, unknown> {
     defaultEnv: platform.paths.userVenv,
     uv: { tools: posix.join(platform.paths.prefix, "tools", "bin", "uv"), cacheDir: buildCacheDir(platform) },
     buildAccount: BUILD_ACCOUNT,
-    builds: BUILDS,
+    builds: { ...BUILDS, allowSource: platform.environmentBuilds.allowSource },
+    cgroup: { v1Root: "/sys/fs/cgroup", parent: buildCgroupParent(platform) },
     groupEditors: "members",
   };
 }

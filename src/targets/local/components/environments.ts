@@ -58,18 +58,24 @@ async function buildAll(client: EnvsClient, envs: Declared[], progress: Progress
         "fix environments[].file (relative to atrium.yaml)",
       );
     }
-    const r = await client.json<{ build_id: number; unchanged: boolean; build: ApiBuild }>(
-      "POST",
-      "specification/",
-      {
+    const r = await client
+      .json<{ build_id: number; unchanged: boolean; build: ApiBuild }>("POST", "specification/", {
         namespace: env.namespace,
         environment_name: env.name,
         specification: env.text,
         environment_description: "declared in atrium.yaml",
         if_changed: true,
         managed_by: "deploy",
-      },
-    );
+      })
+      .catch((err: unknown) => {
+        // A refused spec names its entries; say which file (or atrium.yaml) they are in.
+        if (!(err instanceof AtriumError)) throw err;
+        throw new AtriumError(
+          err.code,
+          `environments: ${env.namespace}/${env.name} (${env.source}): ${err.message}`,
+          "fix the entries named and deploy again",
+        );
+      });
     if (r.unchanged && r.build.status === "COMPLETED") notes.push(`${env.namespace}/${env.name} unchanged`);
     else started.push({ env, id: r.build_id });
   }

@@ -1,8 +1,9 @@
 /**
  * What the environment service needs before it starts: the unprivileged system
  * account that runs every build (`atrium-build`: no home, no shell, no password,
- * never a platform user), its own uv cache, and the root-only state folder and the
- * kernels folder below envs_dir. The account is shared by the platforms on this
+ * never a platform user), the root-owned folder of its uv caches (the service makes
+ * one per namespace inside, owned by the account), and the root-only state folder
+ * and the kernels folder below envs_dir. The account is shared by the platforms on this
  * machine, so destroy keeps it.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -51,12 +52,8 @@ export function envsSetupComponent(ctx: LocalContext): Component {
         progress.detail(`system account ${BUILD_ACCOUNT} created`);
         note = "account created";
       }
-      const [uid, gid] = ((await tryRun("getent", ["passwd", BUILD_ACCOUNT])) ?? "")
-        .split(":")
-        .slice(2, 4)
-        .map(Number);
       ensureDir(dirname(cache), 0o755);
-      ensureDir(cache, 0o700, uid ?? 0, gid ?? 0);
+      ensureDir(cache, 0o755);
       ensureDir(platform.paths.envsDir, 0o755);
       ensureDir(dirs.state, 0o700);
       ensureDir(dirs.kernels, 0o755);
