@@ -27,6 +27,7 @@ import { sharedFoldersComponent } from "./shared-folders.js";
 import { sshHostKeyComponent } from "./ssh-host-key.js";
 import { systemdComponent } from "./systemd.js";
 import { tlsComponent } from "./tls.js";
+import { uvToolComponent } from "./uv-tool.js";
 import { videoChatComponent } from "./videochat.js";
 
 /** Processes running Atrium's own code restart when that code changes. */
@@ -51,6 +52,7 @@ export function localComponents(ctx: LocalContext): Component[] {
     oidcSecretComponent(ctx),
     tlsComponent(ctx),
     sshHostKeyComponent(ctx),
+    uvToolComponent(ctx),
     hubEnvComponent(ctx),
     hubGlueComponent(ctx),
     userEnvComponent(ctx),
