@@ -156,7 +156,7 @@ describe("local deploy of a team platform", () => {
   before(async () => {
     p = await makePlatform(scope, {
       config: (n) => ({
-        project: { welcome: "End-to-end test platform" },
+        project: { welcome: "End-to-end test platform <for the team>" },
         groups: [
           { name: n.name("data"), description: "Data team" },
           { name: n.name("ml"), description: "Machine learning" },
@@ -399,6 +399,19 @@ describe("local deploy of a team platform", () => {
     assert.match(readFileSync(written, "utf8"), /from-bob/);
 
     assertNoSecretInProcessList();
+  });
+
+  it("2b. the login page shows the project's title and welcome text, escaped", async () => {
+    const page = await p.get("/hub/login");
+    assert.equal(page.status, 200);
+    const title = (p.config.project as { title: string }).title;
+    assert.match(page.text, new RegExp(`<title>${title}</title>`));
+    assert.match(page.text, new RegExp(`<h1 id="atrium-title">${title}</h1>`));
+    assert.match(
+      page.text,
+      /<p id="atrium-welcome" class="lead">End-to-end test platform &lt;for the team&gt;<\/p>/,
+    );
+    assert.match(page.text, /id="username_input"/);
   });
 
   it("3. a profile the user may not use is refused, and the form lists only allowed profiles", async () => {
@@ -680,6 +693,25 @@ describe("local deploy of a team platform", () => {
       );
   });
 
+  /** Run `atrium ARGS` as a person would: found on PATH, from a folder without atrium.yaml, no -c. */
+  function atriumOnPath(args: string[]) {
+    return spawnSync("atrium", args, { cwd: "/", env: p.env, encoding: "utf8", timeout: 300_000 });
+  }
+
+  it("7b. atrium is on PATH and finds the deployed file: status and logs work without -c", () => {
+    assert.equal(readlinkSync(p.links.bin), join(p.dirs.prefix, "bin", "atrium"));
+    const copy = join(p.dirs.state, "atrium.yaml");
+    assert.equal(readlinkSync(p.links.deployed), copy);
+    assert.equal(readFileSync(copy, "utf8"), readFileSync(p.configFile, "utf8"));
+    assert.equal(statSync(copy).mode & 0o777, 0o600);
+    const status = atriumOnPath(["status"]);
+    assert.equal(status.status, 0, `${status.error ?? ""}${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, new RegExp(`^platform ${p.project}  ${p.url}  answering$`, "m"));
+    const logs = atriumOnPath(["logs", "hub", "-n", "5"]);
+    assert.equal(logs.status, 0, logs.stdout + logs.stderr);
+    assert.ok(logs.stdout.trim().length > 0, "atrium logs hub printed nothing");
+  });
+
   it("10a. a second deploy while one runs is refused with a clear message", async () => {
     const config = structuredClone(p.config) as ConfigObject & { project: ConfigObject };
     config.project.title = "Atrium e2e, renamed";
@@ -772,8 +804,12 @@ describe("local deploy of a team platform", () => {
     for (const [what, pid] of Object.entries(pids))
       assert.ok(pid && pidAlive(pid), `${what} is not running before destroy`);
 
-    const r = await p.atrium(["destroy", "-c", p.configFile]);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // As the README says it: no -c, from anywhere.
+    const r = atriumOnPath(["destroy"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // Kept, so that `atrium destroy --purge --yes` works as written after it.
+    assert.equal(readlinkSync(p.links.bin), join(p.dirs.prefix, "bin", "atrium"));
+    assert.equal(readlinkSync(p.links.deployed), join(p.dirs.state, "atrium.yaml"));
     for (const [what, pid] of Object.entries(pids)) {
       await waitFor(
         `${what} (pid ${pid}) to stop`,
@@ -800,8 +836,10 @@ describe("local deploy of a team platform", () => {
     assert.ok(existsSync(join(p.dirs.data, "hub", "jupyterhub.sqlite")), "the hub database was removed");
     assert.ok(existsSync(join(home(alice), "shared", groups.data)));
 
-    const purge = await p.atrium(["destroy", "--purge", "--yes", "-c", p.configFile]);
-    assert.equal(purge.code, 0, purge.stdout + purge.stderr);
+    const purge = atriumOnPath(["destroy", "--purge", "--yes"]);
+    assert.equal(purge.status, 0, purge.stdout + purge.stderr);
+    assert.throws(() => lstatSync(p.links.bin), "destroy --purge left the atrium command on PATH");
+    assert.throws(() => lstatSync(p.links.deployed), "destroy --purge left the deployed file's link");
     for (const u of userNames) assert.equal(getent("passwd", u), undefined, `${u} survived destroy --purge`);
     for (const g of Object.values(groups))
       assert.equal(getent("group", g), undefined, `group ${g} survived destroy --purge`);

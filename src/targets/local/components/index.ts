@@ -15,6 +15,7 @@ import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
 import { daskClientComponent } from "./dask-client.js";
+import { deployedFileComponent } from "./deployed-file.js";
 import { directoriesComponent } from "./directories.js";
 import { environmentsComponent } from "./environments.js";
 import { envsSetupComponent } from "./envs-setup.js";
@@ -48,6 +49,7 @@ function atriumCodeHash(): string {
 export function localComponents(ctx: LocalContext): Component[] {
   const before = [
     directoriesComponent(ctx),
+    deployedFileComponent(ctx),
     secretsComponent(ctx),
     oidcSecretComponent(ctx),
     tlsComponent(ctx),
