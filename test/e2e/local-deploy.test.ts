@@ -20,7 +20,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   appliedComponents,
   type ConfigObject,
@@ -30,6 +30,7 @@ import {
   makePlatform,
   type Platform,
   pidAlive,
+  REPO,
   sleep,
   suiteScope,
   waitFor,
@@ -580,10 +581,11 @@ describe("local deploy of a team platform", () => {
     assert.equal(r.code, 0, `redeploy failed:\n${r.stdout}\n${r.stderr}`);
     process.stdout.write(`# redeploy with a new user took ${r.seconds.toFixed(1)}s\n`);
     const applied = appliedComponents(r.stdout);
-    for (const c of ["accounts", "shared-folders", "config-files", "services"]) {
+    for (const c of ["deployed-file", "accounts", "shared-folders", "config-files", "services"]) {
       assert.equal(applied.get(c), "updated", `${c} was not updated:\n${r.stdout}`);
     }
     for (const c of [
+      "uv",
       "hub-env",
       "user-env",
       "hub-glue",
@@ -710,6 +712,39 @@ describe("local deploy of a team platform", () => {
     const logs = atriumOnPath(["logs", "hub", "-n", "5"]);
     assert.equal(logs.status, 0, logs.stdout + logs.stderr);
     assert.ok(logs.stdout.trim().length > 0, "atrium logs hub printed nothing");
+  });
+
+  it("7c. the README's Python examples run as written in a user's kernel, on the quickstart's Dask settings", async () => {
+    const quickstart = parse(readFileSync(join(REPO, "examples", "quickstart.yaml"), "utf8")) as ConfigObject;
+    assert.deepEqual(
+      p.config.dask,
+      quickstart.dask,
+      "this platform's Dask settings are not the quickstart's",
+    );
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const snippets = [...readme.matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+    assert.ok(snippets.length > 0, "the README has no Python examples");
+    const k = await KernelClient.start(`${p.url}/user/${names.alice}`, tokens[names.alice] ?? "", 120_000);
+    try {
+      for (const [i, code] of snippets.entries()) {
+        const r = await k.execute(code, 300_000);
+        assert.equal(
+          r.status,
+          "ok",
+          `README Python example ${i + 1} failed: ${r.error?.ename}: ${r.error?.evalue}\n${code}`,
+        );
+      }
+      // The Dask example leaves a client of a cluster with two workers: it must compute.
+      const check = await k.execute(
+        "client.wait_for_workers(2, timeout=240)\nprint(sum(client.gather(client.map(lambda x: x * x, range(10)))))",
+        300_000,
+      );
+      assert.equal(check.status, "ok", `${check.error?.ename}: ${check.error?.evalue}`);
+      assert.equal(check.stdout.trim(), "285");
+    } finally {
+      await k.execute("if 'cluster' in globals(): cluster.shutdown()", 120_000);
+      k.close();
+    }
   });
 
   it("10a. a second deploy while one runs is refused with a clear message", async () => {
