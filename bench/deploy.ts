@@ -1,7 +1,7 @@
 /**
  * Deploy timings and the platform's idle memory, on a throwaway platform:
- *  - cold deploy on a fresh prefix with an empty uv cache and no uv on PATH
- *    (so uv itself is installed from PyPI, as on a fresh machine),
+ *  - cold deploy on a fresh prefix with an empty uv cache (so uv itself is
+ *    installed from PyPI into the prefix, as on every fresh machine),
  *  - no-op redeploys (median of 5),
  *  - redeploys that add one user (median of 3),
  *  - resident memory of the platform's own processes when idle.
@@ -13,10 +13,7 @@ import type { ConfigObject, Platform } from "../test/e2e/harness.js";
 import { ATRIUM, runCommand } from "../test/e2e/harness.js";
 import { median, secs, withPlatform } from "./support.js";
 
-/** A PATH without /usr/local/bin, where a uv installed by hand would be. */
-const FRESH_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
-
-async function timedDeploy(p: Platform, env?: NodeJS.ProcessEnv): Promise<number> {
+async function timedDeploy(p: Platform, env: NodeJS.ProcessEnv = p.env): Promise<number> {
   const started = Date.now();
   const r = await runCommand(process.execPath, [ATRIUM, "deploy", "-c", p.configFile], {
     timeoutMs: 1_800_000,
@@ -67,7 +64,7 @@ function idleMemory(p: Platform): Array<[string, number]> {
 await withPlatform(
   (n) => ({ users: [{ name: n.name("admin"), admin: true }] }),
   async (p) => {
-    const cold = await timedDeploy(p, { ...process.env, PATH: FRESH_PATH });
+    const cold = await timedDeploy(p);
     process.stdout.write(`cold deploy: ${secs(cold)}\n`);
     const plan = await p.atrium(["plan", "-c", p.configFile]);
     const pending = plan.stdout.split("\n").filter((l) => /^[+~-] /.test(l));

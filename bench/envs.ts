@@ -24,23 +24,12 @@ import {
 } from "../src/services/envs/builder.js";
 import { lookupAccount } from "../src/services/envs/service.js";
 import { withPlatformPackages } from "../src/services/envs/spec.js";
+import { pinnedUv } from "../test/e2e/harness.js";
 import { secs } from "./support.js";
 
 const PYTHON = "/usr/bin/python3";
 const packages =
   process.argv.slice(2).length > 0 ? process.argv.slice(2) : ["numpy", "pandas", "scikit-learn"];
-
-function findUv(): string {
-  for (const p of [...(process.env.PATH ?? "").split(":"), "/usr/local/bin"]) {
-    try {
-      execFileSync(join(p, "uv"), ["--version"], { stdio: "ignore" });
-      return join(p, "uv");
-    } catch {
-      // next
-    }
-  }
-  throw new Error("uv not found on PATH");
-}
 
 /** dask and distributed as pinned in the default user env's lock, as the service pins them. */
 function platformPins(): Record<string, string> {
@@ -153,7 +142,7 @@ function pip(
   });
 }
 
-const uv = findUv();
+const uv = pinnedUv();
 const account = (await lookupAccount("atrium-build")) ?? (await lookupAccount("nobody"));
 if (!account) throw new Error("neither atrium-build nor nobody exists");
 const reqs = withPlatformPackages(packages, platformPins());

@@ -7,7 +7,8 @@
 #   scripts/refresh-locks.sh --upgrade            # move every package to its newest allowed version
 #   scripts/refresh-locks.sh --upgrade-package numpy
 #
-# Any arguments are passed on to `uv pip compile`. Requires uv on PATH.
+# Any arguments are passed on to `uv pip compile`, run with Atrium's pinned uv
+# (scripts/ensure-uv.sh: the one envs/tools/requirements.lock names).
 # The locks are universal: one file per environment serves CPython >= 3.10 on
 # any platform, with per-Python-version pins where a package needs them.
 set -euo pipefail
@@ -15,11 +16,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-if ! command -v uv >/dev/null 2>&1; then
-  echo "refresh-locks: 'uv' not found on PATH." >&2
-  echo "refresh-locks: install it first, e.g. 'python3 -m pip install uv' or 'pipx install uv'." >&2
-  exit 1
-fi
+uv=$(bash scripts/ensure-uv.sh)
 
 # Lowest Python the locks must support (Ubuntu 22.04 ships 3.10).
 min_python="3.10"
@@ -37,7 +34,7 @@ for env in "${envs[@]}"; do
   echo "refresh-locks: $in_file -> $lock_file" >&2
   extra=()
   if [[ "$env" == test ]]; then extra=(--constraint envs/hub/requirements.lock); fi
-  uv pip compile \
+  "$uv" pip compile \
     --no-config \
     --universal \
     --python-version "$min_python" \
@@ -51,4 +48,4 @@ for env in "${envs[@]}"; do
     "$in_file"
 done
 
-echo "refresh-locks: done ($(uv --version))" >&2
+echo "refresh-locks: done ($("$uv" --version))" >&2

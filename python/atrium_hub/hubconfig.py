@@ -256,9 +256,11 @@ def _apply_pages(c: Config, s: Settings) -> None:
     if s.auth.type == "password":
         link = f'<a href="{html.escape(s.hub.base_url)}hub/{PASSWORD_PAGE}">Change your password</a>'
         home = f"{welcome} {link}" if welcome else link
+    # The login page (templates/login.html) shows the title and welcome text itself;
+    # jinja escapes them there. The home page's announcement is HTML, escaped here.
     c.JupyterHub.template_vars = {
         "atrium_project": s.project.name,
         "atrium_title": s.project.title,
-        "announcement_login": welcome,
+        "atrium_welcome": s.project.welcome,
         "announcement_home": home,
     }

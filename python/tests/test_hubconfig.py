@@ -4,8 +4,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 from conftest import COOKIE_SECRET_HEX, write_json, write_secret
+from jupyterhub._data import DATA_FILES_PATH
 from jupyterhub.app import JupyterHub
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -150,9 +152,52 @@ def test_pages(secret_data: dict[str, Any]) -> None:
     assert c.JupyterHub.template_vars == {
         "atrium_project": "team",
         "atrium_title": "Team platform",
-        "announcement_login": "Hi &lt;team&gt;",
+        "atrium_welcome": "Hi <team>",
         "announcement_home": 'Hi &lt;team&gt; <a href="/hub/atrium/password">Change your password</a>',
     }
+
+
+def render_login_page(template_vars: dict[str, Any]) -> str:
+    """The login page as JupyterHub renders it: its template paths first, then its own
+    templates (also reachable as templates/...), autoescaped."""
+    base = str(Path(DATA_FILES_PATH, "templates"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader([templates_dir()]),
+                jinja2.PrefixLoader({"templates": jinja2.FileSystemLoader([base])}, "/"),
+                jinja2.FileSystemLoader([base]),
+            ]
+        ),
+        autoescape=True,
+    )
+    return env.get_template("login.html").render(
+        **template_vars,
+        base_url="/hub/",
+        prefix="/",
+        static_url=lambda path, **_: f"/hub/static/{path}",
+        authenticator_login_url="/hub/login",
+        authenticator=AtriumPasswordAuthenticator(),
+        xsrf="token",
+        parsed_scopes=set(),
+    )
+
+
+def test_login_page_shows_title_and_welcome(secret_data: dict[str, Any]) -> None:
+    secret_data["project"]["welcome"] = "Hi <team>, use the password your admin gave you."
+    html = render_login_page(applied(secret_data).JupyterHub.template_vars)
+    assert "<title>Team platform</title>" in html
+    assert '<h1 id="atrium-title">Team platform</h1>' in html
+    assert '<p id="atrium-welcome" class="lead">Hi &lt;team&gt;, use the password your admin gave you.</p>' in html
+    assert 'id="username_input"' in html, "JupyterHub's form is gone"
+    assert html.count("Hi &lt;team&gt;") == 1, "the welcome text is shown twice"
+
+
+def test_login_page_without_welcome_shows_the_title_only(secret_data: dict[str, Any]) -> None:
+    secret_data["project"]["welcome"] = ""
+    html = render_login_page(applied(secret_data).JupyterHub.template_vars)
+    assert '<h1 id="atrium-title">Team platform</h1>' in html
+    assert "atrium-welcome" not in html
 
 
 def test_unsafe_or_bad_secret_files_are_refused(secret_data: dict[str, Any]) -> None:

@@ -23,3 +23,9 @@ export function parseCommandArgs<T extends Options>(
 }
 
 export const CONFIG_OPTION = { config: { type: "string", short: "c", default: "atrium.yaml" } } as const;
+
+/**
+ * -c FILE for commands on a deployed platform (status, logs, env, passwd, destroy):
+ * without it they read ./atrium.yaml, or else the deployed file (resolveConfigFile).
+ */
+export const DEPLOYED_CONFIG_OPTION = { config: { type: "string", short: "c" } } as const;

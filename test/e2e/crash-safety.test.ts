@@ -90,6 +90,7 @@ describe("deploy killed with SIGKILL is completed by the next deploy", () => {
     const run = point.verbose
       ? runCommand(process.execPath, [ATRIUM, "deploy", "-c", p.configFile, "--verbose"], {
           timeoutMs: 900_000,
+          env: p.env,
         })
       : p.startDeploy();
     const started = Date.now();

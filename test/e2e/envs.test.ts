@@ -3,18 +3,24 @@
  * builds with uv as the build account, kernels in real user servers (spawned before
  * the environments existed, so nothing restarts), permissions across users and a
  * group, a failed build, rollback, the command line, the page with hub login, and
- * Dask workers running in a managed environment.
+ * Dask workers running in a managed environment. A root-only `uv` (a script in a
+ * 0700 folder under /root, as a pyenv shim or the official installer's ~/.local/bin)
+ * is first on PATH for deploy and so for the supervisor and the service: everything
+ * must work with Atrium's own uv and that one must never run.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -188,8 +194,24 @@ describe("managed environments", () => {
     return found;
   }
 
+  /** A root-only uv first on PATH: it records each call and fails. */
+  function rootOnlyUv(): { dir: string; calls: string } {
+    const dir = mkdtempSync("/root/atrium-e2e-uv-");
+    scope.after(() => rmSync(dir, { recursive: true, force: true }));
+    const calls = join(dir, "calls");
+    writeFileSync(
+      join(dir, "uv"),
+      `#!/bin/sh\necho "$*" >>'${calls}'\necho 'a root-only uv on PATH must not be used' >&2\nexit 97\n`,
+      { mode: 0o700 },
+    );
+    return { dir, calls };
+  }
+  let pathUv = { dir: "", calls: "" };
+
   before(async () => {
+    pathUv = rootOnlyUv();
     p = await makePlatform(scope, {
+      pathFirst: [pathUv.dir],
       config: (n) => ({
         users: [
           { name: n.name("ada"), admin: true },
@@ -684,5 +706,27 @@ describe("managed environments", () => {
     await assert.rejects(buildEnvironment(inputs as Parameters<typeof buildEnvironment>[0]), BuildFailure);
     await new Promise((ok) => setTimeout(ok, 500));
     assert.deepEqual(processesWith(tag), [], "a process of the build outlived it");
+  });
+
+  it("used Atrium's own pinned uv everywhere, never the root-only uv first on PATH", () => {
+    assert.equal(statSync(pathUv.dir).mode & 0o777, 0o700);
+    const service = readFileSync(join(p.dirs.state, "run", "envs.pid"), "utf8").trim();
+    const path = readFileSync(`/proc/${service}/environ`, "utf8")
+      .split("\0")
+      .find((e) => e.startsWith("PATH="));
+    assert.ok(
+      path?.startsWith(`PATH=${pathUv.dir}:`),
+      `the service's ${path} does not start with the root-only uv`,
+    );
+    assert.ok(
+      !existsSync(pathUv.calls),
+      `the uv on PATH was run: ${existsSync(pathUv.calls) ? readFileSync(pathUv.calls, "utf8") : ""}`,
+    );
+    const lock = readFileSync(join(REPO, "envs", "tools", "requirements.lock"));
+    const hash = createHash("sha256").update(lock).digest("hex").slice(0, 16);
+    assert.equal(readlinkSync(join(p.dirs.prefix, "tools")), `tools-${hash}`);
+    const pinned = /^uv==([\d.]+)/m.exec(lock.toString())?.[1];
+    const version = spawnSync(join(p.dirs.prefix, "tools", "bin", "uv"), ["--version"], { encoding: "utf8" });
+    assert.match(version.stdout, new RegExp(`^uv ${pinned?.replaceAll(".", "\\.")}[ \n]`));
   });
 });

@@ -38,6 +38,17 @@ export const REPO = (() => {
 
 export const ATRIUM = join(REPO, "bin", "atrium.js");
 
+/**
+ * Atrium's pinned uv for the tests (scripts/ensure-uv.sh: the tools lock's uv in
+ * /var/tmp/atrium-tools-<hash>, on /usr/bin/python3), never one from PATH.
+ */
+export function pinnedUv(): string {
+  return execFileSync("bash", [join(REPO, "scripts", "ensure-uv.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
+}
+
 /** uv's cache, shared by every e2e platform so that env builds only link files. */
 export const SHARED_UV_CACHE = "/var/tmp/atrium-e2e-uv-cache";
 
@@ -93,6 +104,8 @@ export interface PlatformOptions {
   config?: ConfigObject | ((p: Naming) => ConfigObject);
   /** Link <prefix>/cache/uv to the shared uv cache before the first deploy (default true). */
   seedUvCache?: boolean;
+  /** Folders put first on PATH for every atrium command of this platform (and so its supervisor). */
+  pathFirst?: string[];
 }
 
 export interface Naming {
@@ -118,6 +131,14 @@ export interface Platform extends Naming {
   port: number;
   ports: Record<string, number>;
   url: string;
+  /**
+   * The environment every atrium command of this platform runs with: the machine-wide
+   * links deploy makes (the command on PATH, the deployed file) are moved below
+   * `root`, as several platforms deploy on one machine; `binDir` is on PATH.
+   */
+  env: NodeJS.ProcessEnv;
+  /** Where deploy links the atrium command (ATRIUM_BIN_LINK) and the deployed file (ATRIUM_DEPLOYED_LINK). */
+  links: { bin: string; deployed: string; binDir: string };
   /** Rewrite the config file from `config` (after the test changed it). */
   writeConfig(config?: ConfigObject): void;
   deploy(extraArgs?: string[]): Promise<CommandResult>;
@@ -254,8 +275,12 @@ function cookieHeader(jar: Map<string, string>): string {
 
 // --- cleanup ------------------------------------------------------------------
 
-function quiet(cmd: string, args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000 });
+function quiet(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { code: number | null; out: string } {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120_000, env });
   return { code: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
 }
 
@@ -341,11 +366,12 @@ function cleanupPlatform(p: {
   project: string;
   root: string;
   configFile: string;
+  env: NodeJS.ProcessEnv;
   log: (s: string) => void;
 }): void {
   const prefix = `${p.id}_`;
   if (existsSync(p.configFile)) {
-    const r = quiet(process.execPath, [ATRIUM, "destroy", "--purge", "--yes", "-c", p.configFile]);
+    const r = quiet(process.execPath, [ATRIUM, "destroy", "--purge", "--yes", "-c", p.configFile], p.env);
     if (r.code !== 0) p.log(`cleanup: destroy --purge exited ${r.code}: ${r.out.trim()}`);
   }
   const users = namesWithPrefix("/etc/passwd", prefix);
@@ -390,6 +416,14 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
   const root = `/tmp/atrium-e2e-${id}`;
   const naming: Naming = { id, name: (short) => `${id}_${short}` };
   const configFile = join(root, "atrium.yaml");
+  const binDir = join(root, "system", "bin");
+  const links = { bin: join(binDir, "atrium"), deployed: join(root, "system", "etc", "atrium.yaml"), binDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: [...(options.pathFirst ?? []), binDir, process.env.PATH ?? "/usr/bin:/bin"].join(":"),
+    ATRIUM_BIN_LINK: links.bin,
+    ATRIUM_DEPLOYED_LINK: links.deployed,
+  };
   let cleaned = false;
   const onSignal = () => {
     cleanup();
@@ -400,7 +434,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     cleaned = true;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    cleanupPlatform({ id, project, root, configFile, log: (s) => process.stderr.write(`${s}\n`) });
+    cleanupPlatform({ id, project, root, configFile, env, log: (s) => process.stderr.write(`${s}\n`) });
   };
   t.after(cleanup);
   process.once("SIGINT", onSignal);
@@ -466,6 +500,8 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     root,
     configFile,
     config: mergeConfig(base, extra),
+    env,
+    links,
     dirs,
     port,
     ports,
@@ -477,13 +513,14 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     deploy(extraArgs = []) {
       return runCommand(process.execPath, [ATRIUM, "deploy", "-c", configFile, ...extraArgs], {
         timeoutMs: 900_000,
+        env,
       }).done;
     },
     startDeploy(file = configFile) {
-      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], { timeoutMs: 900_000 });
+      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], { timeoutMs: 900_000, env });
     },
     atrium(args, input) {
-      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000 }).done;
+      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000, env }).done;
     },
     adminToken() {
       return readFileSync(join(dirs.data, "secrets", "atrium_api_token"), "utf8").trim();

@@ -24,7 +24,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   appliedComponents,
   type ConfigObject,
@@ -34,6 +34,7 @@ import {
   makePlatform,
   type Platform,
   pidAlive,
+  REPO,
   sleep,
   suiteScope,
   waitFor,
@@ -160,7 +161,7 @@ describe("local deploy of a team platform", () => {
   before(async () => {
     p = await makePlatform(scope, {
       config: (n) => ({
-        project: { welcome: "End-to-end test platform" },
+        project: { welcome: "End-to-end test platform <for the team>" },
         groups: [
           { name: n.name("data"), description: "Data team" },
           { name: n.name("ml"), description: "Machine learning" },
@@ -405,6 +406,19 @@ describe("local deploy of a team platform", () => {
     assertNoSecretInProcessList();
   });
 
+  it("2b. the login page shows the project's title and welcome text, escaped", async () => {
+    const page = await p.get("/hub/login");
+    assert.equal(page.status, 200);
+    const title = (p.config.project as { title: string }).title;
+    assert.match(page.text, new RegExp(`<title>${title}</title>`));
+    assert.match(page.text, new RegExp(`<h1 id="atrium-title">${title}</h1>`));
+    assert.match(
+      page.text,
+      /<p id="atrium-welcome" class="lead">End-to-end test platform &lt;for the team&gt;<\/p>/,
+    );
+    assert.match(page.text, /id="username_input"/);
+  });
+
   it("3. a profile the user may not use is refused, and the form lists only allowed profiles", async () => {
     const { bob, carol } = names;
     pw[bob] = password();
@@ -571,10 +585,11 @@ describe("local deploy of a team platform", () => {
     assert.equal(r.code, 0, `redeploy failed:\n${r.stdout}\n${r.stderr}`);
     process.stdout.write(`# redeploy with a new user took ${r.seconds.toFixed(1)}s\n`);
     const applied = appliedComponents(r.stdout);
-    for (const c of ["accounts", "shared-folders", "config-files", "services"]) {
+    for (const c of ["deployed-file", "accounts", "shared-folders", "config-files", "services"]) {
       assert.equal(applied.get(c), "updated", `${c} was not updated:\n${r.stdout}`);
     }
     for (const c of [
+      "uv",
       "hub-env",
       "user-env",
       "hub-glue",
@@ -719,6 +734,58 @@ describe("local deploy of a team platform", () => {
       );
   });
 
+  /** Run `atrium ARGS` as a person would: found on PATH, from a folder without atrium.yaml, no -c. */
+  function atriumOnPath(args: string[]) {
+    return spawnSync("atrium", args, { cwd: "/", env: p.env, encoding: "utf8", timeout: 300_000 });
+  }
+
+  it("7b. atrium is on PATH and finds the deployed file: status and logs work without -c", () => {
+    assert.equal(readlinkSync(p.links.bin), join(p.dirs.prefix, "bin", "atrium"));
+    const copy = join(p.dirs.state, "atrium.yaml");
+    assert.equal(readlinkSync(p.links.deployed), copy);
+    assert.equal(readFileSync(copy, "utf8"), readFileSync(p.configFile, "utf8"));
+    assert.equal(statSync(copy).mode & 0o777, 0o600);
+    const status = atriumOnPath(["status"]);
+    assert.equal(status.status, 0, `${status.error ?? ""}${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, new RegExp(`^platform ${p.project}  ${p.url}  answering$`, "m"));
+    const logs = atriumOnPath(["logs", "hub", "-n", "5"]);
+    assert.equal(logs.status, 0, logs.stdout + logs.stderr);
+    assert.ok(logs.stdout.trim().length > 0, "atrium logs hub printed nothing");
+  });
+
+  it("7c. the README's Python examples run as written in a user's kernel, on the quickstart's Dask settings", async () => {
+    const quickstart = parse(readFileSync(join(REPO, "examples", "quickstart.yaml"), "utf8")) as ConfigObject;
+    assert.deepEqual(
+      p.config.dask,
+      quickstart.dask,
+      "this platform's Dask settings are not the quickstart's",
+    );
+    const readme = readFileSync(join(REPO, "README.md"), "utf8");
+    const snippets = [...readme.matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+    assert.ok(snippets.length > 0, "the README has no Python examples");
+    const k = await KernelClient.start(`${p.url}/user/${names.alice}`, tokens[names.alice] ?? "", 120_000);
+    try {
+      for (const [i, code] of snippets.entries()) {
+        const r = await k.execute(code, 300_000);
+        assert.equal(
+          r.status,
+          "ok",
+          `README Python example ${i + 1} failed: ${r.error?.ename}: ${r.error?.evalue}\n${code}`,
+        );
+      }
+      // The Dask example leaves a client of a cluster with two workers: it must compute.
+      const check = await k.execute(
+        "client.wait_for_workers(2, timeout=240)\nprint(sum(client.gather(client.map(lambda x: x * x, range(10)))))",
+        300_000,
+      );
+      assert.equal(check.status, "ok", `${check.error?.ename}: ${check.error?.evalue}`);
+      assert.equal(check.stdout.trim(), "285");
+    } finally {
+      await k.execute("if 'cluster' in globals(): cluster.shutdown()", 120_000);
+      k.close();
+    }
+  });
+
   it("10a. a second deploy while one runs is refused with a clear message", async () => {
     const config = structuredClone(p.config) as ConfigObject & { project: ConfigObject };
     config.project.title = "Atrium e2e, renamed";
@@ -811,8 +878,12 @@ describe("local deploy of a team platform", () => {
     for (const [what, pid] of Object.entries(pids))
       assert.ok(pid && pidAlive(pid), `${what} is not running before destroy`);
 
-    const r = await p.atrium(["destroy", "-c", p.configFile]);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // As the README says it: no -c, from anywhere.
+    const r = atriumOnPath(["destroy"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // Kept, so that `atrium destroy --purge --yes` works as written after it.
+    assert.equal(readlinkSync(p.links.bin), join(p.dirs.prefix, "bin", "atrium"));
+    assert.equal(readlinkSync(p.links.deployed), join(p.dirs.state, "atrium.yaml"));
     for (const [what, pid] of Object.entries(pids)) {
       await waitFor(
         `${what} (pid ${pid}) to stop`,
@@ -839,8 +910,10 @@ describe("local deploy of a team platform", () => {
     assert.ok(existsSync(join(p.dirs.data, "hub", "jupyterhub.sqlite")), "the hub database was removed");
     assert.ok(existsSync(join(home(alice), "shared", groups.data)));
 
-    const purge = await p.atrium(["destroy", "--purge", "--yes", "-c", p.configFile]);
-    assert.equal(purge.code, 0, purge.stdout + purge.stderr);
+    const purge = atriumOnPath(["destroy", "--purge", "--yes"]);
+    assert.equal(purge.status, 0, purge.stdout + purge.stderr);
+    assert.throws(() => lstatSync(p.links.bin), "destroy --purge left the atrium command on PATH");
+    assert.throws(() => lstatSync(p.links.deployed), "destroy --purge left the deployed file's link");
     for (const u of userNames) assert.equal(getent("passwd", u), undefined, `${u} survived destroy --purge`);
     for (const g of Object.values(groups))
       assert.equal(getent("group", g), undefined, `group ${g} survived destroy --purge`);

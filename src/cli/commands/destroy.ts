@@ -1,24 +1,23 @@
 /** `atrium destroy [--purge]`: stop the platform and remove its config; --purge removes data and accounts too. */
-import { loadConfig } from "../../config/load.js";
 import { acquireLock } from "../../deploy/lock.js";
 import { AtriumError } from "../../errors.js";
-import { derivePlatform } from "../../model/platform.js";
 import { destroyLocal } from "../../targets/local/destroy.js";
-import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { deployedPlatform } from "../deployed.js";
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     "destroy",
     args,
     {
-      ...CONFIG_OPTION,
+      ...DEPLOYED_CONFIG_OPTION,
       purge: { type: "boolean", default: false },
       yes: { type: "boolean", short: "y", default: false },
     },
     "[-c FILE] [--purge] [--yes]",
   );
   if (!parsed) return 0;
-  const platform = derivePlatform(loadConfig(parsed.values.config as string));
+  const platform = deployedPlatform(parsed.values.config);
   const purge = Boolean(parsed.values.purge);
   if (purge && !parsed.values.yes) {
     throw new AtriumError(

@@ -4,12 +4,11 @@
  * root), acting for `--user` when given and as an admin otherwise.
  */
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../../config/load.js";
 import { AtriumError } from "../../errors.js";
-import { derivePlatform } from "../../model/platform.js";
 import type { ApiBuild, ApiEnvironment } from "../../services/envs/api-types.js";
 import { EnvsClient } from "../../targets/local/envs-client.js";
-import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { deployedPlatform } from "../deployed.js";
 
 const USAGE = `list [--namespace NS] [--json]
        atrium env create [NS/]NAME (-f FILE | PACKAGE...) [--no-wait]
@@ -19,7 +18,7 @@ const USAGE = `list [--namespace NS] [--json]
   options for all: [-c FILE] [--user USER]   (NAME alone: USER's namespace, or global)`;
 
 const OPTIONS = {
-  ...CONFIG_OPTION,
+  ...DEPLOYED_CONFIG_OPTION,
   user: { type: "string", short: "u" },
   namespace: { type: "string", short: "n" },
   file: { type: "string", short: "f" },
@@ -109,7 +108,7 @@ export async function run(args: string[]): Promise<number> {
   const [verb, target, ...rest] = parsed.positionals;
   const v = parsed.values;
   const user = v.user as string | undefined;
-  const platform = derivePlatform(loadConfig(v.config as string));
+  const platform = deployedPlatform(v.config);
   const client = new EnvsClient(platform, user);
   const wait = !v["no-wait"];
   switch (verb) {

@@ -1,10 +1,9 @@
 /** `atrium logs SERVICE [-f] [-n N]`: the end of a supervised process's log, optionally following it. */
 import { closeSync, existsSync, openSync, readSync, statSync, watchFile } from "node:fs";
-import { loadConfig } from "../../config/load.js";
 import { AtriumError } from "../../errors.js";
-import { derivePlatform } from "../../model/platform.js";
 import { renderSupervisor } from "../../targets/local/supervisor-spec.js";
-import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { deployedPlatform } from "../deployed.js";
 
 function readRange(file: string, from: number, to: number): string {
   const fd = openSync(file, "r");
@@ -22,7 +21,7 @@ export async function run(args: string[]): Promise<number> {
     "logs",
     args,
     {
-      ...CONFIG_OPTION,
+      ...DEPLOYED_CONFIG_OPTION,
       follow: { type: "boolean", short: "f", default: false },
       lines: { type: "string", short: "n", default: "50" },
     },
@@ -30,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
     true,
   );
   if (!parsed) return 0;
-  const spec = renderSupervisor(derivePlatform(loadConfig(parsed.values.config as string)));
+  const spec = renderSupervisor(deployedPlatform(parsed.values.config));
   const logs = new Map([
     ...spec.processes.map((p) => [p.name, p.log] as [string, string]),
     ["supervisor", spec.log],

@@ -2,11 +2,10 @@
  * `atrium passwd USER`: set or reset a user's hub password. Asks twice on a terminal
  * (without echo); otherwise reads one line from stdin. Never takes it as an argument.
  */
-import { loadConfig } from "../../config/load.js";
 import { AtriumError } from "../../errors.js";
-import { derivePlatform } from "../../model/platform.js";
 import { setPassword } from "../../targets/local/passwords.js";
-import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { deployedPlatform } from "../deployed.js";
 
 async function readHidden(prompt: string): Promise<string> {
   process.stdout.write(prompt);
@@ -49,12 +48,12 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     "passwd",
     args,
-    { ...CONFIG_OPTION },
+    { ...DEPLOYED_CONFIG_OPTION },
     "USER [-c FILE]  (password from the terminal or stdin)",
     true,
   );
   if (!parsed) return 0;
-  const platform = derivePlatform(loadConfig(parsed.values.config as string));
+  const platform = deployedPlatform(parsed.values.config);
   const user = parsed.positionals[0];
   if (!user) throw new AtriumError("usage", "name the user", "usage: atrium passwd USER");
   if (platform.auth.type !== "password") {

@@ -1,8 +1,7 @@
 /** `atrium status`: is each part up, which users have servers, are limits enforced. */
-import { loadConfig } from "../../config/load.js";
-import { derivePlatform } from "../../model/platform.js";
 import { platformStatus } from "../../targets/local/status.js";
-import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
+import { deployedPlatform } from "../deployed.js";
 
 function ago(iso: string | null): string {
   if (!iso) return "";
@@ -14,11 +13,11 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
     "status",
     args,
-    { ...CONFIG_OPTION, json: { type: "boolean", default: false } },
+    { ...DEPLOYED_CONFIG_OPTION, json: { type: "boolean", default: false } },
     "[-c FILE] [--json]",
   );
   if (!parsed) return 0;
-  const platform = derivePlatform(loadConfig(parsed.values.config as string));
+  const platform = deployedPlatform(parsed.values.config);
   const st = await platformStatus(platform);
   if (parsed.values.json) {
     process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);

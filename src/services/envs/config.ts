@@ -25,7 +25,7 @@ export interface EnvsConfig {
   /** The default user env, whose dask and distributed versions managed envs follow. */
   defaultEnv: string;
   uv: {
-    /** uv installed by deploy; when missing, uv from PATH. */
+    /** Atrium's own uv, installed by deploy from the hashed tools lock; never one from PATH. */
     tools: string;
     /** Root-owned folder of uv's caches for builds, one per namespace (`<cacheDir>/<namespace>`). */
     cacheDir: string;

@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { HubLogin } from "../hub/login.js";
 import { readEnvsConfig } from "./config.js";
@@ -18,14 +17,6 @@ import { EnvStore } from "./store.js";
 const exec = promisify(execFile);
 const REFRESH_MS = 30_000;
 
-function findUv(tools: string): string {
-  if (existsSync(tools)) return tools;
-  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/local/bin", "/usr/bin"].filter((d) =>
-    d.startsWith("/"),
-  );
-  return dirs.map((d) => join(d, "uv")).find((p) => existsSync(p)) ?? "uv";
-}
-
 export async function main(configFile: string): Promise<void> {
   // Builds inherit this: files in environments must not be writable by others.
   process.umask(0o022);
@@ -35,6 +26,9 @@ export async function main(configFile: string): Promise<void> {
   const directory = new HubDirectory(cfg.hubApiUrl, token);
   const python = await exec(cfg.python, ["-c", "import platform; print(platform.python_version())"]);
   const account = await lookupAccount(cfg.buildAccount);
+  // Only the uv deploy installed: one on PATH may be another version or out of the build account's reach.
+  if (!existsSync(cfg.uv.tools))
+    log(`warning: ${cfg.uv.tools} is missing; builds fail until a deploy installs uv`);
   if (!account) log(`warning: the build account ${cfg.buildAccount} does not exist; builds will fail`);
   const service = new EnvService(
     cfg,
@@ -42,7 +36,7 @@ export async function main(configFile: string): Promise<void> {
     directory,
     {
       pythonVersion: python.stdout.trim(),
-      uv: findUv(cfg.uv.tools),
+      uv: cfg.uv.tools,
       account,
       platformPins: () => readPlatformPins(cfg.defaultEnv),
     },
@@ -99,9 +93,7 @@ export async function main(configFile: string): Promise<void> {
     server.once("error", reject);
     server.listen(cfg.listen.port, cfg.listen.host, resolve);
   });
-  log(
-    `environments on ${cfg.listen.host}:${cfg.listen.port}${cfg.prefix}/, built with ${findUv(cfg.uv.tools)}`,
-  );
+  log(`environments on ${cfg.listen.host}:${cfg.listen.port}${cfg.prefix}/, built with ${cfg.uv.tools}`);
 
   let stopping = false;
   const stop = async () => {

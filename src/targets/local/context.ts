@@ -8,6 +8,8 @@ export interface LocalContext {
   artifacts: Artifacts;
   /** Folder of the config file, for relative paths in it. */
   configDir: string;
+  /** The config file being deployed (absent where nothing is deployed, as in unit tests). */
+  configFile?: string;
   /** True when systemd runs this machine (PID 1). */
   systemd: boolean;
 }

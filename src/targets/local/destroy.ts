@@ -1,7 +1,8 @@
 /**
  * Taking a platform down. Plain destroy stops every process (user servers first,
- * through the hub) and removes Atrium's config, launcher, unit and runtime files,
- * keeping homes, shared folders, environments, the hub database and secrets.
+ * through the hub) and removes Atrium's config, unit and runtime files, keeping homes,
+ * shared folders, environments, the hub database and secrets, and the atrium command
+ * and the deployed file, so that `atrium destroy --purge` can follow as written.
  * --purge also removes those and the accounts Atrium created, never any other.
  */
 import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
@@ -18,8 +19,9 @@ import { run } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { publicUrl } from "./hub-config.js";
+import { forgetMachineLinks } from "./machine-links.js";
 import { purgeLoginAccounts } from "./oidc.js";
-import { launcherPath, unitName } from "./systemd-unit.js";
+import { unitName } from "./systemd-unit.js";
 
 async function stopUserServers(platform: Platform, progress: Progress): Promise<void> {
   if ((await probe(`${publicUrl(platform)}/hub/api`)) !== 200) return;
@@ -63,7 +65,7 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   const state = loadState(paths.stateDir, platform.project.name);
   await stopUserServers(platform, progress);
   await stopSupervisor(platform, progress);
-  for (const p of [paths.etcDir, launcherPath(platform), paths.runDir, liveSpecPath(platform)]) {
+  for (const p of [paths.etcDir, paths.runDir, liveSpecPath(platform)]) {
     rmSync(p, { recursive: true, force: true });
   }
   if (!purge) {
@@ -88,6 +90,8 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   ]) {
     rmSync(p, { recursive: true, force: true });
   }
+  // Last, so that a purge stopped before here is found again by a rerun without -c.
+  for (const link of forgetMachineLinks(platform)) progress.detail(`removed ${link}`);
   rmSync(paths.prefix, { recursive: true, force: true });
   for (const d of [paths.sharedDir, paths.stateDir, paths.dataDir]) {
     rmSync(posix.join(d, "deploy.lock"), { force: true });

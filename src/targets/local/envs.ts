@@ -9,7 +9,7 @@ import type { Platform } from "../../model/platform.js";
 import { hubUrl } from "./hub-config.js";
 import { secretPath } from "./secrets.js";
 import type { ProcessSpec } from "./supervisor-spec.js";
-import { SYSTEM_PYTHON } from "./uv.js";
+import { SYSTEM_PYTHON, toolsUv } from "./uv.js";
 
 export const ENVS_SERVICE = "envs";
 export const ENVS_PREFIX = `/services/${ENVS_SERVICE}`;
@@ -71,7 +71,7 @@ export function renderEnvsConfig(platform: Platform): Record<string, unknown> {
     daskEnvironmentsFile: platform.dask.enabled ? daskEnvironmentsFile(platform) : null,
     python: SYSTEM_PYTHON,
     defaultEnv: platform.paths.userVenv,
-    uv: { tools: posix.join(platform.paths.prefix, "tools", "bin", "uv"), cacheDir: buildCacheDir(platform) },
+    uv: { tools: toolsUv(platform), cacheDir: buildCacheDir(platform) },
     buildAccount: BUILD_ACCOUNT,
     builds: { ...BUILDS, allowSource: platform.environmentBuilds.allowSource },
     cgroup: { v1Root: "/sys/fs/cgroup", parent: buildCgroupParent(platform) },

@@ -1,6 +1,17 @@
 /** Small file-system steps shared by components; each is idempotent. */
-import { chmodSync, chownSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, posix } from "node:path";
 
 export function ensureDir(path: string, mode: number, uid = 0, gid = 0): void {
   mkdirSync(path, { recursive: true, mode });
@@ -16,4 +27,36 @@ export function writeFileAtomic(path: string, content: string | Buffer, mode: nu
   writeFileSync(tmp, content, { mode });
   chmodSync(tmp, mode);
   renameSync(tmp, path);
+}
+
+/**
+ * Point `link` at the finished build `target` (a sibling named <link>-<id>) in one
+ * atomic rename, then keep the newest other build (for a quick switch back) and
+ * remove the rest. A real folder at `link` (an older layout) is replaced.
+ */
+export function switchBuildLink(link: string, target: string): void {
+  try {
+    if (!lstatSync(link).isSymbolicLink()) rmSync(link, { recursive: true, force: true });
+  } catch {
+    // not there yet
+  }
+  const tmp = `${link}.tmp-${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(basename(target), tmp);
+  renameSync(tmp, link);
+  const dir = dirname(link);
+  const prefix = `${basename(link)}-`;
+  const others = readdirSync(dir)
+    .filter((n) => n.startsWith(prefix) && posix.join(dir, n) !== target)
+    .map((n) => posix.join(dir, n));
+  others.sort((a, b) => mtime(b) - mtime(a));
+  for (const old of others.slice(1)) rmSync(old, { recursive: true, force: true });
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
 }

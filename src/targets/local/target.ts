@@ -41,6 +41,7 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     platform,
     artifacts: renderLocal(platform),
     configDir: dirname(resolve(configFile)),
+    configFile: resolve(configFile),
     systemd: hasSystemd(),
   };
   return {

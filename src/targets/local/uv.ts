@@ -1,41 +1,71 @@
 /**
- * uv, the Python package installer that builds every environment. Taken from PATH
- * when there, else installed once from PyPI into <prefix>/tools from a hashed lock.
+ * uv, the Python package installer that builds every environment: always Atrium's
+ * own, installed from PyPI by pip from the hashed lock envs/tools/requirements.lock
+ * into a venv of the system Python at <prefix>/tools-<hash>, reached through the
+ * <prefix>/tools link. Never a uv found on PATH: that one may be a different
+ * version, or sit where the build account can't reach it (root's home).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
+import { hashText } from "../../deploy/hash.js";
 import type { Platform } from "../../model/platform.js";
 import { repoPath } from "../../paths.js";
-import { run, tryRun } from "./exec.js";
+import { run } from "./exec.js";
+import { switchBuildLink } from "./fsutil.js";
 
 export const SYSTEM_PYTHON = "/usr/bin/python3";
+/** Written last into a finished tools folder, holding the lock's hash. */
+const COMPLETE = ".atrium-complete";
+
+export function uvLockFile(): string {
+  return repoPath("envs", "tools", "requirements.lock");
+}
+
+/** The hash of the tools lock: names the folder uv is installed into. */
+export function uvBuildId(): string {
+  return hashText(readFileSync(uvLockFile()));
+}
+
+export function toolsDir(platform: Platform): string {
+  return posix.join(platform.paths.prefix, "tools");
+}
 
 export function toolsUv(platform: Platform): string {
-  return posix.join(platform.paths.prefix, "tools", "bin", "uv");
+  return posix.join(toolsDir(platform), "bin", "uv");
 }
 
-export async function findUv(platform: Platform): Promise<string | undefined> {
-  if (existsSync(toolsUv(platform))) return toolsUv(platform);
-  const onPath = await tryRun("sh", ["-c", "command -v uv"]);
-  return onPath?.trim() || undefined;
+/** Whether <prefix>/tools holds uv installed from today's lock. */
+export function uvInstalled(platform: Platform): boolean {
+  try {
+    const stamp = readFileSync(posix.join(toolsDir(platform), COMPLETE), "utf8").trim();
+    return stamp === uvBuildId() && existsSync(toolsUv(platform));
+  } catch {
+    return false;
+  }
 }
 
-/** Install uv from PyPI into <prefix>/tools (a venv of the system Python). */
+/** Install uv from the lock into <prefix>/tools-<hash> and point <prefix>/tools at it. */
 export async function installUv(platform: Platform, onLine: (l: string) => void): Promise<string> {
-  const tools = posix.join(platform.paths.prefix, "tools");
-  await run(SYSTEM_PYTHON, ["-m", "venv", tools], { onLine });
-  await run(
-    posix.join(tools, "bin", "pip"),
-    [
-      "install",
-      "--disable-pip-version-check",
-      "--require-hashes",
-      "-r",
-      repoPath("envs", "tools", "requirements.lock"),
-    ],
-    { onLine },
-  );
+  const id = uvBuildId();
+  const link = toolsDir(platform);
+  const target = `${link}-${id}`;
+  if (!existsSync(posix.join(target, COMPLETE))) {
+    rmSync(target, { recursive: true, force: true });
+    await run(SYSTEM_PYTHON, ["-m", "venv", target], { onLine });
+    await run(
+      posix.join(target, "bin", "pip"),
+      ["install", "--disable-pip-version-check", "--no-input", "--require-hashes", "-r", uvLockFile()],
+      { onLine },
+    );
+    writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
+  }
+  switchBuildLink(link, target);
   return toolsUv(platform);
+}
+
+/** Atrium's uv, installed first when missing or from an older lock. */
+export async function ensureUv(platform: Platform, onLine: (l: string) => void): Promise<string> {
+  return uvInstalled(platform) ? toolsUv(platform) : installUv(platform, onLine);
 }
 
 /** The environment uv runs with: our cache, never a downloaded Python. */

@@ -15,6 +15,7 @@ import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
 import { daskClientComponent } from "./dask-client.js";
+import { deployedFileComponent } from "./deployed-file.js";
 import { directoriesComponent } from "./directories.js";
 import { environmentsComponent } from "./environments.js";
 import { envsSetupComponent } from "./envs-setup.js";
@@ -27,6 +28,7 @@ import { sharedFoldersComponent } from "./shared-folders.js";
 import { sshHostKeyComponent } from "./ssh-host-key.js";
 import { systemdComponent } from "./systemd.js";
 import { tlsComponent } from "./tls.js";
+import { uvToolComponent } from "./uv-tool.js";
 import { videoChatComponent } from "./videochat.js";
 
 /** Processes running Atrium's own code restart when that code changes. */
@@ -47,10 +49,12 @@ function atriumCodeHash(): string {
 export function localComponents(ctx: LocalContext): Component[] {
   const before = [
     directoriesComponent(ctx),
+    deployedFileComponent(ctx),
     secretsComponent(ctx),
     oidcSecretComponent(ctx),
     tlsComponent(ctx),
     sshHostKeyComponent(ctx),
+    uvToolComponent(ctx),
     hubEnvComponent(ctx),
     hubGlueComponent(ctx),
     userEnvComponent(ctx),

@@ -6,17 +6,8 @@
  * the running platform. A build that a killed deploy left running is stopped before
  * the folder is built again, so two builders never write into one folder.
  */
-import {
-  existsSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, posix } from "node:path";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, posix } from "node:path";
 import type { Component, Progress } from "../../../deploy/component.js";
 import { hashText } from "../../../deploy/hash.js";
 import { pidAlive } from "../../../deploy/lock.js";
@@ -25,18 +16,12 @@ import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
-import { findUv, installUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
+import { switchBuildLink } from "../fsutil.js";
+import { ensureUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
 
 const COMPLETE = ".atrium-complete";
 /** Bump when the way envs are built changes, so older builds are not reused. */
 const RECIPE = 4;
-
-async function ensureUv(platform: Platform, progress: Progress): Promise<string> {
-  const found = await findUv(platform);
-  if (found) return found;
-  progress.detail("installing uv from PyPI");
-  return installUv(platform, progress.detail);
-}
 
 /** The folder the hub env's .pth file points at: the hub glue (see hub-glue.ts). */
 export function glueLink(platform: Platform): string {
@@ -99,7 +84,7 @@ async function buildEnv(
   if (existsSync(posix.join(target, COMPLETE))) {
     progress.detail(`reusing ${basename(target)}`);
   } else {
-    const uv = await ensureUv(platform, progress);
+    const uv = await ensureUv(platform, progress.detail);
     const env = uvEnv(platform);
     await stopLeftoverBuilders(target, progress);
     rmSync(target, { recursive: true, force: true });
@@ -130,31 +115,8 @@ async function buildEnv(
     }
     writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
   }
-  const tmp = `${link}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
-  symlinkSync(basename(target), tmp);
-  renameSync(tmp, link);
-  pruneOld(link, target);
+  switchBuildLink(link, target);
   return target;
-}
-
-/** Keep the current build and the newest other one (for a quick switch back); remove the rest. */
-function pruneOld(link: string, current: string): void {
-  const dir = dirname(link);
-  const prefix = `${basename(link)}-`;
-  const others = readdirSync(dir)
-    .filter((n) => n.startsWith(prefix) && posix.join(dir, n) !== current)
-    .map((n) => posix.join(dir, n));
-  others.sort((a, b) => mtime(b) - mtime(a));
-  for (const old of others.slice(1)) rmSync(old, { recursive: true, force: true });
-}
-
-function mtime(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
 }
 
 /** Identifies one build of an env: its lock and the way it is built. */
