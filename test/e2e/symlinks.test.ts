@@ -163,7 +163,8 @@ describe("root never writes where a user points", () => {
         "c.shutdown()",
       ].join("\n"),
     );
-    process.stderr.write(`scale with a planted logs link: ${scaled.stdout.trim()}\n`);
+    const said = `${scaled.stdout}${scaled.stderr}`.trim().split("\n").at(-1);
+    process.stderr.write(`scale with a planted logs link: exit ${scaled.code}: ${said}\n`);
     assert.deepEqual(snapshot(target), [], "the gateway created files in the folder the link points to");
   });
 
