@@ -39,21 +39,16 @@ function snapshot(dir: string): string[] {
     });
 }
 
-/** Python as `user` (uid, gid and groups), with the hub token a kernel of theirs would have. */
+/** setpriv's arguments that run `argv` as `user`, with their uid, gid and groups. */
+function asUser(user: string, ...argv: string[]): string[] {
+  return ["--reuid", user, "--regid", user, "--init-groups", "--", ...argv];
+}
+
+/** Python as `user`, with the hub token a kernel of theirs would have. */
 function pythonAs(p: Platform, user: string, token: string, code: string): Promise<CommandResult> {
   return runCommand(
     "setpriv",
-    [
-      "--reuid",
-      user,
-      "--regid",
-      user,
-      "--init-groups",
-      "--",
-      join(p.dirs.prefix, "venvs", "user", "bin", "python"),
-      "-c",
-      code,
-    ],
+    asUser(user, join(p.dirs.prefix, "venvs", "user", "bin", "python"), "-c", code),
     {
       cwd: "/",
       timeoutMs: 240_000,
@@ -168,7 +163,7 @@ describe("root never writes where a user points", () => {
     assert.deepEqual(snapshot(target), [], "the gateway created files in the folder the link points to");
   });
 
-  it("redeploy: links and hard links planted in ~/shared, a home and a shared folder stay untouched", async () => {
+  it("redeploy: links planted in ~/shared, a home and a shared folder are left alone and followed nowhere", async () => {
     const target = rootOnlyFolder(p, "target-redeploy", 2);
     const before = snapshot(target);
     const home = join(p.dirs.home, mallory);
@@ -208,21 +203,7 @@ describe("root never writes where a user points", () => {
     const folder = join(p.dirs.shared, team);
     const swapper = runCommand(
       "setpriv",
-      [
-        "--reuid",
-        mallory,
-        "--regid",
-        mallory,
-        "--init-groups",
-        "--",
-        "/usr/bin/python3",
-        "-c",
-        SWAPPER,
-        folder,
-        target,
-        "3",
-        String(files),
-      ],
+      asUser(mallory, "/usr/bin/python3", "-c", SWAPPER, folder, target, "3", String(files)),
       { cwd: "/", env: { PATH: "/usr/bin:/bin" } },
     );
     try {
