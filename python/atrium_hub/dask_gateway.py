@@ -7,7 +7,10 @@ What must stay true:
 - a user is offered only the environments they may use, and a request beyond the
   per-user limits is refused with the configured limit in the message; the limits
   count every cluster's scheduler (memory) and the number of clusters;
-- every worker process is inside a memory-limited cgroup before it execs.
+- every worker process is inside a memory-limited cgroup before it execs;
+- root never follows a link in a cluster's work folder (which is the user's): it
+  makes folders and files there only through folders opened with O_NOFOLLOW, and
+  removes the folder with shutil.rmtree, which does not follow links on Linux.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import contextlib
 import json
 import math
 import os
+import pwd
 import signal
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +32,7 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.options import Options, Select
 
-from . import cgroups
+from . import cgroups, nofollow
 from .secretfiles import read_secret
 
 CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
@@ -280,16 +285,66 @@ class AtriumLocalBackend(LocalBackend):
         return self.atrium
 
     # working directory ----------------------------------------------------------------
+    # Upstream makes <clusters_dir>/<name>/{.certs,logs} as root, chowns them by path
+    # one after the other and later opens logs/<process>.log as root by path. The work
+    # folder is the user's, so she can swap `logs` (or `.certs`, while it is being
+    # handed over) for a link, and root then creates or chowns files where she points.
+    # Here every step goes through folders opened without following links, and
+    # ownership is handed over through those open folders.
 
-    def set_file_permissions(self, paths: list[str], username: str) -> None:
-        # dask-gateway-server 2026.3's LocalBackend adds the TLS file paths to this
-        # list character by character; hand the user the real folders and every file
-        # in the certificate folder (which includes the cert and key) instead.
-        real = [p for p in paths if os.path.isabs(p)]
-        for folder in list(real):
-            if os.path.basename(folder) == ".certs" and os.path.isdir(folder):
-                real.extend(os.path.join(folder, f) for f in sorted(os.listdir(folder)))
-        super().set_file_permissions(real, username)
+    def setup_working_directory(self, cluster: Any) -> str:
+        user = pwd.getpwnam(cluster.username)
+        parent = self.clusters_directory or tempfile.mkdtemp(prefix="dask-clusters-")
+        workdir = os.path.join(parent, cluster.name)
+        owners = (0, user.pw_uid)
+        with contextlib.ExitStack() as opened:
+            top = _closing(opened, nofollow.open_trusted_dir(parent))
+            work = _closing(opened, nofollow.make_dir_at(top, cluster.name, 0o700, owners))
+            certs_name = os.path.basename(self.get_certs_directory(workdir))
+            certs = _closing(opened, nofollow.make_dir_at(work, certs_name, 0o700, owners))
+            logs_name = os.path.basename(self.get_logs_directory(workdir))
+            logs = _closing(opened, nofollow.make_dir_at(work, logs_name, 0o700, owners))
+            for path, data in zip(self._get_tls_paths(workdir), (cluster.tls_cert, cluster.tls_key), strict=True):
+                fd = nofollow.create_file_at(certs, os.path.basename(path), 0o600, user.pw_uid, user.pw_gid)
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+            for fd in (certs, logs, work):
+                os.fchown(fd, user.pw_uid, user.pw_gid)
+        self.log.debug("Working directory %s for cluster %s created", workdir, cluster.name)
+        return workdir
+
+    def open_log(self, cluster: Any, name: str) -> int:
+        """A new `logs/<name>.log` in the cluster's work folder, owned by the user, opened for writing."""
+        user = pwd.getpwnam(cluster.username)
+        workdir = os.path.normpath(cluster.state["workdir"])
+        owners = (0, user.pw_uid)
+        with contextlib.ExitStack() as opened:
+            top = _closing(opened, nofollow.open_trusted_dir(os.path.dirname(workdir)))
+            work = _closing(opened, nofollow.open_dir_at(top, os.path.basename(workdir), owners))
+            logs_name = os.path.basename(self.get_logs_directory(workdir))
+            logs = _closing(opened, nofollow.open_dir_at(work, logs_name, owners))
+            return nofollow.create_file_at(logs, f"{name}.log", 0o600, user.pw_uid, user.pw_gid)
+
+    async def spawn_logged(self, cluster: Any, cmd: list[str], env: dict[str, str], name: str) -> int:
+        """Start one scheduler or worker as the user, its output in its own log (see open_log)."""
+        preexec = self.make_preexec_fn(cluster)
+        try:
+            log = self.open_log(cluster, name)
+        except OSError as e:
+            self.log.warning("Not starting %s of cluster %s: its log: %s", name, cluster.name, e)
+            raise
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *cmd,
+                preexec_fn=preexec,
+                start_new_session=True,
+                env=env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        finally:
+            os.close(log)
+        return proc.pid
 
     # cgroups ------------------------------------------------------------------------
 
@@ -317,10 +372,10 @@ class AtriumLocalBackend(LocalBackend):
             for controller, reason in failed.items():
                 self.log.warning("No %s limit for %s of cluster %s: %s", controller, name, cluster.name, reason)
             dirs = list(ready.values())
-        # No await between setting this and the fork in super().start_process.
+        # make_preexec_fn reads this before spawn_logged's first await.
         self._next_cgroup = [str(d / "cgroup.procs") for d in dirs]
         try:
-            pid: int = await super().start_process(cluster, cmd, env, name)
+            pid = await self.spawn_logged(cluster, cmd, env, name)
         finally:
             self._next_cgroup = None
         self._cgroups[pid] = dirs
@@ -373,6 +428,11 @@ class AtriumLocalBackend(LocalBackend):
             maximum = msg.get("maximum")
             msg = {**msg, "maximum": fits if maximum is None else min(int(maximum), fits)}
         await super().forward_message_to_scheduler(cluster, msg)
+
+
+def _closing(stack: contextlib.ExitStack, fd: int) -> int:
+    stack.callback(os.close, fd)
+    return fd
 
 
 # --- applying to the traitlets config -------------------------------------------------

@@ -6,7 +6,8 @@
  *   4. hand the env to root (chown -R -h, no setuid bits, nothing writable by others).
  * The environment is usable from here on; then
  *   5. compile bytecode, as root, with the system Python in isolated mode (`-I -S`:
- *      no site, no .pth files), leaving packages' test folders to compile on use.
+ *      no site, no .pth files), leaving packages' test folders to compile on use;
+ *      not at all when site-packages holds a symlink (compileall follows them).
  *
  * Must stay true: every step up to 4 runs as the unprivileged build account, in the
  * build's own cgroup (build-cgroup.ts), joined before the account switch, and every
@@ -335,6 +336,14 @@ export async function compileBytecode(
   const sites = readdirSync(libs)
     .filter((d) => d.startsWith("python"))
     .map((d) => join(libs, d, "site-packages"));
+  // compileall reads each .py and writes __pycache__/ beside it, following links: a
+  // link the build account left there would have root read or write where it points.
+  // Installing wheels makes no links in site-packages, so one means something is wrong.
+  const link = (await exec("find", [...sites, "-type", "l", "-print", "-quit"])).stdout.trim();
+  if (link) {
+    inp.log(`[${stamp()}] == bytecode not compiled: ${link} is a symlink, which no wheel installs\n`);
+    return;
+  }
   inp.log(`[${stamp()}] == compiling bytecode (the environment is usable meanwhile)\n`);
   const r = await runStep(
     { ...inp, account: undefined },

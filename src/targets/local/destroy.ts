@@ -16,6 +16,7 @@ import { liveSpecPath, supervisorPid } from "./components/services.js";
 import { UNIT_DIR } from "./components/systemd.js";
 import { hasSystemd } from "./context.js";
 import { run } from "./exec.js";
+import { removeTree } from "./fsutil.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { publicUrl } from "./hub-config.js";
@@ -52,6 +53,14 @@ async function stopSupervisor(platform: Platform, progress: Progress): Promise<v
   progress.detail(`supervisor ${pid} stopped`);
 }
 
+/** Users can write below some of these (shared folders, caches, envs): see removeTree. */
+async function removeTrees(paths: string[], progress: Progress): Promise<void> {
+  for (const p of paths) {
+    const problem = await removeTree(p);
+    if (problem) progress.detail(`could not remove all of ${p}: ${problem}`);
+  }
+}
+
 function removeIfEmpty(dir: string): void {
   try {
     if (readdirSync(dir).length === 0) rmdirSync(dir);
@@ -65,9 +74,7 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   const state = loadState(paths.stateDir, platform.project.name);
   await stopUserServers(platform, progress);
   await stopSupervisor(platform, progress);
-  for (const p of [paths.etcDir, paths.runDir, liveSpecPath(platform)]) {
-    rmSync(p, { recursive: true, force: true });
-  }
+  await removeTrees([paths.etcDir, paths.runDir, liveSpecPath(platform)], progress);
   if (!purge) {
     // Remember which accounts Atrium created, so a later `destroy --purge` can remove them.
     const accounts = state.components.accounts;
@@ -79,20 +86,20 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   rmSync(statePath(paths.stateDir), { force: true });
   await purgeAccounts(state.components.accounts, progress);
   await purgeLoginAccounts(platform, progress);
-  for (const g of platform.groups)
-    if (g.sharedFolder) rmSync(g.sharedFolder, { recursive: true, force: true });
-  for (const p of [
-    paths.secretsDir,
-    paths.hubDataDir,
-    posix.join(paths.dataDir, "tls"),
-    paths.envsDir,
-    paths.logDir,
-  ]) {
-    rmSync(p, { recursive: true, force: true });
-  }
+  await removeTrees(
+    [
+      ...platform.groups.flatMap((g) => (g.sharedFolder ? [g.sharedFolder] : [])),
+      paths.secretsDir,
+      paths.hubDataDir,
+      posix.join(paths.dataDir, "tls"),
+      paths.envsDir,
+      paths.logDir,
+    ],
+    progress,
+  );
   // Last, so that a purge stopped before here is found again by a rerun without -c.
   for (const link of forgetMachineLinks(platform)) progress.detail(`removed ${link}`);
-  rmSync(paths.prefix, { recursive: true, force: true });
+  await removeTrees([paths.prefix], progress);
   for (const d of [paths.sharedDir, paths.stateDir, paths.dataDir]) {
     rmSync(posix.join(d, "deploy.lock"), { force: true });
     removeIfEmpty(d);

@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, posix } from "node:path";
+import { run } from "./exec.js";
 
 export function ensureDir(path: string, mode: number, uid = 0, gid = 0): void {
   mkdirSync(path, { recursive: true, mode });
@@ -59,4 +60,16 @@ function mtime(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Remove a tree that users may be changing while it goes (shared folders, caches,
+ * environments), as root. GNU rm walks it through open folders and never follows a
+ * link; Node's rmSync goes by path (lstat, then readdir, then each child), so a folder
+ * swapped for a link in between has root delete what the link points to.
+ * Returns rm's first complaint when something could not be removed.
+ */
+export async function removeTree(path: string): Promise<string | undefined> {
+  const r = await run("rm", ["-rf", "--one-file-system", "--", path], { okCodes: [1] });
+  return r.code === 0 ? undefined : r.stderr.trim().split("\n")[0];
 }
