@@ -10,7 +10,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
-import { chromiumMissing, launchChromium } from "./chromium.js";
+import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";
 import { getent, makePlatform, type Platform, REPO, suiteScope } from "./harness.js";
 
 const ARTIFACTS = join(REPO, "test-artifacts");
@@ -127,13 +127,7 @@ describe("JupyterLab in a browser", {
     try {
       const page = await context.newPage();
       page.setDefaultTimeout(60_000);
-      await page.goto(`${p.url}/hub/login`);
-      await page.fill("#username_input", admin);
-      await page.fill("#password_input", password);
-      await Promise.all([
-        page.waitForURL((u) => !u.pathname.endsWith("/hub/login")),
-        page.click("#login_submit"),
-      ]);
+      await logInThroughForm(page, p.url, admin, password);
       await page.goto(`${p.url}/hub/admin`);
       await page.getByText(ana, { exact: true }).first().waitFor({ state: "visible" });
       assert.ok(

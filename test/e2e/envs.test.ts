@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync } from "node
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
-import { chromiumMissing, launchChromium } from "./chromium.js";
+import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";
 import {
   type HttpResult,
   http,
@@ -434,13 +434,7 @@ describe("managed environments", () => {
       page.on("console", (m) => {
         if (m.type() === "error") problems.push(m.text());
       });
-      await page.goto(`${p.url}/hub/login`);
-      await page.fill("#username_input", alice);
-      await page.fill("#password_input", PASSWORD);
-      await Promise.all([
-        page.waitForURL((u) => !u.pathname.endsWith("/hub/login")),
-        page.click("#login_submit"),
-      ]);
+      await logInThroughForm(page, p.url, alice, PASSWORD);
       await page.goto(`${p.url}/services/envs/`);
       const row = page.locator("#envs tr", { hasText: alice });
       await row.locator("a", { hasText: "mine" }).click();
