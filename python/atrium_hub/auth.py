@@ -6,7 +6,8 @@ What must stay true:
 - a wrong password, an unknown user and a user outside the config all take the
   same bcrypt time and get the same answer;
 - a user can change only their own password, and only by giving the current one;
-- bcrypt runs in a worker thread so logins never block the hub's event loop.
+- bcrypt runs in a worker thread so logins never block the hub's event loop;
+- the hub's own add, rename and delete of users are refused (file_users.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jupyterhub.handlers import BaseHandler
 from tornado import web
 from traitlets import Unicode
 
+from .file_users import file_users_handlers
 from .membership import GroupSyncMixin
 from .passwords import MIN_LENGTH, PasswordFileError, PasswordStore, password_problem
 from .videochat import videochat_handlers
@@ -120,4 +122,9 @@ class AtriumPasswordAuthenticator(GroupSyncMixin, Authenticator):
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
         # Atrium's own hub pages ride on the authenticator: JupyterHub's extra_handlers is deprecated.
-        return [*super().get_handlers(app), (f"/{PASSWORD_PAGE}", PasswordChangeHandler), *videochat_handlers()]
+        return [
+            *file_users_handlers(),
+            *super().get_handlers(app),
+            (f"/{PASSWORD_PAGE}", PasswordChangeHandler),
+            *videochat_handlers(),
+        ]

@@ -13,7 +13,8 @@ URLs) when the hub starts and sets up `AtriumOIDCAuthenticator`. What must stay 
   groups of this login, removals included;
 - before a server starts, Linux groups and links are brought in line again from
   the last login, since a deploy resets them to the file's lists;
-- hub pages: the Video Chat room list; no password page (the provider keeps passwords).
+- hub pages: the Video Chat room list; no password page (the provider keeps passwords);
+  the hub's own add, rename and delete of users are refused (file_users.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tornado import web
 from traitlets import Dict, Instance, List, Unicode
 from traitlets.config import Config
 
+from .file_users import file_users_handlers
 from .linux_accounts import AccountError, LinuxAccounts
 from .oidc import (
     AccountRecord,
@@ -291,7 +293,7 @@ class AtriumOIDCAuthenticator(GenericOAuthenticator):
             roles.grant_role(db, entity=orm_user, role=self.services_role)
 
     def get_handlers(self, app: Any) -> list[tuple[str, Any]]:
-        return [*super().get_handlers(app), *videochat_handlers()]
+        return [*file_users_handlers(), *super().get_handlers(app), *videochat_handlers()]
 
 
 def configure(

@@ -5,6 +5,10 @@ What must stay true:
   requested profile whatever way it came (form, query, REST JSON body, or options
   reused from an earlier spawn): an unknown or forbidden one is refused with 403
   before anything is started;
+- a refused request leaves nothing behind: JupyterHub stores a request's options as
+  the user's defaults for the next spawn before the spawner sees them, so a refusal
+  puts back the options of the last accepted start (or none, when those are no
+  longer allowed either) in the spawner and in the hub database;
 - with cgroup mode `v1` the child joins its cgroups before it drops privileges and
   execs, so no process of the server ever runs outside them; with `v2-systemd`
   systemd-run puts it into a scope before exec;
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import pwd
 import shutil
@@ -33,6 +38,7 @@ from typing import Any
 
 import jinja2
 from jupyterhub.spawner import LocalProcessSpawner, Spawner
+from sqlalchemy.orm import object_session
 from tornado import web
 from traitlets import Dict, Enum, List, Unicode, default
 
@@ -122,6 +128,12 @@ class AtriumSpawner(LocalProcessSpawner):
     _join_procs: list[str] = []
     _groups_only_preexec = False
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # the hub builds a spawner with the options last stored for it: those of the
+        # last accepted start, since a refusal puts them back (see _forget_refused_options)
+        self._accepted_options: dict[str, Any] = copy.deepcopy(dict(self.user_options or {}))
+
     @default("env_keep")
     def _env_keep_default(self) -> list[str]:
         return ["LANG", "LC_ALL", "JUPYTERHUB_SINGLEUSER_APP"]
@@ -153,18 +165,24 @@ class AtriumSpawner(LocalProcessSpawner):
         values = formdata.get("profile") or []
         return {"profile": values[0]} if values else {}
 
+    def _choose(self, options: dict[str, Any] | None) -> Profile | None:
+        """The profile `options` ask for; ProfileRefused when the user may not have it."""
+        return choose_profile(self._profiles(), self.user.name, self._group_names(), requested_profile(options))
+
     def apply_profile(self, user_options: dict[str, Any] | None = None) -> Profile | None:
         """Check the requested profile against the user's rights and set the limits."""
         options = self.user_options if user_options is None else user_options
         try:
-            profile = choose_profile(self._profiles(), self.user.name, self._group_names(), requested_profile(options))
+            profile = self._choose(options)
         except ProfileRefused as e:
             self.log.warning("Refusing to start %s: %s", self._log_name, e)
+            self._forget_refused_options()
             # the message travels as an argument: tornado %-formats log_message,
             # and a '%' in a user-supplied profile name must stay literal
             error = web.HTTPError(e.status, "%s", str(e))
             error.jupyterhub_message = str(e)  # type: ignore[attr-defined]  # shown on the spawn page
             raise error from None
+        self._accepted_options = copy.deepcopy(dict(options or {}))
         if profile is None:
             self.profile_name = ""
             return None
@@ -174,6 +192,26 @@ class AtriumSpawner(LocalProcessSpawner):
         self.cpu_limit = profile.cpu_limit or None
         self.cpu_guarantee = profile.cpu_guarantee or None
         return profile
+
+    def _forget_refused_options(self) -> None:
+        """Put back the options of the last accepted start where JupyterHub stored the refused ones.
+
+        A spawn request without options reuses the stored ones; left in place, the
+        refused options would refuse every later plain start too.
+        """
+        previous = self._accepted_options
+        try:
+            self._choose(previous)
+        except ProfileRefused:
+            previous = {}  # the user's rights changed since, or an older hub stored refused ones
+        self.user_options = copy.deepcopy(previous)
+        orm_spawner = self.orm_spawner
+        if orm_spawner is None or (orm_spawner.user_options or {}) == previous:
+            return
+        orm_spawner.user_options = copy.deepcopy(previous)
+        session = object_session(orm_spawner)
+        if session is not None:
+            session.commit()
 
     def _limits(self) -> cgroups.Limits:
         return cgroups.Limits(

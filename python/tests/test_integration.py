@@ -230,6 +230,7 @@ class Platform:
                     "name": "athub-it",
                     "api_token_file": self.files["service"],
                     "scopes": ["read:groups", "list:services", "read:services"],
+                    "admin": True,
                 }
             ],
             "videochat": {
@@ -457,6 +458,30 @@ def test_login_spawn_limits_password_change_and_group_removal(
         services = p.api("GET", "/services", p.service_token)
         assert services.status_code == 200
         assert {"idle-culler", "athub-it"} <= set(services.json())
+
+        # users come from the file: the hub's own add, rename and delete are refused, even for an admin
+        newcomer = name + "new"
+        for method, path, body in [
+            ("POST", f"/users/{newcomer}", None),
+            ("POST", "/users", {"usernames": [newcomer]}),
+            ("PATCH", f"/users/{name}", {"name": newcomer}),
+            ("DELETE", f"/users/{p.other}", None),
+        ]:
+            r = p.api(method, path, p.service_token, json=body)
+            assert r.status_code == 403, f"{method} {path}: {r.status_code} {r.text}"
+            assert "users come from atrium.yaml. Edit its `users` list and run `atrium deploy`." in r.json()["message"]
+        assert p.api("GET", f"/users/{newcomer}", p.service_token).status_code == 404
+        assert {u["name"] for u in p.api("GET", "/users", p.service_token).json()} == {name, p.other}
+        with pytest.raises(KeyError):
+            pwd.getpwnam(newcomer)
+        # what the admin page sends when it changes only the admin flag: the name unchanged
+        same = p.api("PATCH", f"/users/{name}", p.service_token, json={"name": name, "admin": False})
+        assert same.status_code == 200, same.text
+        assert same.json()["name"] == name
+        assert p.api("GET", f"/users/{name}", p.service_token).json()["name"] == name
+        # without the scope, JupyterHub's own refusal comes first
+        own = p.api("POST", f"/users/{newcomer}", token)
+        assert own.status_code == 403 and "atrium.yaml" not in own.json()["message"]
 
         # take the user out of the group and restart the hub, as a deploy would
         p.stop_hub()

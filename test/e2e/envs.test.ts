@@ -31,7 +31,7 @@ import { stringify } from "yaml";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
 import { BuildFailure, buildEnvironment } from "../../src/services/envs/builder.js";
 import { lookupAccount } from "../../src/services/envs/service.js";
-import { chromiumMissing, launchChromium } from "./chromium.js";
+import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";
 import {
   type HttpResult,
   http,
@@ -578,13 +578,7 @@ describe("managed environments", () => {
       page.on("console", (m) => {
         if (m.type() === "error") problems.push(m.text());
       });
-      await page.goto(`${p.url}/hub/login`);
-      await page.fill("#username_input", alice);
-      await page.fill("#password_input", PASSWORD);
-      await Promise.all([
-        page.waitForURL((u) => !u.pathname.endsWith("/hub/login")),
-        page.click("#login_submit"),
-      ]);
+      await logInThroughForm(page, p.url, alice, PASSWORD);
       await page.goto(`${p.url}/services/envs/`);
       const row = page.locator("#envs tr", { hasText: alice });
       await row.locator("a", { hasText: "mine" }).click();

@@ -130,6 +130,16 @@ describe("local deploy of a team platform", () => {
     );
   }
 
+  async function stopServer(name: string): Promise<void> {
+    const stop = await p.hubApi(`/users/${name}/server`, { method: "DELETE" });
+    assert.ok([202, 204].includes(stop.status), `stopping ${name}'s server answered ${stop.status}`);
+    await waitFor(
+      `${name}'s server to stop`,
+      async () => (Object.keys((await userModel(name)).servers ?? {}).length === 0 ? true : undefined),
+      60_000,
+    );
+  }
+
   function secretValues(): Map<string, string> {
     const dir = join(p.dirs.data, "secrets");
     const values = new Map<string, string>();
@@ -419,7 +429,7 @@ describe("local deploy of a team platform", () => {
     assert.match(page.text, /id="username_input"/);
   });
 
-  it("3. a profile the user may not use is refused, and the form lists only allowed profiles", async () => {
+  it("3. a profile the user may not use is refused, leaves nothing behind; the form lists only allowed profiles", async () => {
     const { bob, carol } = names;
     pw[bob] = password();
     pw[carol] = password();
@@ -449,6 +459,16 @@ describe("local deploy of a team platform", () => {
       body: { profile: "no-such-profile" },
     });
     assert.ok([400, 403].includes(unknown.status), `an unknown profile answered ${unknown.status}`);
+
+    // A refused request leaves nothing behind: a start without options (the hub then reuses
+    // the stored ones) gets bob's default profile instead of the same refusal again.
+    const plain = await p.hubApi(`/users/${bob}/server`, { method: "POST", token: tokens[bob], body: {} });
+    assert.ok(
+      [201, 202].includes(plain.status),
+      `a plain spawn after refused ones answered ${plain.status}: ${plain.text}`,
+    );
+    assert.equal((await waitReady(bob)).state?.atrium_profile, "small");
+    await stopServer(bob);
 
     const bobLogin = await p.login(bob, pw[bob]);
     assert.equal(bobLogin.status, 302);
@@ -481,13 +501,7 @@ describe("local deploy of a team platform", () => {
       assert.ok(memDir, `no memory cgroup recorded for carol: ${JSON.stringify(state)}`);
       assert.equal(Number(readFileSync(join(memDir, "memory.limit_in_bytes"), "utf8")), BIG_LIMIT);
     }
-    const stop = await p.hubApi(`/users/${carol}/server`, { method: "DELETE" });
-    assert.ok([202, 204].includes(stop.status), `stopping carol's server answered ${stop.status}`);
-    await waitFor(
-      "carol's server to stop",
-      async () => (Object.keys((await userModel(carol)).servers ?? {}).length === 0 ? true : undefined),
-      60_000,
-    );
+    await stopServer(carol);
   });
 
   it("4. a kernel that allocates past the profile's memory limit is killed, the server survives", async (t) => {

@@ -3,7 +3,8 @@
  * rsync): logins with hub tokens and authorized keys, exec with exit status and
  * separate stderr, a real terminal with window changes, file transfers landing
  * with the right owners in homes and group folders, local forwarding only to the
- * user's own ports, refusals, rate limiting and `atrium status`. Tokens reach the
+ * user's own ports, refusals, rate limiting and `atrium status`; a connection stays
+ * open across a redeploy that adds a user. Tokens reach the
  * client through `sshpass -f FILE`, never a command line.
  */
 import assert from "node:assert/strict";
@@ -427,6 +428,65 @@ describe("SSH gateway", () => {
     } finally {
       held.child.kill("SIGTERM");
       await held.done;
+    }
+  });
+
+  it("keeps a connection open across a redeploy that adds a user, who can then log in", async () => {
+    // One connection (as VS Code keeps one) that later sessions ride on: -M with a control socket.
+    const socket = join(p.root, "tokens", "ann.control");
+    const via = (args: string[]) =>
+      runCommand("ssh", ["-S", socket, "-p", String(port), ...SSH_QUIET, `${ann}@127.0.0.1`, ...args], {
+        timeoutMs: 60_000,
+      }).done;
+    const master = runCommand("sshpass", [
+      "-f",
+      tokenFiles[ann] ?? "",
+      "ssh",
+      "-M",
+      "-S",
+      socket,
+      "-N",
+      "-p",
+      String(port),
+      ...SSH_QUIET,
+      ...SSH_BY_PASSWORD,
+      `${ann}@127.0.0.1`,
+    ]);
+    const cy = p.name("cy");
+    try {
+      await waitFor(
+        "ann's connection",
+        async () => ((await via(["-O", "check"])).code === 0 ? true : undefined),
+        30_000,
+        300,
+      );
+      const before = await via(["id", "-u"]);
+      assert.equal(before.stdout.trim(), idOf(ann, "-u"), before.stderr);
+      const gatewayPid = readFileSync(join(p.dirs.state, "run", "ssh.pid"), "utf8").trim();
+
+      const config = structuredClone(p.config) as { users: Array<Record<string, unknown>> };
+      config.users.push({ name: cy, groups: [lab] });
+      p.writeConfig(config as typeof p.config);
+      const r = await p.deploy();
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+
+      const after = await via(["id", "-u"]);
+      assert.equal(after.code, 0, `the connection opened before the deploy is gone: ${after.stderr}`);
+      assert.equal(after.stdout.trim(), idOf(ann, "-u"));
+      assert.equal(master.child.exitCode, null, "the connection ended");
+      assert.equal(readFileSync(join(p.dirs.state, "run", "ssh.pid"), "utf8").trim(), gatewayPid);
+      assert.match(
+        readFileSync(join(p.dirs.log, "ssh.log"), "utf8"),
+        /SIGHUP: .* re-read \(4 users\)|config changed: .* re-read \(4 users\)/,
+      );
+
+      const cyToken = tokenFile(cy, await p.userToken(cy));
+      const mine = await ssh(cy, cyToken, ["id", "-u"]);
+      assert.equal(mine.code, 0, `the new user can't log in: ${mine.stderr}`);
+      assert.equal(mine.stdout.trim(), idOf(cy, "-u"));
+    } finally {
+      master.child.kill("SIGTERM");
+      await master.done;
     }
   });
 

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { chromiumMissing, launchChromium } from "./chromium.js";
+import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";
 import { http, makePlatform, type Platform, REPO, suiteScope, waitFor } from "./harness.js";
 
 const ARTIFACTS = join(REPO, "test-artifacts");
@@ -164,13 +164,7 @@ describe("Video Chat in JupyterLab", {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(60_000);
-    await page.goto(`${p.url}/hub/login`);
-    await page.fill("#username_input", user);
-    await page.fill("#password_input", PASSWORD);
-    await Promise.all([
-      page.waitForURL((u) => !u.pathname.endsWith("/hub/login")),
-      page.click("#login_submit"),
-    ]);
+    await logInThroughForm(page, p.url, user, PASSWORD);
     const started = await p.hubApi(`/users/${user}/server`, { method: "POST", body: {} });
     assert.ok([201, 202, 400].includes(started.status), `spawn ${user}: ${started.status} ${started.text}`);
     await waitFor(

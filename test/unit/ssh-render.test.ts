@@ -55,7 +55,7 @@ describe("SSH gateway render", () => {
     }
   });
 
-  it("runs the gateway under the supervisor, restarted when its config or host key changes", () => {
+  it("runs the gateway under the supervisor: reloaded when its config changes, restarted for its port or host key", () => {
     const ssh = renderSupervisor(example("team")).processes.find((p) => p.name === "ssh");
     assert.deepEqual(ssh?.command, [
       "@atrium",
@@ -65,8 +65,10 @@ describe("SSH gateway render", () => {
       "/opt/atrium/etc/services/ssh.json",
     ]);
     assert.deepEqual(ssh?.secretEnv, {});
-    assert.ok(ssh?.restartOn.includes("artifact:services/ssh.json"));
-    assert.ok(ssh?.restartOn.includes("component:ssh-host-key"));
+    assert.deepEqual(ssh?.restartOn, ["component:ssh-host-key", "atrium:code"]);
+    assert.deepEqual(ssh?.reloadOn, ["artifact:services/ssh.json"]);
+    const config = renderSshConfig(example("team"));
+    assert.deepEqual(ssh?.restartValues, { listen: config.listen, host_key_file: config.host_key_file });
   });
 
   it("renders neither the config nor the process with ssh.enabled false", () => {

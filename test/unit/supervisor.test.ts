@@ -1,10 +1,11 @@
 /**
  * The supervisor with real processes: starts them, restarts one that dies, restarts
- * only what a reload changed, and adopts what a killed supervisor left running.
+ * only what a reload changed (SIGHUP where only what a process re-reads changed),
+ * and adopts what a killed supervisor left running.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -16,7 +17,15 @@ const dir = mkdtempSync(join(tmpdir(), "atrium-supervisor-"));
 const specFile = join(dir, "spec.json");
 const statusFile = join(dir, "status.json");
 
-function spec(fingerprints: Record<string, string>, codeHash = "code-1"): LiveSpec {
+/** Where process `name` notes each SIGHUP it gets. */
+const hups = (name: string) => join(dir, `${name}.hups`);
+
+/** `reload`: reload fingerprints of the processes that re-read their config on SIGHUP. */
+function spec(
+  fingerprints: Record<string, string>,
+  codeHash = "code-1",
+  reload: Record<string, string> = {},
+): LiveSpec {
   return {
     codeHash,
     project: `sup${process.pid}`,
@@ -27,7 +36,7 @@ function spec(fingerprints: Record<string, string>, codeHash = "code-1"): LiveSp
     cgroup: "",
     processes: Object.entries(fingerprints).map(([name, fingerprint]) => ({
       name,
-      command: ["/bin/sh", "-c", "exec sleep 300"],
+      command: ["/bin/sh", "-c", `trap 'echo hup >> "$0"' HUP; while :; do sleep 0.1; done`, hups(name)],
       env: {},
       secretEnv: {},
       cwd: dir,
@@ -35,6 +44,7 @@ function spec(fingerprints: Record<string, string>, codeHash = "code-1"): LiveSp
       pidFile: join(dir, `${name}.pid`),
       restartOn: [],
       fingerprint,
+      ...(reload[name] ? { reloadOn: ["artifact:config"], reloadFingerprint: reload[name] } : {}),
     })),
   };
 }
@@ -118,6 +128,18 @@ describe("supervisor", () => {
     assert.ok(!pidAlive(b));
   });
 
+  it("on reload sends SIGHUP instead of restarting when only what a process re-reads changed", async () => {
+    const a = await until("a", () => pidOf("a"));
+    const b = await until("b", () => pidOf("b"));
+    writeFileSync(specFile, JSON.stringify(spec({ a: "1", b: "2" }, "code-1", { a: "config-2" })));
+    process.kill(sup.pid ?? 0, "SIGHUP");
+    await until("a's SIGHUP", () => (existsSync(hups("a")) ? true : undefined));
+    assert.equal(readFileSync(hups("a"), "utf8"), "hup\n");
+    assert.equal(pidOf("a"), a);
+    assert.equal(pidOf("b"), b);
+    assert.equal(existsSync(hups("b")), false, "b got SIGHUP, though nothing of it changed");
+  });
+
   it("a new supervisor adopts what a killed one left running", async () => {
     const a = await until("a", () => pidOf("a"));
     const b = await until("b", () => pidOf("b"));
@@ -130,6 +152,10 @@ describe("supervisor", () => {
     );
     assert.equal(pidOf("a"), a);
     assert.equal(pidOf("b"), b);
+    // a re-reads its config: it may have missed a reload while no supervisor ran
+    await until("a's second SIGHUP", () =>
+      readFileSync(hups("a"), "utf8") === "hup\nhup\n" ? true : undefined,
+    );
   });
 
   it("hands over to a new supervisor when Atrium's code changed, keeping the processes", async () => {

@@ -2,12 +2,15 @@
  * The SSH gateway: an ssh2 server on the platform's SSH port. Each connection
  * authenticates (auth.ts), then opens sessions (session.ts) and local forwards
  * (forward.ts) as that user. Anything else a client may ask for (remote forwards,
- * agent or X11 forwarding) is refused by not being offered.
+ * agent or X11 forwarding) is refused by not being offered. Each new connection
+ * uses the config as the file says then (config-file.ts): users added by a deploy
+ * can log in at once, and connections already open keep running.
  */
 import { existsSync, readFileSync } from "node:fs";
 import ssh2, { type Connection, type Server } from "ssh2";
 import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
 import { type AuthOutcome, authenticate } from "./auth.js";
+import type { ConfigSource } from "./config-file.js";
 import { handleForward } from "./forward.js";
 import { findSetpriv } from "./launch.js";
 import { SessionCgroups } from "./limits.js";
@@ -15,7 +18,7 @@ import { log } from "./log.js";
 import { LoginThrottle } from "./rate-limit.js";
 import { handleSession } from "./session.js";
 import { StatusFile } from "./status.js";
-import { userDirectory } from "./users.js";
+import { type UserDirectory, userDirectory } from "./users.js";
 
 /** Unauthenticated connections one address may hold at once. */
 const MAX_PENDING_PER_SOURCE = 16;
@@ -26,25 +29,55 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export function startGateway(config: SshServiceConfig): Promise<Gateway> {
-  const hostKey = readFileSync(config.host_key_file);
-  const setpriv = findSetpriv();
+/** What a connection works with, made once per version of the config. */
+interface Settings {
+  config: SshServiceConfig;
+  users: UserDirectory;
+  cgroups: SessionCgroups;
+  sftpServer: string | undefined;
+}
+
+function settingsFor(config: SshServiceConfig): Settings {
   const sftpServer = config.sftp_server_candidates.find((p) => existsSync(p));
   if (!sftpServer) log(`no sftp-server found (${config.sftp_server_candidates.join(", ")}): SFTP is off`);
-  const users = userDirectory(config);
-  const limiter = new LoginThrottle({
-    freeFailures: config.auth.free_failures,
-    baseDelayMs: config.auth.base_delay_ms,
-    maxDelayMs: config.auth.max_delay_ms,
+  const cgroups = new SessionCgroups(config.cgroup.v1_root, config.cgroup.parent);
+  if (cgroups.off) log(`sessions run without limits: ${cgroups.off}`);
+  return { config, users: userDirectory(config), cgroups, sftpServer };
+}
+
+function limiterFor(auth: SshServiceConfig["auth"]): LoginThrottle {
+  return new LoginThrottle({
+    freeFailures: auth.free_failures,
+    baseDelayMs: auth.base_delay_ms,
+    maxDelayMs: auth.max_delay_ms,
     forgetAfterMs: 15 * 60_000,
   });
-  const cgroups = new SessionCgroups(config.cgroup.v1_root, config.cgroup.parent);
-  const status = new StatusFile(config.status_file);
-  status.limits = cgroups.off || "enforced (cgroup v1)";
-  if (cgroups.off) log(`sessions run without limits: ${cgroups.off}`);
+}
+
+export function startGateway(source: ConfigSource): Promise<Gateway> {
+  // Where it listens and its host key are fixed for the process (a change restarts it).
+  const first = source.current();
+  const { listen } = first;
+  const hostKey = readFileSync(first.host_key_file);
+  const setpriv = findSetpriv();
+  const status = new StatusFile(first.status_file);
+  let settings = settingsFor(first);
+  let limiter = limiterFor(first.auth);
+  status.limits = settings.cgroups.off || "enforced (cgroup v1)";
+  const now = (): Settings => {
+    const config = source.current();
+    if (config !== settings.config) {
+      if (JSON.stringify(config.auth) !== JSON.stringify(settings.config.auth))
+        limiter = limiterFor(config.auth);
+      settings = settingsFor(config);
+      status.limits = settings.cgroups.off || "enforced (cgroup v1)";
+    }
+    return settings;
+  };
   const pending = new Map<string, number>();
 
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
+    const { config, users, cgroups, sftpServer } = now();
     const source = info.ip;
     const clientEnd = { address: info.ip, port: info.port };
     client.on("error", (err) => log(`connection from ${source}: ${err.message}`));
@@ -99,7 +132,7 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
         client.end();
         return;
       }
-      const local = { address: config.listen.address, port: config.listen.port };
+      const local = { address: listen.address, port: listen.port };
       // Whatever ssh2 reports about single channels, a closed connection has no open sessions.
       const open = new Set<() => void>();
       client.on("close", () => {
@@ -145,12 +178,12 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.listen.port, config.listen.address, () => {
+    server.listen(listen.port, listen.address, () => {
       server.off("error", reject);
       server.on("error", (err: Error) => log(`server error: ${err.message}`));
-      status.setListening(config.listen.address, config.listen.port);
+      status.setListening(listen.address, listen.port);
       log(
-        `listening on ${config.listen.address}:${config.listen.port} for ${config.users.length} users${config.sign_on ? " and those who signed on" : ""}`,
+        `listening on ${listen.address}:${listen.port} for ${first.users.length} users${first.sign_on ? " and those who signed on" : ""}`,
       );
       resolve({
         server,

@@ -1,38 +1,20 @@
 /**
  * `atrium service ssh --config <prefix>/etc/services/ssh.json`: the SSH gateway,
  * run as root by the supervisor. It reads only its rendered config and the host
- * key named there; it stops on SIGTERM/SIGINT, leaving programs that users started
- * without a terminal running (as an sshd restart would).
+ * key named there; on SIGHUP it re-reads the config (open sessions keep running);
+ * it stops on SIGTERM/SIGINT, leaving programs that users started without a
+ * terminal running (as an sshd restart would).
  */
-import { readFileSync } from "node:fs";
 import { AtriumError } from "../../errors.js";
-import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
+import { configSource } from "./config-file.js";
 import { startGateway } from "./gateway.js";
 import { log } from "./log.js";
 
-function readConfig(file: string): SshServiceConfig {
-  let config: SshServiceConfig;
-  try {
-    config = JSON.parse(readFileSync(file, "utf8")) as SshServiceConfig;
-  } catch (err) {
-    throw new AtriumError(
-      "file-not-found",
-      `can't read ${file}: ${(err as Error).message}`,
-      "run atrium deploy",
-    );
-  }
-  if (config.version !== 1) {
-    throw new AtriumError(
-      "config-invalid",
-      `${file} has version ${String(config.version)}, not 1`,
-      "run atrium deploy",
-    );
-  }
-  return config;
-}
-
 export async function main(configFile: string): Promise<void> {
-  const config = readConfig(configFile);
+  // Before anything that waits: SIGHUP's default action would end the gateway.
+  let reload = () => log("SIGHUP before the gateway listened: it reads the config as it starts");
+  process.on("SIGHUP", () => reload());
+  const source = configSource(configFile, log);
   if (process.getuid?.() !== 0) {
     throw new AtriumError(
       "prerequisite",
@@ -40,7 +22,8 @@ export async function main(configFile: string): Promise<void> {
       "it is started by the supervisor",
     );
   }
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(source);
+  reload = () => source.reload();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log(`${signal}: stopping (${gateway.status.count()} open sessions end)`);

@@ -105,13 +105,20 @@ function signOn(platform: Platform): SshServiceConfig["sign_on"] {
   return { accounts_file: oidcAccountsFile(platform), profile: profile.name, limits: limitsOf(profile) };
 }
 
+/** The part of the config the gateway reads only when it starts: a change restarts it. */
+export function sshStartOnly(platform: Platform): Pick<SshServiceConfig, "listen" | "host_key_file"> {
+  return {
+    listen: { address: platform.network.address, port: platform.ssh.port },
+    host_key_file: secretPath(platform, SSH_HOST_KEY),
+  };
+}
+
 export function renderSshConfig(platform: Platform): SshServiceConfig {
   const { paths } = platform;
   return {
     version: 1,
-    listen: { address: platform.network.address, port: platform.ssh.port },
+    ...sshStartOnly(platform),
     hub_api_url: `${hubUrl(platform)}/hub/api`,
-    host_key_file: secretPath(platform, SSH_HOST_KEY),
     status_file: sshStatusPath(platform),
     path_prepend: [posix.join(paths.userVenv, "bin")],
     path: "/usr/local/bin:/usr/bin:/bin",

@@ -12,7 +12,7 @@ import { envsProcess } from "./envs.js";
 import { hubUrl } from "./hub-config.js";
 import { oidcRestartOn, oidcSecretEnv } from "./oidc.js";
 import { secretPath } from "./secrets.js";
-import { SSH_CONFIG_FILE } from "./ssh-config.js";
+import { SSH_CONFIG_FILE, sshStartOnly } from "./ssh-config.js";
 
 export interface ProcessSpec {
   name: string;
@@ -25,6 +25,16 @@ export interface ProcessSpec {
   pidFile: string;
   /** What requires a restart when it changes: "component:<name>" or "artifact:<path>". */
   restartOn: string[];
+  /**
+   * What the process re-reads on SIGHUP, in the same form: a change here (and in
+   * nothing of restartOn) sends it SIGHUP instead of restarting it.
+   */
+  reloadOn?: string[];
+  /**
+   * Settings in a reloadOn file that the process reads only once, at start: part of
+   * the spec, so changing them still restarts it.
+   */
+  restartValues?: Record<string, unknown>;
   /**
    * A request the supervisor makes once this process is back after dying, with a
    * token read from a root-only file; e.g. the hub re-adds its routes to a proxy
@@ -113,7 +123,11 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       cwd: paths.stateDir,
       log: log("ssh"),
       pidFile: pid("ssh"),
-      restartOn: [`artifact:${SSH_CONFIG_FILE}`, "component:ssh-host-key", "atrium:code"],
+      // A restart would end every open SSH and VS Code session: the gateway re-reads its
+      // config on SIGHUP, except where it listens and its host key.
+      restartOn: ["component:ssh-host-key", "atrium:code"],
+      reloadOn: [`artifact:${SSH_CONFIG_FILE}`],
+      restartValues: sshStartOnly(platform),
     });
   }
   return {

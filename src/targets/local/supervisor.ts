@@ -5,7 +5,9 @@
  * read.
  *
  * Must stay true:
- * - A process whose fingerprint did not change is never restarted by a reload (SIGHUP).
+ * - A process whose fingerprint did not change is never restarted by a reload (SIGHUP);
+ *   one whose reload fingerprint changed gets SIGHUP itself, and so does one it adopts
+ *   (it may have missed a reload while no supervisor ran).
  * - A supervisor that starts while its processes are still running (after it was
  *   killed) adopts them instead of starting second copies; so killing the supervisor
  *   stops nothing, and user servers (children of the hub, in their own sessions) are
@@ -32,6 +34,8 @@ import type { ProcessSpec } from "./supervisor-spec.js";
 
 export interface LiveProcessSpec extends ProcessSpec {
   fingerprint: string;
+  /** Hash of what `reloadOn` names: when only this changes, the process gets SIGHUP. */
+  reloadFingerprint?: string;
 }
 
 export interface LiveSpec {
@@ -206,10 +210,24 @@ export class Supervisor {
           this.launch(m);
         });
       } else {
+        const reload = m.spec.reloadFingerprint !== spec.reloadFingerprint;
         m.spec = spec;
+        if (reload) this.sendReload(m, "its config changed");
       }
     }
     this.writeStatus();
+  }
+
+  /** SIGHUP to a running process that re-reads its config (one with `reloadOn`). */
+  private sendReload(m: Managed, why: string): void {
+    const pid = m.status.pid;
+    if (!m.spec.reloadOn || m.status.state !== "running" || pid === null) return;
+    try {
+      process.kill(pid, "SIGHUP");
+      this.log(`${m.spec.name}: ${why}, sent SIGHUP to pid ${pid} (reload, no restart)`);
+    } catch (err) {
+      this.log(`${m.spec.name}: can't send SIGHUP to pid ${pid}: ${(err as Error).message}`);
+    }
   }
 
   /** Take over a process left running by an earlier supervisor, if it is the same one. */
@@ -225,6 +243,7 @@ export class Supervisor {
     }
     this.log(`${m.spec.name}: adopted running pid ${pid}`);
     m.status = { ...m.status, pid, state: "running", startedAt: new Date().toISOString() };
+    this.sendReload(m, "adopted");
     m.adoptedPoll = setInterval(() => {
       if (pidAlive(pid)) return;
       clearInterval(m.adoptedPoll);

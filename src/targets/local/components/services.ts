@@ -2,7 +2,8 @@
  * The running platform: the supervisor and its processes. Each process gets a
  * fingerprint made of its own spec and the hashes of the components it depends on;
  * the supervisor restarts exactly the processes whose fingerprint changed, so a
- * deploy with nothing to do restarts nothing. Apply waits until the platform
+ * deploy with nothing to do restarts nothing; a process whose only change is in what
+ * it re-reads (`reloadOn`) gets SIGHUP instead. Apply waits until the platform
  * answers through the proxy.
  */
 import { spawn } from "node:child_process";
@@ -51,9 +52,11 @@ export function supervisorPid(platform: Platform): number | undefined {
 /** `componentHashes`: the spec hash of every component, by name, for fingerprints. */
 export function liveSpec(platform: Platform, componentHashes: Record<string, string>): LiveSpec {
   const spec = renderSupervisor(platform);
+  const hashes = (names: string[]) => names.map((c) => componentHashes[c] ?? null);
   const processes = spec.processes.map((p) => ({
     ...p,
-    fingerprint: hashOf({ process: p, deps: p.restartOn.map((c) => componentHashes[c] ?? null) }),
+    fingerprint: hashOf({ process: p, deps: hashes(p.restartOn) }),
+    ...(p.reloadOn ? { reloadFingerprint: hashOf(hashes(p.reloadOn)) } : {}),
   }));
   const live: Omit<LiveSpec, "specHash"> = {
     project: spec.project,
