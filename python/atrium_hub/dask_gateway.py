@@ -6,7 +6,8 @@ What must stay true:
 - clusters run as the requesting Linux user (LocalBackend), with their groups;
 - a user is offered only the environments they may use, and a request beyond the
   per-user limits is refused with the configured limit in the message;
-- every worker process is inside a memory-limited cgroup before it execs.
+- every worker process is inside a memory-limited cgroup before it execs, with a
+  pids limit where the pids controller is mounted, and its own /dev/shm.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.options import Options, Select
 
-from . import cgroups
+from . import cgroups, private_shm
 from .secretfiles import read_secret
 
 CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
@@ -69,6 +70,8 @@ class GatewaySettings:
     cgroup_mode: str
     cgroup_v1_root: str
     cgroup_parent: str
+    #: Most tasks in each scheduler's and worker's cgroup; 0: no limit.
+    cgroup_pids_limit: int = 0
     #: Managed environments ([{name, bin, users}]) written by Atrium's environment
     #: service; read at each cluster request, so new ones need no gateway restart.
     environments_file: str | None = None
@@ -106,6 +109,7 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         cgroup_mode=str(data["cgroup"]["mode"]),
         cgroup_v1_root=str(data["cgroup"]["v1_root"]),
         cgroup_parent=str(data["cgroup"]["parent"]),
+        cgroup_pids_limit=int(data["cgroup"].get("pids_limit") or 0),
         environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
     )
 
@@ -241,6 +245,7 @@ class AtriumLocalBackend(LocalBackend):
 
     atrium: GatewaySettings | None = None
     _next_cgroup: list[str] | None = None
+    _next_memory = 0
     _cgroups: dict[int, list[Path]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -269,9 +274,11 @@ class AtriumLocalBackend(LocalBackend):
     def make_preexec_fn(self, cluster: Any) -> Callable[[], None]:
         drop_privileges = super().make_preexec_fn(cluster)
         join = cgroups.v1_join_fn(self._next_cgroup or [])
+        enter_private_shm = private_shm.private_shm_fn(self._next_memory)
 
         def preexec() -> None:
             join()  # as root, before the uid changes
+            enter_private_shm()
             drop_privileges()
 
         return preexec
@@ -279,23 +286,28 @@ class AtriumLocalBackend(LocalBackend):
     async def start_process(self, cluster: Any, cmd: list[str], env: dict[str, str], name: str) -> int:
         s = self._settings()
         dirs: list[Path] = []
+        memory = int(cluster.config.worker_memory if name != "scheduler" else cluster.config.scheduler_memory)
         mode = cgroups.detect_mode(s.cgroup_v1_root) if s.cgroup_mode == "auto" else s.cgroup_mode
         if mode == "v1":
-            memory = int(cluster.config.worker_memory if name != "scheduler" else cluster.config.scheduler_memory)
             cores = float(cluster.config.worker_cores if name != "scheduler" else cluster.config.scheduler_cores)
             leaf = f"{cluster.username}/{cluster.name}-{name}"
             ready, failed = cgroups.v1_setup(
-                s.cgroup_v1_root, s.cgroup_parent, leaf, cgroups.Limits(mem_limit=memory, cpu_limit=cores)
+                s.cgroup_v1_root,
+                s.cgroup_parent,
+                leaf,
+                cgroups.Limits(mem_limit=memory, cpu_limit=cores, pids_limit=s.cgroup_pids_limit),
             )
             for controller, reason in failed.items():
                 self.log.warning("No %s limit for %s of cluster %s: %s", controller, name, cluster.name, reason)
             dirs = list(ready.values())
         # No await between setting this and the fork in super().start_process.
         self._next_cgroup = [str(d / "cgroup.procs") for d in dirs]
+        self._next_memory = memory
         try:
             pid: int = await super().start_process(cluster, cmd, env, name)
         finally:
             self._next_cgroup = None
+            self._next_memory = 0
         self._cgroups[pid] = dirs
         return pid
 

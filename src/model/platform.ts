@@ -4,7 +4,7 @@
  * where order carries no meaning. Nothing below this module reads the raw config.
  */
 import { posix } from "node:path";
-import type { Config } from "../config/schema.js";
+import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
 
 export interface PlatformUser {
@@ -33,6 +33,8 @@ export interface PlatformProfile {
   cpuGuarantee?: number;
   memLimit?: number;
   memGuarantee?: number;
+  /** Most tasks (processes and threads) in the server's cgroup. */
+  pidsLimit: number;
   gpus: number;
   default: boolean;
   groups: string[];
@@ -100,6 +102,7 @@ export const FALLBACK_PROFILE: PlatformProfile = {
   name: "default",
   displayName: "Default",
   description: "The standard environment.",
+  pidsLimit: DEFAULT_PIDS_LIMIT,
   gpus: 0,
   default: true,
   groups: [],
@@ -177,6 +180,7 @@ export function derivePlatform(config: Config): Platform {
             name: p.name,
             displayName: p.display_name,
             description: p.description,
+            pidsLimit: p.pids_limit,
             gpus: p.gpus,
             default: p.default,
             groups: [...p.groups].sort(),

@@ -359,7 +359,7 @@ function cleanupPlatform(p: {
   for (const u of users) quiet("pkill", ["-KILL", "-u", u]);
   for (const u of users) quiet("userdel", ["-r", u]);
   for (const g of namesWithPrefix("/etc/group", prefix)) quiet("groupdel", [g]);
-  for (const controller of ["memory", "cpu"]) {
+  for (const controller of ["memory", "cpu", "pids"]) {
     removeCgroupTree(`/sys/fs/cgroup/${controller}/atrium/${p.project}`);
   }
   rmSync(p.root, { recursive: true, force: true });
@@ -418,7 +418,8 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     envs: join(root, "envs"),
     home: join(root, "home"),
   };
-  const [port, hub, proxyApi, envs, daskGateway, daskProxy, ssh] = (await freePorts(7)) as [
+  const [port, hub, proxyApi, envs, daskGateway, daskProxy, daskWeb, ssh] = (await freePorts(8)) as [
+    number,
     number,
     number,
     number,
@@ -433,6 +434,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     envs,
     dask_gateway: daskGateway,
     dask_scheduler_proxy: daskProxy,
+    dask_gateway_web: daskWeb,
   };
   const base: ConfigObject = {
     project: { name: project, title: `Atrium e2e ${id}` },

@@ -9,7 +9,7 @@ import ssh2, { type Connection, type Server } from "ssh2";
 import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
 import { type AuthOutcome, authenticate } from "./auth.js";
 import { handleForward } from "./forward.js";
-import { findSetpriv } from "./launch.js";
+import { findPrivateShm, findSetpriv, shmSize } from "./launch.js";
 import { SessionCgroups } from "./limits.js";
 import { log } from "./log.js";
 import { FailureLimiter } from "./rate-limit.js";
@@ -42,6 +42,8 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
   const status = new StatusFile(config.status_file);
   status.limits = cgroups.off || "enforced (cgroup v1)";
   if (cgroups.off) log(`sessions run without limits: ${cgroups.off}`);
+  const unshare = findPrivateShm();
+  if (!unshare) log("sessions share the machine's /dev/shm: unshare cannot make a mount namespace here");
   const pending = new Map<string, number>();
 
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
@@ -125,6 +127,7 @@ export function startGateway(config: SshServiceConfig): Promise<Gateway> {
           pathPrepend: config.path_prepend,
           path: config.path,
           procsFiles: () => cgroups.procsFiles(who.user.name, who.user.limits, log),
+          shm: unshare ? { unshare, size: shmSize(who.user.limits.mem_limit) } : undefined,
           track,
           log,
         });

@@ -5,6 +5,7 @@
  * renders its JSON, its process, its hub service and the users' client config.
  */
 import { posix } from "node:path";
+import { DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
 import { hubUrl, publicUrl } from "./hub-config.js";
@@ -44,10 +45,11 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     db_key_file: secretPath(platform, "dask_gateway_db_key"),
     // The private API listens on a port the system picks; only the gateway's own proxy uses it.
     address: "127.0.0.1:0",
-    // One port serves the gateway's HTTP routes and the schedulers' TLS connections;
-    // browsers and clients reach the HTTP side only through Atrium's dashboard guard.
+    // The schedulers' TLS connections have a port of their own, which serves nothing
+    // else; the HTTP routes (API and dashboards) listen on a port only root may
+    // connect to (dask-firewall.ts), so everyone reaches them through Atrium's guard.
     proxy: {
-      address: gatewayProxyAddress(platform),
+      address: gatewayWebAddress(platform),
       tcp_address: gatewayProxyAddress(platform),
       prefix: GATEWAY_PREFIX,
     },
@@ -62,7 +64,12 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
       max_memory: dask.limits.maxMemory,
     },
     idle_timeout: dask.idleTimeout,
-    cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/dask` },
+    cgroup: {
+      mode: "auto",
+      v1_root: "/sys/fs/cgroup",
+      parent: `${platform.cgroupParent}/dask`,
+      pids_limit: DEFAULT_PIDS_LIMIT,
+    },
   };
 }
 
@@ -70,12 +77,16 @@ function gatewayProxyAddress(platform: Platform): string {
   return `127.0.0.1:${platform.network.ports.dask_scheduler_proxy}`;
 }
 
+function gatewayWebAddress(platform: Platform): string {
+  return `127.0.0.1:${platform.network.ports.dask_gateway_web}`;
+}
+
 export const DASK_AUTH_CONFIG = "services/dask-auth.json";
 
 export function renderDaskAuthConfig(platform: Platform): Record<string, unknown> {
   return {
     listen: { host: "127.0.0.1", port: platform.network.ports.dask_gateway },
-    upstream: `http://${gatewayProxyAddress(platform)}`,
+    upstream: `http://${gatewayWebAddress(platform)}`,
     prefix: GATEWAY_PREFIX,
     hubApiUrl: `${hubUrl(platform)}/hub/api`,
     hubPrefix: "/hub",
