@@ -16,7 +16,9 @@ import contextlib
 import json
 import math
 import os
+import shutil
 import signal
+import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +77,8 @@ class GatewaySettings:
     #: Managed environments ([{name, bin, users}]) written by Atrium's environment
     #: service; read at each cluster request, so new ones need no gateway restart.
     environments_file: str | None = None
+    #: nft script that lets only root reach the web proxy (loaded at each start).
+    firewall_file: str | None = None
 
 
 def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
@@ -111,6 +115,7 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         cgroup_parent=str(data["cgroup"]["parent"]),
         cgroup_pids_limit=int(data["cgroup"].get("pids_limit") or 0),
         environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
+        firewall_file=None if data.get("firewall_file") is None else str(data["firewall_file"]),
     )
 
 
@@ -351,7 +356,28 @@ class AtriumLocalBackend(LocalBackend):
 # --- applying to the traitlets config -------------------------------------------------
 
 
+def load_firewall(path: str | None, nft: str | None = None) -> None:
+    """Load the rule that keeps the web proxy for root; without it the gateway must not run.
+
+    Deploy loads it too, but rules do not survive a reboot, and the gateway can
+    start again (supervisor, systemd) without a deploy.
+    """
+    if not path:
+        return
+    nft = nft or shutil.which("nft", path="/usr/sbin:/sbin:/usr/bin:/bin") or "nft"
+    try:
+        result = subprocess.run([nft, "-f", path], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SystemExit(f"atrium: cannot load {path} with {nft}: {e}; not starting the gateway") from e
+    if result.returncode != 0:
+        raise SystemExit(
+            f"atrium: {nft} -f {path} failed ({result.stderr.strip()}); "
+            "not starting the gateway: its web proxy would be open to every local user"
+        )
+
+
 def apply(c: Any, s: GatewaySettings) -> None:
+    load_firewall(s.firewall_file)
     c.DaskGateway.address = s.address
     c.DaskGateway.backend_class = AtriumLocalBackend
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"

@@ -17,6 +17,7 @@ export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;
 export const GATEWAY_CONFIG_FILE = "dask-gateway/gateway.json";
 export const GATEWAY_CONFIG_PY = "dask-gateway/dask_gateway_config.py";
 export const DASK_CLIENT_CONFIG = "dask/gateway.yaml";
+export const GATEWAY_FIREWALL_FILE = "dask-gateway/firewall.nft";
 
 export const GATEWAY_CONFIG_PY_TEXT = `# dask-gateway-server's settings come from gateway.json (path in ATRIUM_GATEWAY_CONFIG),
 # rendered by \`atrium render\`; the code that applies them is atrium_hub.dask_gateway.
@@ -58,6 +59,8 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
     // managed environments (written by the environment service, read at each cluster request)
     environments_file: daskEnvironmentsFile(platform),
+    // loaded by the gateway at each start: its web proxy never runs without the rule
+    firewall_file: posix.join(paths.etcDir, GATEWAY_FIREWALL_FILE),
     limits: {
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,
@@ -79,6 +82,29 @@ function gatewayProxyAddress(platform: Platform): string {
 
 function gatewayWebAddress(platform: Platform): string {
   return `127.0.0.1:${platform.network.ports.dask_gateway_web}`;
+}
+
+/** `at-e2eab` -> `atrium_at_e2eab`: project names are DNS labels, so this stays unique. */
+export function firewallTable(platform: Platform): string {
+  return `atrium_${platform.project.name.replaceAll("-", "_")}`;
+}
+
+/** The nft script (components/dask-firewall.ts) that (re)defines the project's table with the one rule. */
+export function firewallScript(platform: Platform): string {
+  const table = `inet ${firewallTable(platform)}`;
+  const port = platform.network.ports.dask_gateway_web;
+  return [
+    // Creating it empty first makes the delete succeed on the first deploy too.
+    `table ${table} {}`,
+    `delete table ${table}`,
+    `table ${table} {`,
+    "  chain output {",
+    "    type filter hook output priority filter; policy accept;",
+    `    oifname "lo" tcp dport ${port} meta skuid != 0 counter reject with tcp reset comment "dask-gateway web proxy: root only"`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
 }
 
 export const DASK_AUTH_CONFIG = "services/dask-auth.json";
@@ -129,6 +155,7 @@ export function gatewayProcess(platform: Platform): ProcessSpec {
     restartOn: [
       `artifact:${GATEWAY_CONFIG_FILE}`,
       `artifact:${GATEWAY_CONFIG_PY}`,
+      `artifact:${GATEWAY_FIREWALL_FILE}`,
       "component:hub-env",
       "component:hub-glue",
     ],

@@ -7,37 +7,17 @@
  * The rule is kernel-enforced: an nftables table of the project's own, with one
  * output-hook rule that resets TCP connections over loopback to that port from any
  * socket not owned by uid 0. Deploy writes the whole table in one atomic `nft -f`
- * (so a re-apply replaces it, never doubles it); destroy deletes it.
+ * (so a re-apply replaces it, never doubles it); destroy deletes it. The gateway
+ * loads the same file each time it starts (python/atrium_hub/dask_gateway.py) and
+ * refuses to run without it, so a reboot, which forgets the rule, does not open it.
  */
 import { spawnSync } from "node:child_process";
 import type { Component } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
 import type { Platform } from "../../../model/platform.js";
 import type { LocalContext } from "../context.js";
+import { firewallTable, GATEWAY_FIREWALL_FILE } from "../dask-gateway.js";
 import { run } from "../exec.js";
-
-/** `at-e2eab` -> `atrium_at_e2eab`: project names are DNS labels, so this stays unique. */
-export function firewallTable(platform: Platform): string {
-  return `atrium_${platform.project.name.replaceAll("-", "_")}`;
-}
-
-/** The nft script that (re)defines the project's table with the one rule. */
-export function firewallScript(platform: Platform): string {
-  const table = `inet ${firewallTable(platform)}`;
-  const port = platform.network.ports.dask_gateway_web;
-  return [
-    // Creating it empty first makes the delete succeed on the first deploy too.
-    `table ${table} {}`,
-    `delete table ${table}`,
-    `table ${table} {`,
-    "  chain output {",
-    "    type filter hook output priority filter; policy accept;",
-    `    oifname "lo" tcp dport ${port} meta skuid != 0 counter reject with tcp reset comment "dask-gateway web proxy: root only"`,
-    "  }",
-    "}",
-    "",
-  ].join("\n");
-}
 
 async function nft(args: string[], input?: string): Promise<{ code: number; out: string }> {
   try {
@@ -57,7 +37,8 @@ async function nft(args: string[], input?: string): Promise<{ code: number; out:
 export function daskFirewallComponent(ctx: LocalContext): Component | undefined {
   const { platform } = ctx;
   if (!platform.dask.enabled) return undefined;
-  const script = firewallScript(platform);
+  const script = ctx.artifacts.get(GATEWAY_FIREWALL_FILE);
+  if (script === undefined) return undefined;
   return {
     name: "dask-firewall",
     title: "kernel rule: only root reaches dask-gateway's web proxy",
