@@ -78,23 +78,17 @@ export function shmSize(memLimit: number | null): number {
   return memLimit ? Math.floor(memLimit / 2) : 0;
 }
 
+/** unshare's arguments for a `sh -c` in a mount namespace of its own (mounts made slaves first). */
+const OWN_MOUNTS = ["--mount", "--propagation", "slave", "--", "/bin/sh", "-c"];
+
 /** util-linux's unshare, if it can make a mount namespace with a tmpfs here (checked once, at start). */
 export function findPrivateShm(): string | undefined {
   const unshare = ["/usr/bin/unshare", "/bin/unshare"].find((p) => existsSync(p));
   if (!unshare) return undefined;
-  const probe = spawnSync(
-    unshare,
-    [
-      "--mount",
-      "--propagation",
-      "slave",
-      "--",
-      "/bin/sh",
-      "-c",
-      "mount -t tmpfs -o size=1M atrium-shm /dev/shm",
-    ],
-    { stdio: "ignore", timeout: 10_000 },
-  );
+  const probe = spawnSync(unshare, [...OWN_MOUNTS, "mount -t tmpfs -o size=1M atrium-shm /dev/shm"], {
+    stdio: "ignore",
+    timeout: 10_000,
+  });
   return probe.status === 0 ? unshare : undefined;
 }
 
@@ -112,18 +106,7 @@ export function userCommand(
     const size = shm.size > 0 ? String(shm.size) : "";
     return {
       command: shm.unshare,
-      args: [
-        "--mount",
-        "--propagation",
-        "slave",
-        "--",
-        "/bin/sh",
-        "-c",
-        MOUNT_SHM + JOIN_AND_EXEC,
-        "atrium-session",
-        size,
-        ...joinAndSwitch,
-      ],
+      args: [...OWN_MOUNTS, MOUNT_SHM + JOIN_AND_EXEC, "atrium-session", size, ...joinAndSwitch],
     };
   }
   if (procsFiles.length === 0) return { command: setpriv, args: switchUser };
