@@ -77,6 +77,8 @@ class GatewaySettings:
     #: Managed environments ([{name, bin, users}]) written by Atrium's environment
     #: service; read at each cluster request, so new ones need no gateway restart.
     environments_file: str | None = None
+    #: Where schedulers reach the gateway's API (not the root-only web proxy).
+    api_url: str | None = None
     #: nft script that lets only root reach the web proxy (loaded at each start).
     firewall_file: str | None = None
 
@@ -115,6 +117,7 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         cgroup_parent=str(data["cgroup"]["parent"]),
         cgroup_pids_limit=int(data["cgroup"].get("pids_limit") or 0),
         environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
+        api_url=None if data.get("api_url") is None else str(data["api_url"]),
         firewall_file=None if data.get("firewall_file") is None else str(data["firewall_file"]),
     )
 
@@ -391,6 +394,8 @@ def apply(c: Any, s: GatewaySettings) -> None:
     c.DBBackendBase.db_encrypt_keys = [read_secret(s.db_key_file, "dask-gateway's database key")]
     c.DBBackendBase.stop_clusters_on_shutdown = False
     c.LocalBackend.clusters_directory = s.clusters_dir
+    if s.api_url:
+        c.DBBackendBase.api_url = s.api_url
     c.Backend.cluster_options = cluster_options(s)
     c.ClusterConfig.idle_timeout = s.idle_timeout
     # Per-user limits are enforced across all of a user's clusters by

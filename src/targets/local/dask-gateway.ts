@@ -54,6 +54,9 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
       tcp_address: gatewayProxyAddress(platform),
       prefix: GATEWAY_PREFIX,
     },
+    // Schedulers run as their users, who may not reach the web proxy: they call the
+    // gateway's API through the guard, which passes API calls on untouched.
+    api_url: `http://127.0.0.1:${platform.network.ports.dask_gateway}${GATEWAY_PREFIX}/api`,
     clusters_dir: gatewayClustersDir(platform),
     worker_profiles: dask.workerProfiles,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
