@@ -70,6 +70,7 @@ export interface PrivateShm {
 }
 
 /** Takes the tmpfs size first, mounts it (a failure is reported, the session goes on), then joins and execs. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: ${size:+...} is the shell's, not a template
 const MOUNT_SHM =
   'size=$1; shift; mount -t tmpfs -o "nosuid,nodev,mode=1777${size:+,size=$size}" atrium-shm /dev/shm || echo "atrium: no private /dev/shm" >&2; ';
 
