@@ -53,7 +53,7 @@ print("size", os.stat(path).st_size, flush=True)
 `;
 
 /** Forks up to argv[1] children that each exec `sleep 3600`; prints how many it made. */
-const FORK_LOOP = String.raw`
+const FORK_LOOP = `
 import os, sys
 made = 0
 for _ in range(int(sys.argv[1])):

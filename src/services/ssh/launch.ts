@@ -70,8 +70,8 @@ export interface PrivateShm {
 }
 
 /** Takes the tmpfs size first, mounts it (a failure is reported, the session goes on), then joins and execs. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: ${size:+...} is the shell's, not a template
 const MOUNT_SHM =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${size:+...} is the shell's, not a template
   'size=$1; shift; mount -t tmpfs -o "nosuid,nodev,mode=1777${size:+,size=$size}" atrium-shm /dev/shm || echo "atrium: no private /dev/shm" >&2; ';
 
 /** Half the memory limit, as for servers (python/atrium_hub/private_shm.py); 0 without a limit. */
