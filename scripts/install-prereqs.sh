@@ -2,7 +2,7 @@
 # Installs the Debian packages Atrium needs (and, with --test, those its tests need),
 # only those missing. Run as root.
 set -euo pipefail
-need=(acl python3 python3-venv openssl openssh-sftp-server)
+need=(acl python3 python3-venv openssl openssh-sftp-server nftables)
 if [ "${1:-}" = "--test" ]; then need+=(chromium openssh-client openssh-server sshpass rsync); fi
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -3,7 +3,8 @@
 Each user server gets its own leaf cgroup `<parent>/<leaf>` under Atrium's cgroup.
 
 - `v1`: the hub (root) creates `<v1_root>/memory/<parent>/<leaf>` and
-  `<v1_root>/cpu/<parent>/<leaf>`, writes the limits, and the forked child writes
+  `<v1_root>/cpu/<parent>/<leaf>` (and `<v1_root>/pids/<parent>/<leaf>` where the
+  pids controller is mounted), writes the limits, and the forked child writes
   its own pid into each `cgroup.procs` before it drops privileges and execs, so
   the server and everything it starts are inside the group from the first
   instruction.
@@ -13,7 +14,9 @@ Each user server gets its own leaf cgroup `<parent>/<leaf>` under Atrium's cgrou
 What must stay true: memory limits cover swap too (memsw / MemorySwapMax), so a
 server cannot escape its limit by swapping; when the limit is hit the kernel's
 OOM killer acts inside the group (v1: `memory.oom_control` keeps it enabled; it
-kills the largest process there, usually a kernel, not some other user's work).
+kills the largest process there, usually a kernel, not some other user's work);
+a pids limit (v1 `pids.max`, systemd `TasksMax`) caps the tasks of the group, so
+a fork bomb stops there and not at the machine's limit.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Limits:
     mem_guarantee: int = 0
     cpu_limit: float = 0.0
     cpu_guarantee: float = 0.0
+    #: Most tasks (processes and threads) in the group.
+    pids_limit: int = 0
 
 
 def leaf_name(user: str, server_name: str = "") -> str:
@@ -60,10 +65,13 @@ def leaf_name(user: str, server_name: str = "") -> str:
 
 
 def v1_group_dirs(v1_root: str, parent: str, leaf: str) -> dict[str, Path]:
-    return {
+    dirs = {
         "memory": Path(v1_root, "memory", parent, leaf),
         "cpu": Path(v1_root, "cpu", parent, leaf),
     }
+    if Path(v1_root, "pids").is_dir():
+        dirs["pids"] = Path(v1_root, "pids", parent, leaf)
+    return dirs
 
 
 def v1_memory_writes(limits: Limits, has_memsw: bool) -> list[tuple[str, str]]:
@@ -94,6 +102,10 @@ def v1_cpu_writes(limits: Limits) -> list[tuple[str, str]]:
     ]
 
 
+def v1_pids_writes(limits: Limits) -> list[tuple[str, str]]:
+    return [("pids.max", str(limits.pids_limit) if limits.pids_limit else "max")]
+
+
 def _write(path: Path, value: str) -> None:
     # cgroup files take one write(2) each; no truncation or temp files
     with open(path, "w") as f:
@@ -113,6 +125,8 @@ def v1_setup(v1_root: str, parent: str, leaf: str, limits: Limits) -> tuple[dict
             directory.mkdir(parents=True, exist_ok=True)
             if controller == "memory":
                 writes = v1_memory_writes(limits, (directory / "memory.memsw.limit_in_bytes").exists())
+            elif controller == "pids":
+                writes = v1_pids_writes(limits)
             else:
                 writes = v1_cpu_writes(limits)
             for name, value in writes:
@@ -221,6 +235,8 @@ def systemd_run_prefix(
         props.append(f"CPUQuota={max(1, round(limits.cpu_limit * 100))}%")
     if limits.cpu_guarantee:
         props.append(f"CPUWeight={min(10000, max(1, round(limits.cpu_guarantee * CPU_WEIGHT_DEFAULT)))}")
+    if limits.pids_limit:
+        props.append(f"TasksMax={limits.pids_limit}")
     for prop in props:
         cmd += ["-p", prop]
     cmd.append("--")

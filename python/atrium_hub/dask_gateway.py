@@ -7,7 +7,8 @@ What must stay true:
 - a user is offered only the environments they may use, and a request beyond the
   per-user limits is refused with the configured limit in the message; the limits
   count every cluster's scheduler (memory) and the number of clusters;
-- every worker process is inside a memory-limited cgroup before it execs;
+- every worker process is inside a memory-limited cgroup before it execs, with a
+  pids limit where the pids controller is mounted, and its own /dev/shm;
 - root never follows a link in a cluster's work folder (which is the user's): it
   makes folders and files there only through folders opened with O_NOFOLLOW, and
   removes the folder with shutil.rmtree, which does not follow links on Linux.
@@ -21,7 +22,9 @@ import json
 import math
 import os
 import pwd
+import shutil
 import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +35,7 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.options import Options, Select
 
-from . import cgroups, nofollow
+from . import cgroups, nofollow, private_shm
 from .secretfiles import read_secret
 
 CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
@@ -78,9 +81,15 @@ class GatewaySettings:
     cgroup_mode: str
     cgroup_v1_root: str
     cgroup_parent: str
+    #: Most tasks in each scheduler's and worker's cgroup; 0: no limit.
+    cgroup_pids_limit: int = 0
     #: Managed environments ([{name, bin, users}]) written by Atrium's environment
     #: service; read at each cluster request, so new ones need no gateway restart.
     environments_file: str | None = None
+    #: Where schedulers reach the gateway's API (not the root-only web proxy).
+    api_url: str | None = None
+    #: nft script that lets only root reach the web proxy (loaded at each start).
+    firewall_file: str | None = None
 
 
 def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
@@ -117,7 +126,10 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         cgroup_mode=str(data["cgroup"]["mode"]),
         cgroup_v1_root=str(data["cgroup"]["v1_root"]),
         cgroup_parent=str(data["cgroup"]["parent"]),
+        cgroup_pids_limit=int(data["cgroup"].get("pids_limit") or 0),
         environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
+        api_url=None if data.get("api_url") is None else str(data["api_url"]),
+        firewall_file=None if data.get("firewall_file") is None else str(data["firewall_file"]),
     )
 
 
@@ -271,6 +283,7 @@ class AtriumLocalBackend(LocalBackend):
 
     atrium: GatewaySettings | None = None
     _next_cgroup: list[str] | None = None
+    _next_memory = 0
     _cgroups: dict[int, list[Path]]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -351,9 +364,11 @@ class AtriumLocalBackend(LocalBackend):
     def make_preexec_fn(self, cluster: Any) -> Callable[[], None]:
         drop_privileges = super().make_preexec_fn(cluster)
         join = cgroups.v1_join_fn(self._next_cgroup or [])
+        enter_private_shm = private_shm.private_shm_fn(self._next_memory)
 
         def preexec() -> None:
             join()  # as root, before the uid changes
+            enter_private_shm()
             drop_privileges()
 
         return preexec
@@ -361,23 +376,28 @@ class AtriumLocalBackend(LocalBackend):
     async def start_process(self, cluster: Any, cmd: list[str], env: dict[str, str], name: str) -> int:
         s = self._settings()
         dirs: list[Path] = []
+        memory = int(cluster.config.worker_memory if name != "scheduler" else cluster.config.scheduler_memory)
         mode = cgroups.detect_mode(s.cgroup_v1_root) if s.cgroup_mode == "auto" else s.cgroup_mode
         if mode == "v1":
-            memory = int(cluster.config.worker_memory if name != "scheduler" else cluster.config.scheduler_memory)
             cores = float(cluster.config.worker_cores if name != "scheduler" else cluster.config.scheduler_cores)
             leaf = f"{cluster.username}/{cluster.name}-{name}"
             ready, failed = cgroups.v1_setup(
-                s.cgroup_v1_root, s.cgroup_parent, leaf, cgroups.Limits(mem_limit=memory, cpu_limit=cores)
+                s.cgroup_v1_root,
+                s.cgroup_parent,
+                leaf,
+                cgroups.Limits(mem_limit=memory, cpu_limit=cores, pids_limit=s.cgroup_pids_limit),
             )
             for controller, reason in failed.items():
                 self.log.warning("No %s limit for %s of cluster %s: %s", controller, name, cluster.name, reason)
             dirs = list(ready.values())
         # make_preexec_fn reads this before spawn_logged's first await.
         self._next_cgroup = [str(d / "cgroup.procs") for d in dirs]
+        self._next_memory = memory
         try:
             pid = await self.spawn_logged(cluster, cmd, env, name)
         finally:
             self._next_cgroup = None
+            self._next_memory = 0
         self._cgroups[pid] = dirs
         return pid
 
@@ -438,7 +458,28 @@ def _closing(stack: contextlib.ExitStack, fd: int) -> int:
 # --- applying to the traitlets config -------------------------------------------------
 
 
+def load_firewall(path: str | None, nft: str | None = None) -> None:
+    """Load the rule that keeps the web proxy for root; without it the gateway must not run.
+
+    Deploy loads it too, but rules do not survive a reboot, and the gateway can
+    start again (supervisor, systemd) without a deploy.
+    """
+    if not path:
+        return
+    nft = nft or shutil.which("nft", path="/usr/sbin:/sbin:/usr/bin:/bin") or "nft"
+    try:
+        result = subprocess.run([nft, "-f", path], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SystemExit(f"atrium: cannot load {path} with {nft}: {e}; not starting the gateway") from e
+    if result.returncode != 0:
+        raise SystemExit(
+            f"atrium: {nft} -f {path} failed ({result.stderr.strip()}); "
+            "not starting the gateway: its web proxy would be open to every local user"
+        )
+
+
 def apply(c: Any, s: GatewaySettings) -> None:
+    load_firewall(s.firewall_file)
     c.DaskGateway.address = s.address
     c.DaskGateway.backend_class = AtriumLocalBackend
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
@@ -452,6 +493,8 @@ def apply(c: Any, s: GatewaySettings) -> None:
     c.DBBackendBase.db_encrypt_keys = [read_secret(s.db_key_file, "dask-gateway's database key")]
     c.DBBackendBase.stop_clusters_on_shutdown = False
     c.LocalBackend.clusters_directory = s.clusters_dir
+    if s.api_url:
+        c.DBBackendBase.api_url = s.api_url
     c.Backend.cluster_options = cluster_options(s)
     c.ClusterConfig.idle_timeout = s.idle_timeout
     # Per-user limits are enforced across all of a user's clusters by

@@ -146,6 +146,7 @@ def _profile_dict(p: Any) -> dict[str, Any]:
         "cpu_guarantee": p.cpu_guarantee,
         "mem_limit": p.mem_limit,
         "mem_guarantee": p.mem_guarantee,
+        "pids_limit": p.pids_limit,
         "gpus": p.gpus,
         "default": p.default,
         "groups": list(p.groups),

@@ -125,6 +125,8 @@ class Profile:
     default: bool
     groups: tuple[str, ...]
     users: tuple[str, ...]
+    #: Most tasks (processes and threads) in the server's cgroup; 0: no limit.
+    pids_limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -536,6 +538,7 @@ def _profile(r: _Reader, v: Any, key: str) -> Profile | None:
             "groups": list_of(linux_name),
             "users": list_of(linux_name),
         },
+        {"pids_limit": (limit_bytes, 0)},
     )
     if not f:
         return None

@@ -12,6 +12,7 @@ What must stay true:
 - with cgroup mode `v1` the child joins its cgroups before it drops privileges and
   execs, so no process of the server ever runs outside them; with `v2-systemd`
   systemd-run puts it into a scope before exec;
+- every server gets its own /dev/shm (private_shm.py), set up as root before exec;
 - failing to set up limits is logged as a warning and the server starts anyway;
   the spawner state records which cgroup (if any) was used;
 - the server listens only on a Unix socket in a folder of its user's (see
@@ -40,9 +41,9 @@ import jinja2
 from jupyterhub.spawner import LocalProcessSpawner, Spawner
 from sqlalchemy.orm import object_session
 from tornado import web
-from traitlets import Dict, Enum, List, Unicode, default
+from traitlets import Dict, Enum, Integer, List, Unicode, default
 
-from . import cgroups, server_socket
+from . import cgroups, private_shm, server_socket
 from .profiles import ProfileRefused, allowed_profiles, choose_profile, default_profile, requested_profile
 from .settings import CGROUP_MODES, Profile, parse_profile
 
@@ -121,6 +122,7 @@ class AtriumSpawner(LocalProcessSpawner):
     cmd: list[str]  # the Spawner.cmd trait; declared for type checkers only
 
     profile_name = Unicode("", help="The profile of the current server.")
+    pids_limit = Integer(0, help="Most tasks in the current server's cgroup (from its profile); 0: none.")
     cgroup_record = Dict(help="Which cgroup the current server uses (saved in the spawner state).")
     socket_path = Unicode("", help="The pinned link to the current server's socket (saved in the spawner state).")
     user_socket = Unicode("", help="Where the current server creates its socket.")
@@ -185,12 +187,14 @@ class AtriumSpawner(LocalProcessSpawner):
         self._accepted_options = copy.deepcopy(dict(options or {}))
         if profile is None:
             self.profile_name = ""
+            self.pids_limit = 0
             return None
         self.profile_name = profile.name
         self.mem_limit = profile.mem_limit or None
         self.mem_guarantee = profile.mem_guarantee or None
         self.cpu_limit = profile.cpu_limit or None
         self.cpu_guarantee = profile.cpu_guarantee or None
+        self.pids_limit = profile.pids_limit
         return profile
 
     def _forget_refused_options(self) -> None:
@@ -219,6 +223,7 @@ class AtriumSpawner(LocalProcessSpawner):
             mem_guarantee=int(self.mem_guarantee or 0),
             cpu_limit=float(self.cpu_limit or 0),
             cpu_guarantee=float(self.cpu_guarantee or 0),
+            pids_limit=self.pids_limit,
         )
 
     # --- limits ----------------------------------------------------------------
@@ -272,6 +277,16 @@ class AtriumSpawner(LocalProcessSpawner):
         return []
 
     def make_preexec_fn(self, name: str) -> Callable[[], None]:
+        enter_private_shm = private_shm.private_shm_fn(int(self.mem_limit or 0))
+        switch_user = self._switch_user_fn(name)
+
+        def preexec() -> None:
+            enter_private_shm()  # as root, like joining the cgroups
+            switch_user()
+
+        return preexec
+
+    def _switch_user_fn(self, name: str) -> Callable[[], None]:
         if self._groups_only_preexec:
             return _groups_preexec(name)
         drop_privileges: Callable[[], None] = super().make_preexec_fn(name)

@@ -30,6 +30,16 @@ def test_v1_setup_writes_limits_under_the_given_root(tmp_path: Path) -> None:
     assert read(cpu / "cpu.shares") == "512"
 
 
+def test_v1_setup_writes_a_pids_limit_where_the_pids_controller_is_mounted(tmp_path: Path) -> None:
+    (tmp_path / "pids").mkdir()
+    ready, failed = cgroups.v1_setup(str(tmp_path), "p", "alice", Limits(pids_limit=300))
+    assert failed == {}
+    assert ready["pids"] == tmp_path / "pids/p/alice"
+    assert read(tmp_path / "pids/p/alice/pids.max") == "300"
+    cgroups.v1_setup(str(tmp_path), "p", "bob", Limits())
+    assert read(tmp_path / "pids/p/bob/pids.max") == "max"
+
+
 def test_v1_setup_caps_swap_when_memsw_exists(tmp_path: Path) -> None:
     mem = tmp_path / "memory/p/alice"
     mem.mkdir(parents=True)
@@ -121,7 +131,7 @@ def test_v2_command_with_all_limits() -> None:
         unit="atrium-server-alice-0a1b.scope",
         user="alice",
         gid=1001,
-        limits=Limits(mem_limit=4 * GiB, mem_guarantee=GiB, cpu_limit=1.5, cpu_guarantee=0.5),
+        limits=Limits(mem_limit=4 * GiB, mem_guarantee=GiB, cpu_limit=1.5, cpu_guarantee=0.5, pids_limit=300),
     )
     assert cmd == [
         "systemd-run",
@@ -142,6 +152,8 @@ def test_v2_command_with_all_limits() -> None:
         "CPUQuota=150%",
         "-p",
         "CPUWeight=50",
+        "-p",
+        "TasksMax=300",
         "--",
     ]
 
@@ -179,3 +191,12 @@ def test_detect_mode_reads_the_hierarchy(tmp_path: Path) -> None:
     marker.mkdir()
     assert detect_mode(str(v2), str(marker)) == "v2-systemd"
     assert detect_mode(str(tmp_path / "none"), str(marker)) == "off"
+
+
+def test_private_shm_is_half_the_memory_limit() -> None:
+    from atrium_hub import private_shm
+
+    assert private_shm.shm_size(2 * GiB) == GiB
+    assert private_shm.shm_size(0) == 0
+    assert private_shm.tmpfs_options(GiB) == f"mode=1777,size={GiB}".encode()
+    assert private_shm.tmpfs_options(0) == b"mode=1777"

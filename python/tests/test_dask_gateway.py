@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,6 +14,7 @@ from atrium_hub.dask_gateway import (
     apply,
     cluster_options,
     limit_problem,
+    load_firewall,
     new_cluster_problem,
     parse_settings,
     usage_of,
@@ -179,3 +181,14 @@ def test_dask_status_lists_active_clusters(tmp_path: Any) -> None:
         {"name": "a", "user": "ada", "status": "running", "workers": 2},
         {"name": "c", "user": "grace", "status": "submitted", "workers": 0},
     ]
+
+
+def test_the_gateway_does_not_start_when_its_firewall_rule_fails(tmp_path: Path) -> None:
+    load_firewall(None)  # nothing to load
+    fake = tmp_path / "nft"
+    fake.write_text("#!/bin/sh\necho 'Error: Could not process rule' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(SystemExit, match="would be open to every local user"):
+        load_firewall(str(tmp_path / "firewall.nft"), str(fake))
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    load_firewall(str(tmp_path / "firewall.nft"), str(fake))

@@ -21,7 +21,7 @@ from atrium_hub.spawner import AtriumSpawner
 
 
 class Started(Exception):
-    """Raised where the spawner would set up limits and start the process: the check passed."""
+    """Raised where the spawner would make the server's socket and start it: the check passed."""
 
 
 @pytest.fixture
@@ -41,10 +41,10 @@ def hub_user(data: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[
     settings = {"config": config, "hub": Hub(), "authenticator": Authenticator(config=config)}
     settings["spawner_class"] = AtriumSpawner
 
-    def started(self: AtriumSpawner) -> list[str]:
+    def started(self: AtriumSpawner) -> int:
         raise Started(self.profile_name)
 
-    monkeypatch.setattr(AtriumSpawner, "prepare_limits", started)
+    monkeypatch.setattr(AtriumSpawner, "prepare_socket", started)
     yield User(orm_user, settings=settings)
     db.close()
 

@@ -46,6 +46,7 @@ def test_contract_example_loads_into_typed_settings(tmp_path: Path, data: dict[s
         default=True,
         groups=(),
         users=(),
+        pids_limit=4096,
     )
     assert isinstance(s.profiles[0].cpu_limit, float)
     assert s.spawner.cmd == ("/opt/atrium/venvs/user/bin/jupyterhub-singleuser",)

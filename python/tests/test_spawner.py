@@ -163,6 +163,7 @@ def test_allowed_profile_sets_limits(db: Any, data: dict[str, Any]) -> None:
     assert (spawner.mem_limit, spawner.mem_guarantee) == (16 * GiB, None)
     assert (spawner.cpu_limit, spawner.cpu_guarantee) == (4.0, 1.0)
     assert spawner.profile_name == "large"
+    assert spawner._limits().pids_limit == 8192
 
     spawner.user_options = {}
     assert spawner.apply_profile().name == "small"  # type: ignore[union-attr]
@@ -252,7 +253,7 @@ def test_v2_prefix_and_record(db: Any, data: dict[str, Any], monkeypatch: pytest
     assert prefix == [
         "systemd-run", "--scope", "--quiet", "--collect", "--slice=atrium-t-users.slice", f"--unit={unit}",
         "--uid=root", "--gid=0", "-p", f"MemoryMax={4 * GiB}", "-p", "MemorySwapMax=0",
-        "-p", f"MemoryLow={GiB}", "-p", "CPUQuota=200%", "-p", "CPUWeight=50", "--",
+        "-p", f"MemoryLow={GiB}", "-p", "CPUQuota=200%", "-p", "CPUWeight=50", "-p", "TasksMax=4096", "--",
     ]  # fmt: skip
 
 

@@ -90,6 +90,11 @@ const ports = z
     envs: port.default(8091).describe("Port of the environment service on 127.0.0.1."),
     dask_gateway: port.default(8092).describe("Port of dask-gateway's API on 127.0.0.1."),
     dask_scheduler_proxy: port.default(8093).describe("Port of dask-gateway's TLS scheduler proxy."),
+    dask_gateway_web: port
+      .default(8094)
+      .describe(
+        "Port of dask-gateway's own web proxy on 127.0.0.1; a kernel rule lets only root (the dashboard guard) connect.",
+      ),
   })
   .describe("Internal ports on 127.0.0.1; change them only if they clash with something else.");
 
@@ -114,6 +119,7 @@ const target = z
       envs: 8091,
       dask_gateway: 8092,
       dask_scheduler_proxy: 8093,
+      dask_gateway_web: 8094,
     }),
     https: https.default({ mode: "none" }),
   })
@@ -203,6 +209,9 @@ const group = z
   })
   .describe("A team within the team.");
 
+/** Tasks (processes and threads) per server, SSH session or Dask process when a profile does not say. */
+export const DEFAULT_PIDS_LIMIT = 4096;
+
 const profile = z
   .strictObject({
     name: slug("profile").describe("Identifier used in spawn requests."),
@@ -212,6 +221,14 @@ const profile = z
     cpu_guarantee: z.number().positive().max(1024).optional().describe("CPU cores reserved for the server."),
     mem_limit: size.optional().describe("Most memory the server may use, e.g. 4G or 512Mi."),
     mem_guarantee: size.optional().describe("Memory reserved for the server."),
+    pids_limit: z
+      .int()
+      .min(64, { error: "a pids limit below 64 leaves too few for JupyterLab and its kernels" })
+      .max(4_194_304)
+      .default(DEFAULT_PIDS_LIMIT)
+      .describe(
+        `Most processes and threads the server may run at once: a fork bomb stops there. The user's default profile's limit also holds for all their SSH sessions together; each Dask scheduler and worker gets ${DEFAULT_PIDS_LIMIT}.`,
+      ),
     gpus: z.int().min(0).max(16).default(0).describe("GPUs given to the server."),
     default: z.boolean().default(false).describe("The profile picked when none is chosen; exactly one."),
     groups: z

@@ -5,7 +5,7 @@
  */
 
 import { posix } from "node:path";
-import type { Config } from "../config/schema.js";
+import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
 import { normalizeName } from "../requirements/pep508.js";
 
@@ -35,6 +35,8 @@ export interface PlatformProfile {
   cpuGuarantee?: number;
   memLimit?: number;
   memGuarantee?: number;
+  /** Most tasks (processes and threads) in the server's cgroup. */
+  pidsLimit: number;
   gpus: number;
   default: boolean;
   groups: string[];
@@ -106,6 +108,7 @@ export const FALLBACK_PROFILE: PlatformProfile = {
   name: "default",
   displayName: "Default",
   description: "The standard environment.",
+  pidsLimit: DEFAULT_PIDS_LIMIT,
   gpus: 0,
   default: true,
   groups: [],
@@ -183,6 +186,7 @@ export function derivePlatform(config: Config): Platform {
             name: p.name,
             displayName: p.display_name,
             description: p.description,
+            pidsLimit: p.pids_limit,
             gpus: p.gpus,
             default: p.default,
             groups: [...p.groups].sort(),

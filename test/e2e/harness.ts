@@ -452,7 +452,8 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     envs: join(root, "envs"),
     home: join(root, "home"),
   };
-  const [port, hub, proxyApi, envs, daskGateway, daskProxy, ssh] = (await freePorts(7)) as [
+  const [port, hub, proxyApi, envs, daskGateway, daskProxy, daskWeb, ssh] = (await freePorts(8)) as [
+    number,
     number,
     number,
     number,
@@ -467,6 +468,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     envs,
     dask_gateway: daskGateway,
     dask_scheduler_proxy: daskProxy,
+    dask_gateway_web: daskWeb,
   };
   const base: ConfigObject = {
     project: { name: project, title: `Atrium e2e ${id}` },

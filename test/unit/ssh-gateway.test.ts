@@ -11,8 +11,8 @@ import {
   readAuthorizedKeys,
   unsafeReason,
 } from "../../src/services/ssh/authorized-keys.js";
-import { acceptedEnvName, sessionEnv, userCommand } from "../../src/services/ssh/launch.js";
-import { cpuWrites, memoryWrites } from "../../src/services/ssh/limits.js";
+import { acceptedEnvName, sessionEnv, shmSize, userCommand } from "../../src/services/ssh/launch.js";
+import { cpuWrites, memoryWrites, pidsWrites } from "../../src/services/ssh/limits.js";
 import {
   decideForward,
   formatIpv6,
@@ -283,6 +283,23 @@ describe("session processes", () => {
     ]);
   });
 
+  it("gives a session its own /dev/shm, half the memory limit, before it joins the cgroups", () => {
+    const { command, args } = userCommand("/usr/bin/setpriv", account, ["id"], ["/cg/memory/procs"], {
+      unshare: "/usr/bin/unshare",
+      size: shmSize(2048),
+    });
+    assert.equal(command, "/usr/bin/unshare");
+    assert.deepEqual(args.slice(0, 6), ["--mount", "--propagation", "slave", "--", "/bin/sh", "-c"]);
+    assert.match(args[6] ?? "", /mount -t tmpfs .* \/dev\/shm .*exec "\$@"/);
+    assert.deepEqual(args.slice(7, 11), ["atrium-session", "1024", "/cg/memory/procs", "--"]);
+    assert.equal(shmSize(null), 0);
+    const unlimited = userCommand("/usr/bin/setpriv", account, ["id"], [], {
+      unshare: "/usr/bin/unshare",
+      size: 0,
+    });
+    assert.deepEqual(unlimited.args.slice(7, 10), ["atrium-session", "", "--"]);
+  });
+
   it("builds the environment from scratch with the user env's bin first on PATH", () => {
     const env = sessionEnv({
       account,
@@ -309,7 +326,13 @@ describe("session processes", () => {
   });
 
   it("writes memory and CPU limits in an order the kernel accepts", () => {
-    const limits = { mem_limit: 2048, mem_guarantee: 1024, cpu_limit: 1.5, cpu_guarantee: 0.5 };
+    const limits = {
+      mem_limit: 2048,
+      mem_guarantee: 1024,
+      cpu_limit: 1.5,
+      cpu_guarantee: 0.5,
+      pids_limit: 300,
+    };
     assert.deepEqual(memoryWrites(limits, true), [
       ["memory.memsw.limit_in_bytes", "-1"],
       ["memory.limit_in_bytes", "2048"],
@@ -322,13 +345,20 @@ describe("session processes", () => {
       ["cpu.cfs_quota_us", "150000"],
       ["cpu.shares", "512"],
     ]);
-    const none = { mem_limit: null, mem_guarantee: null, cpu_limit: null, cpu_guarantee: null };
+    const none = {
+      mem_limit: null,
+      mem_guarantee: null,
+      cpu_limit: null,
+      cpu_guarantee: null,
+      pids_limit: 4096,
+    };
     assert.deepEqual(memoryWrites(none, false), [
       ["memory.limit_in_bytes", "-1"],
       ["memory.soft_limit_in_bytes", "-1"],
       ["memory.oom_control", "0"],
     ]);
     assert.deepEqual(cpuWrites(none)[1], ["cpu.cfs_quota_us", "-1"]);
+    assert.deepEqual(pidsWrites(limits), [["pids.max", "300"]]);
   });
 
   it("runs a program on a real terminal of the asked size, and resizes it", async () => {
@@ -388,7 +418,13 @@ describe("SSH user directory", () => {
     const dir = mkdtempSync(join(tmpdir(), "atrium-ssh-users-"));
     try {
       const file = join(dir, "oidc-accounts.json");
-      const limits = { mem_limit: 1024, mem_guarantee: null, cpu_limit: 1, cpu_guarantee: null };
+      const limits = {
+        mem_limit: 1024,
+        mem_guarantee: null,
+        cpu_limit: 1,
+        cpu_guarantee: null,
+        pids_limit: 4096,
+      };
       const base = {
         users: [{ name: "ada", home: "/home/ada", shell: "/bin/bash", profile: "small", limits }],
       } as unknown as SshServiceConfig;

@@ -37,11 +37,17 @@ describe("SSH gateway render", () => {
       home: "/home/ada",
       shell: "/bin/bash",
       profile: "small",
-      limits: { mem_limit: 2 * 1024 ** 3, mem_guarantee: 512 * 1024 ** 2, cpu_limit: 1, cpu_guarantee: 0.25 },
+      limits: {
+        mem_limit: 2 * 1024 ** 3,
+        mem_guarantee: 512 * 1024 ** 2,
+        cpu_limit: 1,
+        cpu_guarantee: 0.25,
+        pids_limit: 4096,
+      },
     });
   });
 
-  it("gives users of a file without profiles no limits", () => {
+  it("gives users of a file without profiles no memory or CPU limits, and the default pids limit", () => {
     const config = renderSshConfig(example("quickstart"));
     assert.ok(config.users.length > 0);
     for (const u of config.users) {
@@ -51,6 +57,7 @@ describe("SSH gateway render", () => {
         mem_guarantee: null,
         cpu_limit: null,
         cpu_guarantee: null,
+        pids_limit: 4096,
       });
     }
   });

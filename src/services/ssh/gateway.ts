@@ -12,7 +12,7 @@ import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
 import { type AuthOutcome, authenticate } from "./auth.js";
 import type { ConfigSource } from "./config-file.js";
 import { handleForward } from "./forward.js";
-import { findSetpriv } from "./launch.js";
+import { findPrivateShm, findSetpriv, shmSize } from "./launch.js";
 import { SessionCgroups } from "./limits.js";
 import { log } from "./log.js";
 import { LoginThrottle } from "./rate-limit.js";
@@ -74,6 +74,8 @@ export function startGateway(source: ConfigSource): Promise<Gateway> {
     }
     return settings;
   };
+  const unshare = findPrivateShm();
+  if (!unshare) log("sessions share the machine's /dev/shm: unshare cannot make a mount namespace here");
   const pending = new Map<string, number>();
 
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
@@ -158,6 +160,7 @@ export function startGateway(source: ConfigSource): Promise<Gateway> {
           pathPrepend: config.path_prepend,
           path: config.path,
           procsFiles: () => cgroups.procsFiles(who.user.name, who.user.limits, log),
+          shm: unshare ? { unshare, size: shmSize(who.user.limits.mem_limit) } : undefined,
           track,
           log,
         });

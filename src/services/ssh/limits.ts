@@ -6,7 +6,8 @@
  * in a platform user name, so `<name>.ssh` never clashes with a server's group.
  * The writes follow the hub glue's (python/atrium_hub/cgroups.py): memory and
  * swap limited together, OOM killer kept on, CFS quota for the CPU limit, shares
- * for the guarantee. Elsewhere (cgroup v2, nothing writable) sessions run without
+ * for the guarantee, and a pids limit (`pids.max`) where the v1 pids controller is
+ * mounted, so a fork bomb stops at the profile's count. Elsewhere (cgroup v2, nothing writable) sessions run without
  * limits, and the gateway says why in its status.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -42,6 +43,10 @@ export function cpuWrites(limits: SshLimits): Array<[string, string]> {
   ];
 }
 
+export function pidsWrites(limits: SshLimits): Array<[string, string]> {
+  return [["pids.max", String(limits.pids_limit)]];
+}
+
 export class SessionCgroups {
   /** Why sessions run without limits, or "" when they get them. */
   readonly off: string;
@@ -68,16 +73,21 @@ export class SessionCgroups {
     if (this.off) return [];
     const known = this.ready.get(user);
     if (known) return known;
-    const dirs = {
-      memory: join(this.root, "memory", this.parent, `${user}.ssh`),
-      cpu: join(this.root, "cpu", this.parent, `${user}.ssh`),
+    const leaf = `${user}.ssh`;
+    const dirs: Record<string, string> = {
+      memory: join(this.root, "memory", this.parent, leaf),
+      cpu: join(this.root, "cpu", this.parent, leaf),
     };
+    const pids = join(this.root, "pids");
+    if (existsSync(pids)) dirs.pids = join(pids, this.parent, leaf);
     try {
       for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-      const hasMemsw = existsSync(join(dirs.memory, "memory.memsw.limit_in_bytes"));
-      for (const [file, value] of memoryWrites(limits, hasMemsw))
-        writeFileSync(join(dirs.memory, file), value);
-      for (const [file, value] of cpuWrites(limits)) writeFileSync(join(dirs.cpu, file), value);
+      const memory = dirs.memory as string;
+      const hasMemsw = existsSync(join(memory, "memory.memsw.limit_in_bytes"));
+      for (const [file, value] of memoryWrites(limits, hasMemsw)) writeFileSync(join(memory, file), value);
+      for (const [file, value] of cpuWrites(limits)) writeFileSync(join(dirs.cpu as string, file), value);
+      if (dirs.pids)
+        for (const [file, value] of pidsWrites(limits)) writeFileSync(join(dirs.pids, file), value);
     } catch (err) {
       warn(`no limits for ${user}'s sessions: ${(err as Error).message}`);
       return [];

@@ -18,7 +18,7 @@ import type { Writable } from "node:stream";
 import type { PseudoTtyInfo, ServerChannel, Session } from "ssh2";
 import type { SshUser } from "../../targets/local/ssh-config.js";
 import type { Account } from "./accounts.js";
-import { acceptedEnvName, sessionEnv, userCommand } from "./launch.js";
+import { acceptedEnvName, type PrivateShm, sessionEnv, userCommand } from "./launch.js";
 import { normalizeSize, ptyArgv, resizePty, signalPty, type WindowSize } from "./pty.js";
 
 export interface SessionHost {
@@ -32,6 +32,8 @@ export interface SessionHost {
   path: string;
   /** cgroup.procs files the session's processes join ([] without limits). */
   procsFiles(): string[];
+  /** How the session gets its own /dev/shm; undefined where this machine cannot. */
+  shm: PrivateShm | undefined;
   /** Register an open session; returns the function that unregisters it. */
   track(kind: string): () => void;
   log(line: string): void;
@@ -90,7 +92,7 @@ export function handleSession(session: Session, host: SessionHost): void {
       extra: extraEnv,
     });
     const argv = withPty && pty ? ptyArgv(program, pty.size) : program;
-    const { command, args } = userCommand(host.setpriv, account, argv, host.procsFiles());
+    const { command, args } = userCommand(host.setpriv, account, argv, host.procsFiles(), host.shm);
     const proc = spawn(command, args, {
       env,
       cwd: existsSync(account.home) ? account.home : "/",

@@ -5,6 +5,7 @@
  * renders its JSON, its process, its hub service and the users' client config.
  */
 import { posix } from "node:path";
+import { DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
 import { hubUrl, publicUrl } from "./hub-config.js";
@@ -16,6 +17,7 @@ export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;
 export const GATEWAY_CONFIG_FILE = "dask-gateway/gateway.json";
 export const GATEWAY_CONFIG_PY = "dask-gateway/dask_gateway_config.py";
 export const DASK_CLIENT_CONFIG = "dask/gateway.yaml";
+export const GATEWAY_FIREWALL_FILE = "dask-gateway/firewall.nft";
 
 export const GATEWAY_CONFIG_PY_TEXT = `# dask-gateway-server's settings come from gateway.json (path in ATRIUM_GATEWAY_CONFIG),
 # rendered by \`atrium render\`; the code that applies them is atrium_hub.dask_gateway.
@@ -44,19 +46,25 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     db_key_file: secretPath(platform, "dask_gateway_db_key"),
     // The private API listens on a port the system picks; only the gateway's own proxy uses it.
     address: "127.0.0.1:0",
-    // One port serves the gateway's HTTP routes and the schedulers' TLS connections;
-    // browsers and clients reach the HTTP side only through Atrium's dashboard guard.
+    // The schedulers' TLS connections have a port of their own, which serves nothing
+    // else; the HTTP routes (API and dashboards) listen on a port only root may
+    // connect to (dask-firewall.ts), so everyone reaches them through Atrium's guard.
     proxy: {
-      address: gatewayProxyAddress(platform),
+      address: gatewayWebAddress(platform),
       tcp_address: gatewayProxyAddress(platform),
       prefix: GATEWAY_PREFIX,
     },
+    // Schedulers run as their users, who may not reach the web proxy: they call the
+    // gateway's API through the guard, which passes API calls on untouched.
+    api_url: `http://127.0.0.1:${platform.network.ports.dask_gateway}${GATEWAY_PREFIX}/api`,
     clusters_dir: gatewayClustersDir(platform),
     worker_profiles: dask.workerProfiles,
     scheduler_memory: dask.schedulerMemory,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
     // managed environments (written by the environment service, read at each cluster request)
     environments_file: daskEnvironmentsFile(platform),
+    // loaded by the gateway at each start: its web proxy never runs without the rule
+    firewall_file: posix.join(paths.etcDir, GATEWAY_FIREWALL_FILE),
     limits: {
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,
@@ -64,7 +72,12 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
       max_clusters: dask.limits.maxClusters,
     },
     idle_timeout: dask.idleTimeout,
-    cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/dask` },
+    cgroup: {
+      mode: "auto",
+      v1_root: "/sys/fs/cgroup",
+      parent: `${platform.cgroupParent}/dask`,
+      pids_limit: DEFAULT_PIDS_LIMIT,
+    },
   };
 }
 
@@ -72,12 +85,39 @@ function gatewayProxyAddress(platform: Platform): string {
   return `127.0.0.1:${platform.network.ports.dask_scheduler_proxy}`;
 }
 
+function gatewayWebAddress(platform: Platform): string {
+  return `127.0.0.1:${platform.network.ports.dask_gateway_web}`;
+}
+
+/** `at-e2eab` -> `atrium_at_e2eab`: project names are DNS labels, so this stays unique. */
+export function firewallTable(platform: Platform): string {
+  return `atrium_${platform.project.name.replaceAll("-", "_")}`;
+}
+
+/** The nft script (components/dask-firewall.ts) that (re)defines the project's table with the one rule. */
+export function firewallScript(platform: Platform): string {
+  const table = `inet ${firewallTable(platform)}`;
+  const port = platform.network.ports.dask_gateway_web;
+  return [
+    // Creating it empty first makes the delete succeed on the first deploy too.
+    `table ${table} {}`,
+    `delete table ${table}`,
+    `table ${table} {`,
+    "  chain output {",
+    "    type filter hook output priority filter; policy accept;",
+    `    oifname "lo" tcp dport ${port} meta skuid != 0 counter reject with tcp reset comment "dask-gateway web proxy: root only"`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
 export const DASK_AUTH_CONFIG = "services/dask-auth.json";
 
 export function renderDaskAuthConfig(platform: Platform): Record<string, unknown> {
   return {
     listen: { host: "127.0.0.1", port: platform.network.ports.dask_gateway },
-    upstream: `http://${gatewayProxyAddress(platform)}`,
+    upstream: `http://${gatewayWebAddress(platform)}`,
     prefix: GATEWAY_PREFIX,
     hubApiUrl: `${hubUrl(platform)}/hub/api`,
     hubPrefix: "/hub",
@@ -120,6 +160,7 @@ export function gatewayProcess(platform: Platform): ProcessSpec {
     restartOn: [
       `artifact:${GATEWAY_CONFIG_FILE}`,
       `artifact:${GATEWAY_CONFIG_PY}`,
+      `artifact:${GATEWAY_FIREWALL_FILE}`,
       "component:hub-env",
       "component:hub-glue",
     ],

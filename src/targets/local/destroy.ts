@@ -12,6 +12,7 @@ import { pidAlive } from "../../deploy/lock.js";
 import { loadState, saveState, statePath } from "../../deploy/state.js";
 import type { Platform } from "../../model/platform.js";
 import { purgeAccounts } from "./components/accounts.js";
+import { removeDaskFirewall } from "./components/dask-firewall.js";
 import { liveSpecPath, supervisorPid } from "./components/services.js";
 import { UNIT_DIR } from "./components/systemd.js";
 import { hasSystemd } from "./context.js";
@@ -74,6 +75,7 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
   const state = loadState(paths.stateDir, platform.project.name);
   await stopUserServers(platform, progress);
   await stopSupervisor(platform, progress);
+  await removeDaskFirewall(platform);
   await removeTrees([paths.etcDir, paths.runDir, liveSpecPath(platform)], progress);
   if (!purge) {
     // Remember which accounts Atrium created, so a later `destroy --purge` can remove them.

@@ -59,6 +59,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
       cpu_guarantee: p.cpuGuarantee ?? null,
       mem_limit: p.memLimit ?? null,
       mem_guarantee: p.memGuarantee ?? null,
+      pids_limit: p.pidsLimit,
       gpus: p.gpus,
       default: p.default,
       groups: p.groups,

@@ -78,6 +78,10 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
       packages.add(pkg);
     }
   }
+  if (platform.dask.enabled && (await tryRun("sh", ["-c", "command -v nft"])) === undefined) {
+    problems.push("nft is missing (it keeps dask-gateway's web proxy for root only)");
+    packages.add("nftables");
+  }
   if (platform.videochat.enabled && !videoChatBuilt()) {
     problems.push("the Video Chat extension is not built: run npm run build in Atrium's folder");
   }

@@ -9,9 +9,11 @@ import { renderAccounts } from "./accounts-spec.js";
 import {
   DASK_AUTH_CONFIG,
   DASK_CLIENT_CONFIG,
+  firewallScript,
   GATEWAY_CONFIG_FILE,
   GATEWAY_CONFIG_PY,
   GATEWAY_CONFIG_PY_TEXT,
+  GATEWAY_FIREWALL_FILE,
   renderDaskAuthConfig,
   renderDaskClientConfig,
   renderGatewayConfig,
@@ -39,6 +41,7 @@ export function renderLocal(platform: Platform): Artifacts {
   if (platform.dask.enabled) {
     artifacts.set(GATEWAY_CONFIG_FILE, stableJson(renderGatewayConfig(platform)));
     artifacts.set(GATEWAY_CONFIG_PY, GATEWAY_CONFIG_PY_TEXT);
+    artifacts.set(GATEWAY_FIREWALL_FILE, firewallScript(platform));
     artifacts.set(DASK_CLIENT_CONFIG, renderDaskClientConfig(platform));
     artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(platform)));
   }

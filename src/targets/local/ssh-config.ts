@@ -37,6 +37,8 @@ export interface SshLimits {
   /** Cores, or null for no limit. */
   cpu_limit: number | null;
   cpu_guarantee: number | null;
+  /** Most tasks (processes and threads) in one session's cgroup. */
+  pids_limit: number;
 }
 
 export interface SshUser {
@@ -95,6 +97,7 @@ function limitsOf(profile: PlatformProfile): SshLimits {
     mem_guarantee: profile.memGuarantee ?? null,
     cpu_limit: profile.cpuLimit ?? null,
     cpu_guarantee: profile.cpuGuarantee ?? null,
+    pids_limit: profile.pidsLimit,
   };
 }
 

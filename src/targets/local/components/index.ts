@@ -15,6 +15,7 @@ import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
 import { configFilesComponent } from "./config-files.js";
 import { daskClientComponent } from "./dask-client.js";
+import { daskFirewallComponent } from "./dask-firewall.js";
 import { deployedFileComponent } from "./deployed-file.js";
 import { directoriesComponent } from "./directories.js";
 import { environmentsComponent } from "./environments.js";
@@ -60,6 +61,7 @@ export function localComponents(ctx: LocalContext): Component[] {
     userEnvComponent(ctx),
     videoChatComponent(ctx),
     daskClientComponent(ctx),
+    daskFirewallComponent(ctx),
     accountsComponent(ctx),
     sharedFoldersComponent(ctx),
     envsSetupComponent(ctx),
