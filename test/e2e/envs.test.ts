@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readlinkSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
@@ -18,14 +18,13 @@ import {
   makePlatform,
   type Platform,
   REPO,
+  seedUvCaches,
   spawnServer,
   suiteScope,
   waitFor,
 } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
-/** uv's cache for environment builds, shared by e2e platforms like the harness's own. */
-const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache";
 const ACTIVE = new Set(["QUEUED", "BUILDING"]);
 const PASSWORD = "Envs-e2e-password-1";
 
@@ -125,10 +124,7 @@ describe("managed environments", () => {
       string,
       string,
     ];
-    mkdirSync(SHARED_BUILD_CACHE, { recursive: true });
-    if (!existsSync(join(p.dirs.prefix, "cache", "uv-build"))) {
-      symlinkSync(SHARED_BUILD_CACHE, join(p.dirs.prefix, "cache", "uv-build"));
-    }
+    seedUvCaches(p.dirs.prefix, { build: true });
     const r = await p.deploy();
     deployOutput = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.code, 0, `deploy failed:\n${deployOutput}`);

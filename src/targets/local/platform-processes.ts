@@ -3,10 +3,10 @@
  * their kernels and terminals, Dask schedulers and workers, SSH sessions and what was
  * left running from them, and the supervisor's services.
  *
- * A process belongs to the platform when it sits in the platform's cgroups, or when
- * it runs as one of the platform's users (or root) and names the platform: its
- * command line, working folder or (for users) environment points below the
- * platform's prefix, environments or data folder. The second rule finds what runs
+ * A process belongs to the platform when it sits in the platform's cgroups, when it
+ * runs as one of the platform's users and its command line, working folder or
+ * environment points below the platform's prefix, environments or Dask cluster
+ * folders, or when it runs as root and its command line does. The second rule finds what runs
  * where cgroups are off (every server, kernel, terminal, Dask process and SSH
  * session has the platform's envs on its PATH). Accounts about to be deleted give
  * up every process, platform or not.
@@ -90,15 +90,19 @@ export function findPlatformProcesses(platform: Platform, scope: ProcessScope): 
     if (cmdline === "") continue;
     const cgroups = readOr(`/proc/${pid}/cgroup`, "");
     let belongs = scope.allOfUids.has(uid) || markers.some((m) => cgroups.includes(m));
-    if (!belongs && (uid === 0 || scope.userUids.has(uid))) {
+    // root's processes only by their command line: an admin's shell in the prefix is not the platform's
+    if (!belongs && uid === 0) belongs = mentions(cmdline, roots);
+    if (!belongs && scope.userUids.has(uid)) {
       let cwd = "";
       try {
         cwd = readlinkSync(`/proc/${pid}/cwd`);
       } catch {
         // gone meanwhile
       }
-      belongs = mentions(cmdline, roots) || mentions(cwd, roots);
-      if (!belongs && uid !== 0) belongs = mentions(readOr(`/proc/${pid}/environ`, ""), roots);
+      belongs =
+        mentions(cmdline, roots) ||
+        mentions(cwd, roots) ||
+        mentions(readOr(`/proc/${pid}/environ`, ""), roots);
     }
     if (belongs) found.push({ pid, uid, command: cmdline.slice(0, 120) });
   }
