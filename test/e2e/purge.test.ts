@@ -12,7 +12,7 @@ import { type ChildProcess, execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pidsWhere } from "./checks.js";
+import { pidsWhere, stopServer, userModel } from "./checks.js";
 import {
   ATRIUM,
   type CommandResult,
@@ -141,8 +141,10 @@ describe("destroy and destroy --purge on the team example", () => {
    */
   async function startEverything(): Promise<Record<string, number[]>> {
     const token = await p.userToken(user);
+    // left running by a test that failed before destroying
+    if (Object.keys((await userModel(p, user)).servers ?? {}).length > 0) await stopServer(p, user);
     await spawnServer(p, user, token);
-    const kernel = await KernelClient.start(`${p.url}/user/${user}`, token);
+    const kernel = await KernelClient.start(`${p.url}/user/${user}`, token, 300_000);
     kernels.push(kernel);
     const terminal = await fetch(`${p.url}/user/${user}/api/terminals`, {
       method: "POST",
