@@ -303,6 +303,7 @@ describe("destroy and destroy --purge on the team example", () => {
   });
 
   it("deploys straight after a purge: login, server, kernel and Dask work; a purge of that leaves nothing", async () => {
+    seedUvCaches(p.dirs.prefix, { build: true });
     const r = await deploy();
     const password = /First login: user "[^"]+", password "([^"]+)"/.exec(r.stdout)?.[1];
     assert.ok(password, `no first password printed:\n${r.stdout}`);
