@@ -29,10 +29,6 @@ import {
 import { KernelClient } from "./kernel.js";
 import { SSH_BY_PASSWORD, SSH_QUIET } from "./ssh-options.js";
 
-/** The one account destroy keeps on purpose (README: shared by the platforms on the machine). */
-const BUILD_ACCOUNT = "atrium-build";
-const OTHER_E2E_NAME = /^e2e[a-z]{4}_/;
-
 interface Snapshot {
   passwd: string[];
   group: string[];
@@ -51,15 +47,19 @@ function tree(dir: string): string[] {
   return out;
 }
 
-/** Lines of /etc/passwd or /etc/group, without the shared build account and other e2e platforms' names. */
-function accountLines(db: "/etc/passwd" | "/etc/group", ownPrefix: string): string[] {
+/**
+ * The lines of /etc/passwd or /etc/group that are this platform's: every name in its
+ * file has its prefix, and homes are below its root. (Other tests on the machine add
+ * and remove their own accounts meanwhile, and may get an id this platform had; the
+ * shared build account, which destroy keeps on purpose, is neither.)
+ */
+function accountLines(db: "/etc/passwd" | "/etc/group", p: Platform): string[] {
   return readFileSync(db, "utf8")
     .split("\n")
     .filter((l) => l !== "")
     .filter((l) => {
-      const name = l.split(":")[0] ?? "";
-      if (name === BUILD_ACCOUNT) return false;
-      return name.startsWith(ownPrefix) || !OTHER_E2E_NAME.test(name);
+      const [name = "", , , , , home = ""] = l.split(":");
+      return name.startsWith(`${p.id}_`) || home.startsWith(`${p.root}/`);
     })
     .sort();
 }
@@ -73,8 +73,8 @@ function listeningPortsNow(): number[] {
 
 function snapshot(p: Platform): Snapshot {
   return {
-    passwd: accountLines("/etc/passwd", `${p.id}_`),
-    group: accountLines("/etc/group", `${p.id}_`),
+    passwd: accountLines("/etc/passwd", p),
+    group: accountLines("/etc/group", p),
     folders: Object.values(p.dirs).flatMap(tree).sort(),
     cgroups: ["memory", "cpu"].flatMap((c) => tree(`/sys/fs/cgroup/${c}/atrium/${p.project}`)).sort(),
     ports: listeningPortsNow(),
@@ -103,10 +103,17 @@ function uidOf(name: string): number {
   return Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
 }
 
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+/** The pids that still run (not gone, not a zombie waiting to be reaped). */
 function alive(pids: number[]): number[] {
-  return pids.filter(
-    (pid) => existsSync(`/proc/${pid}`) && !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8")),
-  );
+  return pids.filter((pid) => /\) [^Z] /.test(readOr(`/proc/${pid}/stat`)));
 }
 
 describe("destroy and destroy --purge on the team example", () => {
@@ -127,13 +134,28 @@ describe("destroy and destroy --purge on the team example", () => {
     const r = await p.deploy();
     assert.equal(r.code, 0, `deploy failed:\n${r.stdout}\n${r.stderr}`);
     for (const name of [admin, user]) uids.add(uidOf(name));
+    for (const name of [admin, user])
+      uids.add(Number(execFileSync("id", ["-g", name], { encoding: "utf8" })));
     return r;
   };
 
   const purge = () => p.atrium(["destroy", "--purge", "--yes", "-c", p.configFile]);
 
-  /** The pids of the platform: its users' processes and whatever runs below its root. */
-  const platformPids = () => strayPids(p.root, uids);
+  /** The live pids of the platform: its users' processes and whatever runs below its root. */
+  const platformPids = () => alive(strayPids(p.root, uids));
+
+  /** No platform process is left (one that was just killed may take a moment to be reaped). */
+  const assertNoPlatformProcess = async () => {
+    const left = await waitFor(
+      "the platform's processes to be gone",
+      () => (platformPids().length === 0 ? [] : undefined),
+      10_000,
+      200,
+    ).catch(() =>
+      platformPids().map((pid) => `${pid}: ${readOr(`/proc/${pid}/cmdline`).replaceAll("\0", " ")}`),
+    );
+    assert.deepEqual(left, [], "processes of the platform are still running");
+  };
 
   /**
    * A server with a kernel and a terminal, a Dask cluster with a worker, an open SSH
@@ -226,7 +248,7 @@ describe("destroy and destroy --purge on the team example", () => {
     assert.deepEqual(left, [], "processes still running after destroy");
   }
 
-  function assertAsBefore(): void {
+  async function assertAsBefore(): Promise<void> {
     const now = snapshot(p);
     assert.deepEqual(now.passwd, before0.passwd, "/etc/passwd differs from before the first deploy");
     assert.deepEqual(now.group, before0.group, "/etc/group differs from before the first deploy");
@@ -240,7 +262,7 @@ describe("destroy and destroy --purge on the team example", () => {
       before0.cgroups,
       "the platform's cgroups differ from before the first deploy",
     );
-    assert.deepEqual(platformPids(), [], "processes of the platform are still running");
+    await assertNoPlatformProcess();
     const stillListening = [...usedPorts].filter(
       (port) => now.ports.includes(port) && !before0.ports.includes(port),
     );
@@ -270,7 +292,7 @@ describe("destroy and destroy --purge on the team example", () => {
     const r = await p.atrium(["destroy", "-c", p.configFile]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assertStopped(pids);
-    assert.deepEqual(platformPids(), [], "processes of the platform are still running");
+    await assertNoPlatformProcess();
     closeSessions();
     assert.ok(existsSync(join(p.dirs.home, user)), "destroy removed a home");
     assert.ok(existsSync(join(p.dirs.data, "secrets")), "destroy removed the secrets");
@@ -299,7 +321,7 @@ describe("destroy and destroy --purge on the team example", () => {
     const again = await purge();
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /removed everything Atrium made/);
-    assertAsBefore();
+    await assertAsBefore();
   });
 
   it("deploys straight after a purge: login, server, kernel and Dask work; a purge of that leaves nothing", async () => {
@@ -316,6 +338,6 @@ describe("destroy and destroy --purge on the team example", () => {
     assert.match(gone.stdout, /removed everything Atrium made/);
     closeSessions();
     assertStopped(pids);
-    assertAsBefore();
+    await assertAsBefore();
   });
 });

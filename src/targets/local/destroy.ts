@@ -125,14 +125,16 @@ function holdsState(platform: Platform, dir: string): boolean {
 }
 
 /**
- * Folders Atrium made, deepest first (for a state that predates the record: the
- * shared and data roots, as destroy did before).
+ * Folders Atrium made, deepest first: those the directories component recorded, and
+ * the platform's own roots (the state folder is made by deploy before any component
+ * runs, so it and its parents are never in the record). The home root is not the
+ * platform's (it is /home by default) unless recorded. Each goes only when empty.
  */
 function madeFolders(platform: Platform, state: DeployState): string[] {
   const { paths } = platform;
   const recorded = readDirectoriesData(state.components.directories).created;
-  const folders = recorded.length > 0 ? recorded : [paths.sharedDir, paths.dataDir, paths.stateDir];
-  return [...new Set(folders)].sort((a, b) => b.length - a.length);
+  const roots = [paths.sharedDir, paths.dataDir, paths.stateDir];
+  return [...new Set([...recorded, ...roots])].sort((a, b) => b.length - a.length);
 }
 
 function removeIfEmpty(dir: string): void {
