@@ -22,7 +22,6 @@ import {
   readlinkSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -39,14 +38,13 @@ import {
   makePlatform,
   type Platform,
   REPO,
+  seedUvCaches,
   spawnServer,
   suiteScope,
   waitFor,
 } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
-/** uv's cache for the global namespace's environment builds, shared by e2e platforms. */
-const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache-global";
 const ACTIVE = new Set(["QUEUED", "BUILDING"]);
 const PASSWORD = "Envs-e2e-password-1";
 
@@ -235,13 +233,7 @@ describe("managed environments", () => {
       string,
       string,
     ];
-    // Only the global namespace's build cache is shared with other runs: the others' are
-    // this platform's own, as every namespace's build cache is its own.
-    mkdirSync(SHARED_BUILD_CACHE, { recursive: true });
-    mkdirSync(join(p.dirs.prefix, "cache", "env-builds"), { recursive: true });
-    if (!existsSync(join(p.dirs.prefix, "cache", "env-builds", "global"))) {
-      symlinkSync(SHARED_BUILD_CACHE, join(p.dirs.prefix, "cache", "env-builds", "global"));
-    }
+    seedUvCaches(p.dirs.prefix, { build: true });
     const r = await p.deploy();
     deployOutput = `${r.stdout}\n${r.stderr}`;
     assert.equal(r.code, 0, `deploy failed:\n${deployOutput}`);

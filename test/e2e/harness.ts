@@ -27,7 +27,7 @@ import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
 /** The repository root (dist/test/e2e/ or test/e2e/ are both below it). */
 export const REPO = (() => {
@@ -51,6 +51,9 @@ export function pinnedUv(): string {
 
 /** uv's cache, shared by every e2e platform so that env builds only link files. */
 export const SHARED_UV_CACHE = "/var/tmp/atrium-e2e-uv-cache";
+
+/** uv's cache for the global namespace's environment builds, shared by every e2e platform. */
+export const SHARED_BUILD_CACHE = "/var/tmp/atrium-e2e-uv-build-cache-global";
 
 export interface Cleanup {
   after(fn: () => unknown): unknown;
@@ -301,8 +304,8 @@ function uidsOf(names: string[]): Set<number> {
   return uids;
 }
 
-/** Pids (other than ours and our ancestors) that belong to the platform. */
-function strayPids(root: string, uids: Set<number>): number[] {
+/** Pids (other than ours and our ancestors) of these uids, or working or named below `root`. */
+export function strayPids(root: string, uids: Set<number>): number[] {
   const keep = new Set<number>([process.pid, process.ppid]);
   const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -397,6 +400,60 @@ function cleanupPlatform(p: {
 
 // --- the platform -----------------------------------------------------------------
 
+/**
+ * Link `<prefix>/cache/uv` (and with `build`, the global namespace's build cache
+ * `env-builds/global`) to caches every e2e platform shares, so that envs are linked,
+ * not downloaded again. Only the global namespace's build cache is shared: every other
+ * namespace's is the platform's own, as on a real machine.
+ */
+export function seedUvCaches(prefix: string, opts: { build?: boolean } = {}): void {
+  const links: Array<[string, string]> = [["uv", SHARED_UV_CACHE]];
+  if (opts.build) links.push([join("env-builds", "global"), SHARED_BUILD_CACHE]);
+  for (const [name, shared] of links) {
+    mkdirSync(shared, { recursive: true });
+    const link = join(prefix, "cache", name);
+    mkdirSync(dirname(link), { recursive: true });
+    if (!existsSync(link)) symlinkSync(shared, link);
+  }
+}
+
+/**
+ * An example of examples/ as a test platform: users and groups get the platform's
+ * prefix (in profiles, environments' namespaces and memberships too); the target
+ * block (paths, ports, HTTPS), the project's name and the SSH port are the harness's.
+ */
+export function exampleConfig(file: string, n: Naming): ConfigObject {
+  const ex = parse(readFileSync(join(REPO, "examples", file), "utf8")) as ConfigObject;
+  type Named = { name: string; groups?: string[]; namespace?: string };
+  const groups = new Set(((ex.groups ?? []) as Named[]).map((g) => g.name));
+  const rename = (name: string) => (groups.has(name) ? n.name(name) : name);
+  const withGroups = (items: unknown) =>
+    ((items ?? []) as Named[]).map((i) => ({ ...i, ...(i.groups ? { groups: i.groups.map(rename) } : {}) }));
+  const {
+    target: _target,
+    project,
+    ssh,
+    ...rest
+  } = ex as {
+    target?: unknown;
+    project?: ConfigObject;
+    ssh?: ConfigObject;
+  } & ConfigObject;
+  const { name: _name, ...projectRest } = project ?? {};
+  const { port: _port, ...sshRest } = ssh ?? {};
+  return {
+    ...rest,
+    project: projectRest,
+    ssh: sshRest,
+    groups: ((ex.groups ?? []) as Named[]).map((g) => ({ ...g, name: n.name(g.name) })),
+    users: withGroups(ex.users).map((u) => ({ ...u, name: n.name(u.name) })),
+    profiles: withGroups(ex.profiles),
+    environments: ((ex.environments ?? []) as Named[]).map((e) =>
+      e.namespace ? { ...e, namespace: rename(e.namespace) } : e,
+    ),
+  };
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -489,12 +546,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
   const extra = typeof options.config === "function" ? options.config(naming) : (options.config ?? {});
   const url = `http://127.0.0.1:${port}`;
 
-  if (options.seedUvCache !== false) {
-    mkdirSync(SHARED_UV_CACHE, { recursive: true });
-    mkdirSync(join(dirs.prefix, "cache"), { recursive: true });
-    const link = join(dirs.prefix, "cache", "uv");
-    if (!existsSync(link)) symlinkSync(SHARED_UV_CACHE, link);
-  }
+  if (options.seedUvCache !== false) seedUvCaches(dirs.prefix);
 
   const platform: Platform = {
     ...naming,

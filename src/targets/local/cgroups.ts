@@ -5,8 +5,17 @@
  * memory and cpu controllers are written directly; on a systemd host with cgroup v2,
  * systemd's delegation is used instead (see python/atrium_hub/spawner.py).
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 export const V1_CONTROLLERS = ["memory", "cpu"] as const;
@@ -74,4 +83,85 @@ export function memoryLimit(path: string, root = CGROUP_ROOT): number | undefine
   } catch {
     return undefined;
   }
+}
+
+/** One unit-name component escaped as `systemd-escape` does (as the hub glue's cgroups.py). */
+export function systemdEscape(text: string): string {
+  let out = "";
+  for (const [i, ch] of [...text].entries()) {
+    if (/^[A-Za-z0-9:_]$/.test(ch) || (ch === "." && i > 0)) out += ch;
+    else if (ch === "/") out += "-";
+    else for (const b of Buffer.from(ch)) out += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** `atrium/team` -> `atrium-team.slice`: the systemd slice of a cgroup path (cgroup v2). */
+export function sliceName(parent: string): string {
+  return `${parent.split("/").map(systemdEscape).join("-")}.slice`;
+}
+
+/** The slice's folder in the v2 hierarchy: nested slices, one per prefix of the name. */
+function sliceCgroupPath(parent: string): string {
+  const parts = parent.split("/");
+  return parts.map((_, i) => sliceName(parts.slice(0, i + 1).join("/"))).join("/");
+}
+
+/**
+ * Text that appears in /proc/<pid>/cgroup of every process inside `parent` (and
+ * below): the v1 controller paths and the v2 slice path.
+ */
+export function cgroupMarkers(parent: string): string[] {
+  return [`:/${parent}/`, `:/${parent}\n`, `::/${sliceCgroupPath(parent)}/`];
+}
+
+/** The platform's cgroup folders that exist (v1 controllers; v2 slices are systemd's). */
+export function existingCgroups(parent: string, root = CGROUP_ROOT): string[] {
+  return V1_CONTROLLERS.map((c) => join(root, c, parent)).filter((d) => existsSync(d));
+}
+
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) removeTree(join(dir, e.name));
+  }
+  rmdirSync(dir);
+}
+
+/**
+ * Remove `parent` and everything below it in each v1 controller, deepest first
+ * (a cgroup folder goes with rmdir once it has no processes and no children), and
+ * the folders above it that are left empty. A group whose last process is still
+ * exiting is busy for a moment, so each is tried for a few seconds. Returns what
+ * could not be removed.
+ */
+export async function removeCgroups(parent: string, root = CGROUP_ROOT): Promise<string[]> {
+  const left: string[] = [];
+  for (const c of V1_CONTROLLERS) {
+    const dir = join(root, c, parent);
+    if (!existsSync(dir)) continue;
+    let error: NodeJS.ErrnoException | undefined;
+    for (let attempt = 0; attempt < 25; attempt++) {
+      try {
+        removeTree(dir);
+        error = undefined;
+        break;
+      } catch (err) {
+        error = err as NodeJS.ErrnoException;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    if (error) {
+      left.push(`${dir} (${error.code ?? error.message})`);
+      continue;
+    }
+    for (let up = dirname(dir); up.length > join(root, c).length; up = dirname(up)) {
+      try {
+        rmdirSync(up);
+      } catch {
+        break; // another platform's cgroups live there
+      }
+    }
+  }
+  return left;
 }

@@ -35,6 +35,11 @@ export function gatewayClustersDir(platform: Platform): string {
   return posix.join(platform.paths.dataDir, "dask-clusters");
 }
 
+/** dask-gateway's database, encrypted with the `dask_gateway_db_key` secret. */
+export function gatewayDbFile(platform: Platform): string {
+  return posix.join(gatewayDataDir(platform), "gateway.sqlite");
+}
+
 export function renderGatewayConfig(platform: Platform): Record<string, unknown> {
   const { dask, paths } = platform;
   return {
@@ -42,7 +47,7 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     hub_api_url: `${hubUrl(platform)}/hub/api`,
     service_name: GATEWAY_SERVICE,
     api_token_file: secretPath(platform, "dask_gateway_api_token"),
-    db_url: `sqlite:///${posix.join(gatewayDataDir(platform), "gateway.sqlite")}`,
+    db_url: `sqlite:///${gatewayDbFile(platform)}`,
     db_key_file: secretPath(platform, "dask_gateway_db_key"),
     // The private API listens on a port the system picks; only the gateway's own proxy uses it.
     address: "127.0.0.1:0",

@@ -136,19 +136,27 @@ export function describeAuth(platform: Platform): string {
   return `oidc via ${provider}, client ${oidc.client_id}; may log in: ${who}`;
 }
 
-/** `destroy --purge`: remove the accounts the hub made at login (never any other). */
-export async function purgeLoginAccounts(platform: Platform, progress: Progress): Promise<void> {
+/** The accounts the hub recorded as made at first login (valid names only). */
+export function loginAccounts(platform: Platform): string[] {
   let accounts: Record<string, { created?: unknown }>;
   try {
     const data = JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8")) as { accounts?: unknown };
     accounts = (data.accounts ?? {}) as Record<string, { created?: unknown }>;
   } catch {
-    return;
+    return [];
   }
-  for (const [name, record] of Object.entries(accounts)) {
-    if (record?.created !== true || !NAME_RE.test(name)) continue;
+  return Object.entries(accounts)
+    .filter(([name, record]) => record?.created === true && NAME_RE.test(name))
+    .map(([name]) => name);
+}
+
+/**
+ * `destroy --purge`: remove the accounts the hub made at login (never any other);
+ * their processes were stopped before.
+ */
+export async function purgeLoginAccounts(platform: Platform, progress: Progress): Promise<void> {
+  for (const name of loginAccounts(platform)) {
     if ((await tryRun("getent", ["passwd", name])) === undefined) continue;
-    await run("pkill", ["-KILL", "-u", name], { okCodes: [1] });
     await run("userdel", ["-r", name], { okCodes: [12] });
     progress.detail(`user ${name} (made at login) removed`);
   }

@@ -4,7 +4,7 @@ import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
 import { detectCgroups } from "./cgroups.js";
 import { readStatus, supervisorPid } from "./components/services.js";
-import { gatewayDataDir } from "./dask-gateway.js";
+import { gatewayDbFile } from "./dask-gateway.js";
 import { type EnvsReport, envsReport } from "./envs-status.js";
 import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
@@ -40,7 +40,7 @@ export interface PlatformStatus {
 }
 
 async function daskClusters(platform: Platform): Promise<PlatformStatus["daskClusters"]> {
-  const db = posix.join(gatewayDataDir(platform), "gateway.sqlite");
+  const db = gatewayDbFile(platform);
   if (!existsSync(db)) return [];
   const out = await tryRun(posix.join(platform.paths.hubVenv, "bin", "python"), [
     "-m",

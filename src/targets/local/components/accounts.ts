@@ -146,18 +146,37 @@ export function accountsComponent(ctx: LocalContext): Component {
   };
 }
 
-/** `destroy --purge`: remove the accounts Atrium created, and never any other. */
-export async function purgeAccounts(previous: StateEntry | undefined, progress: Progress): Promise<void> {
+/** The accounts a purge removes: those Atrium created (the state's record). */
+export function createdAccounts(previous: StateEntry | undefined): { users: string[]; groups: string[] } {
   const data = readData(previous);
-  for (const name of data.createdUsers) {
+  return { users: data.createdUsers, groups: data.createdGroups };
+}
+
+/**
+ * `destroy --purge`: remove the accounts Atrium created, and never any other. Their
+ * processes are stopped before (see platform-processes.ts); userdel refusing
+ * because one is back fails the purge, which a rerun finishes.
+ */
+export async function purgeAccounts(previous: StateEntry | undefined, progress: Progress): Promise<void> {
+  const { users, groups } = createdAccounts(previous);
+  for (const name of users) {
     if (!(await getent("passwd", name))) continue;
-    await run("pkill", ["-KILL", "-u", name], { okCodes: [1] });
+    // 12: the home could not be removed in full (it is checked for after the purge)
     await run("userdel", ["-r", name], { okCodes: [12] });
     progress.detail(`user ${name} removed`);
   }
-  for (const name of data.createdGroups) {
+  for (const name of groups) {
     if (!(await getent("group", name))) continue;
     await run("groupdel", [name], { okCodes: [6] });
     progress.detail(`group ${name} removed`);
   }
+}
+
+/** The accounts Atrium created that still exist, as "user NAME" / "group NAME". */
+export async function remainingAccounts(previous: StateEntry | undefined): Promise<string[]> {
+  const { users, groups } = createdAccounts(previous);
+  const left: string[] = [];
+  for (const name of users) if (await getent("passwd", name)) left.push(`user ${name}`);
+  for (const name of groups) if (await getent("group", name)) left.push(`group ${name}`);
+  return left;
 }

@@ -1,8 +1,14 @@
-/** Generate missing secrets once, into root-only files; never print or log them. */
+/**
+ * Generate missing secrets once, into root-only files; never print or log them.
+ * A file encrypted with a secret that is made anew (dask-gateway's database after
+ * its key was deleted by hand or by an older purge) can never be read again: it is
+ * moved aside, or the service would fail on it at every start.
+ */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, renameSync } from "node:fs";
 import type { Component } from "../../../deploy/component.js";
 import type { LocalContext } from "../context.js";
+import { gatewayDbFile } from "../dask-gateway.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { secretPath, secretSpecs } from "../secrets.js";
 
@@ -14,7 +20,8 @@ export function secretsComponent(ctx: LocalContext): Component {
     title: "generated secrets (root-only files)",
     spec: specs.map((s) => ({ name: s.name, kind: s.kind, bytes: s.bytes ?? null })),
     present: () => files.every((f) => existsSync(f)),
-    async apply() {
+    async apply(_previous, progress) {
+      const encrypted: Record<string, string> = { dask_gateway_db_key: gatewayDbFile(ctx.platform) };
       let made = 0;
       for (const s of specs) {
         const file = secretPath(ctx.platform, s.name);
@@ -25,6 +32,12 @@ export function secretsComponent(ctx: LocalContext): Component {
             : s.kind === "fernet"
               ? randomBytes(32).toString("base64url").concat("=")
               : "{}";
+        const locked = encrypted[s.name];
+        if (locked !== undefined && existsSync(locked)) {
+          const aside = `${locked}.unreadable-${Date.now()}`;
+          renameSync(locked, aside);
+          progress.detail(`${locked} was encrypted with a key that is gone: moved to ${aside}`);
+        }
         writeFileAtomic(file, `${value}\n`, 0o600);
         made += 1;
       }
