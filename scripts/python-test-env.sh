@@ -12,7 +12,8 @@ if [ "$(cat "$venv/.atrium-stamp" 2>/dev/null)" != "$stamp" ]; then
   "$uv" venv --quiet --python /usr/bin/python3 "$venv" >&2
   "$uv" pip sync --quiet --python "$venv/bin/python" --require-hashes envs/hub/requirements.lock >&2
   "$uv" pip install --quiet --python "$venv/bin/python" --require-hashes -r envs/test/requirements.lock >&2
-  "$uv" pip install --quiet --python "$venv/bin/python" --no-deps -e python >&2
   echo "$stamp" >"$venv/.atrium-stamp"
 fi
+# The glue, editable from this checkout: the env may have been made from another one.
+"$uv" pip install --quiet --python "$venv/bin/python" --no-deps -e python >&2
 echo "$venv"
