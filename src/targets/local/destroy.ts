@@ -40,7 +40,7 @@ import { run } from "./exec.js";
 import { removeTree } from "./fsutil.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
-import { publicUrl } from "./hub-config.js";
+import { publicUrl, serverSocketsDir } from "./hub-config.js";
 import { deployedCopyPath, forgetMachineLinks } from "./machine-links.js";
 import { loginAccounts, purgeLoginAccounts } from "./oidc.js";
 import {
@@ -126,6 +126,7 @@ function dataTrees(platform: Platform): string[] {
   return [
     paths.secretsDir,
     paths.hubDataDir,
+    serverSocketsDir(platform),
     posix.join(paths.dataDir, "tls"),
     paths.envsDir,
     paths.logDir,
