@@ -475,12 +475,13 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
   const configFile = join(root, "atrium.yaml");
   const binDir = join(root, "system", "bin");
   const links = { bin: join(binDir, "atrium"), deployed: join(root, "system", "etc", "atrium.yaml"), binDir };
-  const env: NodeJS.ProcessEnv = {
+  // Read at each command, so that a variable a test sets later (a client secret) reaches it.
+  const envNow = (): NodeJS.ProcessEnv => ({
     ...process.env,
     PATH: [...(options.pathFirst ?? []), binDir, process.env.PATH ?? "/usr/bin:/bin"].join(":"),
     ATRIUM_BIN_LINK: links.bin,
     ATRIUM_DEPLOYED_LINK: links.deployed,
-  };
+  });
   let cleaned = false;
   const onSignal = () => {
     cleanup();
@@ -491,7 +492,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     cleaned = true;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    cleanupPlatform({ id, project, root, configFile, env, log: (s) => process.stderr.write(`${s}\n`) });
+    cleanupPlatform({ id, project, root, configFile, env: envNow(), log: (s) => process.stderr.write(`${s}\n`) });
   };
   t.after(cleanup);
   process.once("SIGINT", onSignal);
@@ -554,7 +555,9 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     root,
     configFile,
     config: mergeConfig(base, extra),
-    env,
+    get env() {
+      return envNow();
+    },
     links,
     dirs,
     port,
@@ -567,14 +570,14 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     deploy(extraArgs = []) {
       return runCommand(process.execPath, [ATRIUM, "deploy", "-c", configFile, ...extraArgs], {
         timeoutMs: 900_000,
-        env,
+        env: envNow(),
       }).done;
     },
     startDeploy(file = configFile) {
-      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], { timeoutMs: 900_000, env });
+      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], { timeoutMs: 900_000, env: envNow() });
     },
     atrium(args, input) {
-      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000, env }).done;
+      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000, env: envNow() }).done;
     },
     adminToken() {
       return readFileSync(join(dirs.data, "secrets", "atrium_api_token"), "utf8").trim();

@@ -167,7 +167,7 @@ describe("limits one user cannot break for everyone", () => {
         dask: {
           enabled: true,
           worker_profiles: [{ name: "tiny", cores: 1, memory: "1G", threads: 1 }],
-          limits: { max_workers: 1, max_cores: 1, max_memory: "1G" },
+          limits: { max_workers: 1, max_cores: 1, max_memory: "2G" },
         },
         videochat: { enabled: false },
       }),
