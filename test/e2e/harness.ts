@@ -492,7 +492,14 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     cleaned = true;
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    cleanupPlatform({ id, project, root, configFile, env: envNow(), log: (s) => process.stderr.write(`${s}\n`) });
+    cleanupPlatform({
+      id,
+      project,
+      root,
+      configFile,
+      env: envNow(),
+      log: (s) => process.stderr.write(`${s}\n`),
+    });
   };
   t.after(cleanup);
   process.once("SIGINT", onSignal);
@@ -574,10 +581,14 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
       }).done;
     },
     startDeploy(file = configFile) {
-      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], { timeoutMs: 900_000, env: envNow() });
+      return runCommand(process.execPath, [ATRIUM, "deploy", "-c", file], {
+        timeoutMs: 900_000,
+        env: envNow(),
+      });
     },
     atrium(args, input) {
-      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000, env: envNow() }).done;
+      return runCommand(process.execPath, [ATRIUM, ...args], { input, timeoutMs: 300_000, env: envNow() })
+        .done;
     },
     adminToken() {
       return readFileSync(join(dirs.data, "secrets", "atrium_api_token"), "utf8").trim();
