@@ -164,25 +164,36 @@ function randomId(): string {
   return `e2e${[...bytes].map((b) => letters[b % letters.length]).join("")}`;
 }
 
-/** `count` distinct free TCP ports on 127.0.0.1 (all held open until every one is found). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<Server>((ok, fail) => {
-          const s = createServer();
-          s.once("error", fail);
-          s.listen(0, "127.0.0.1", () => ok(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const addr = s.address();
-    if (addr === null || typeof addr === "string") throw new Error("no port");
-    return addr.port;
+/** Below the kernel's ephemeral range (32768-60999), so no outgoing connection takes a port picked here. */
+const TEST_PORTS = { from: 20_000, to: 32_000 };
+
+function listenOn(port: number): Promise<Server | undefined> {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.once("error", () => ok(undefined));
+    s.listen(port, "127.0.0.1", () => ok(s));
   });
-  await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
+}
+
+/**
+ * `count` distinct free TCP ports on 127.0.0.1 (all held open until every one is
+ * found), picked at random below the ephemeral range: a port the system hands out
+ * for bind(0) or a client connection could be taken between this pick and the
+ * platform's own bind.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const held: Server[] = [];
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count && tries < 1000; tries++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (ports.includes(port)) continue;
+    const s = await listenOn(port);
+    if (!s) continue;
+    held.push(s);
+    ports.push(port);
+  }
+  await Promise.all(held.map((s) => new Promise((ok) => s.close(ok))));
+  if (ports.length < count) throw new Error(`found only ${ports.length} of ${count} free ports`);
   return ports;
 }
 
