@@ -35,7 +35,7 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.options import Options, Select
 
-from . import cgroups, nofollow, private_shm
+from . import cgroups, dask_dashboards, nofollow, private_shm
 from .secretfiles import read_secret
 
 CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
@@ -90,6 +90,8 @@ class GatewaySettings:
     api_url: str | None = None
     #: nft script that lets only root reach the web proxy (loaded at each start).
     firewall_file: str | None = None
+    #: First and last port of the block schedulers' dashboards listen on (root-only).
+    dashboard_ports: tuple[int, int] | None = None
 
 
 def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
@@ -130,6 +132,9 @@ def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
         environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
         api_url=None if data.get("api_url") is None else str(data["api_url"]),
         firewall_file=None if data.get("firewall_file") is None else str(data["firewall_file"]),
+        dashboard_ports=None
+        if data.get("dashboard_ports") is None
+        else (int(data["dashboard_ports"][0]), int(data["dashboard_ports"][1])),
     )
 
 
@@ -358,6 +363,34 @@ class AtriumLocalBackend(LocalBackend):
         finally:
             os.close(log)
         return proc.pid
+
+    # dashboards ---------------------------------------------------------------------
+
+    def get_scheduler_command(self, cluster: Any) -> list[str]:
+        cmd: list[str] = super().get_scheduler_command(cluster)
+        block = self._settings().dashboard_ports
+        if block is None:
+            return cmd
+        return dask_dashboards.scheduler_command(cmd, dask_dashboards.pick_port(*block))
+
+    def get_worker_command(self, cluster: Any, worker_name: str, scheduler_address: str | None = None) -> list[str]:
+        cmd: list[str] = super().get_worker_command(cluster, worker_name, scheduler_address)
+        return dask_dashboards.worker_command(cmd)
+
+    async def on_cluster_heartbeat(self, cluster_name: str, msg: dict[str, Any]) -> None:
+        block = self._settings().dashboard_ports
+        address = str(msg.get("dashboard_address") or "")
+        if block is not None and address and not dask_dashboards.guarded(address, *block):
+            # Never route to (or leave running) a dashboard other local users can reach.
+            self.log.warning(
+                "Stopping cluster %s: its dashboard listens on %s, outside the root-only ports %d-%d",
+                cluster_name,
+                address,
+                *block,
+            )
+            await self.stop_cluster(cluster_name, failed=True)
+            return
+        await super().on_cluster_heartbeat(cluster_name, msg)
 
     # cgroups ------------------------------------------------------------------------
 

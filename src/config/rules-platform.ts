@@ -5,7 +5,7 @@
  */
 import type { ConfigPath } from "./problem.js";
 import { type Ctx, isRec, type Rec, str, unique } from "./rules-common.js";
-import { configSchema, PLANNED_TARGETS } from "./schema.js";
+import { configSchema, DASHBOARD_PORT_COUNT, PLANNED_TARGETS } from "./schema.js";
 import { defaultAt, shapeKeys } from "./schema-keys.js";
 import { quote } from "./text.js";
 import { parseSize } from "./units.js";
@@ -144,6 +144,7 @@ export function checkPorts(ctx: Ctx, data: Rec): void {
   }
   const sshOn = ssh === undefined || (isRec(ssh) && (ssh.enabled === undefined || ssh.enabled === true));
   if (sshOn) uses.push(portAt(ctx, ssh, "port", ["ssh", "port"]));
+  checkDashboardBlock(ctx, uses);
   const written = uses.filter((u): u is PortUse => u?.written === true);
   const defaults = uses.filter((u): u is PortUse => u?.written === false);
   // Report at the port the user wrote: the later one when both are written.
@@ -169,5 +170,30 @@ export function checkPorts(ctx: Ctx, data: Rec): void {
         hint: `pick another port or set ${name}`,
       });
     }
+  }
+}
+
+/** The dashboards' block of ports fits below 65536 and holds no other port of the platform. */
+function checkDashboardBlock(ctx: Ctx, uses: Array<PortUse | undefined>): void {
+  const block = uses.find((u) => u?.path.at(-1) === "dask_dashboards");
+  if (block === undefined) return;
+  const last = block.port + DASHBOARD_PORT_COUNT - 1;
+  if (last > 65535) {
+    ctx.problems.push({
+      path: block.path,
+      message: `the dashboards' ${DASHBOARD_PORT_COUNT} ports from ${block.port} run past 65535`,
+      hint: `start the block at ${65536 - DASHBOARD_PORT_COUNT} or lower`,
+    });
+    return;
+  }
+  for (const use of uses) {
+    if (use === undefined || use === block || use.port < block.port || use.port > last) continue;
+    const at = use.written || !block.written ? use : block;
+    const other = at === use ? block : use;
+    ctx.problems.push({
+      path: at.path,
+      message: `port ${use.port} is inside the Dask dashboards' ports ${block.port}-${last} (${other.path.join(".")})`,
+      hint: "move the port or target.ports.dask_dashboards so they do not overlap",
+    });
   }
 }

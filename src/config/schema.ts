@@ -83,6 +83,9 @@ const https = z
   })
   .describe("How the proxy serves the platform.");
 
+/** How many ports, from target.ports.dask_dashboards on, the schedulers' dashboards may take. */
+export const DASHBOARD_PORT_COUNT = 500;
+
 const ports = z
   .strictObject({
     hub: port.default(8081).describe("Port of the hub's own API on 127.0.0.1."),
@@ -94,6 +97,11 @@ const ports = z
       .default(8094)
       .describe(
         "Port of dask-gateway's own web proxy on 127.0.0.1; a kernel rule lets only root (the dashboard guard) connect.",
+      ),
+    dask_dashboards: port
+      .default(18000)
+      .describe(
+        `First of ${DASHBOARD_PORT_COUNT} ports on 127.0.0.1 for the Dask schedulers' dashboards; a kernel rule lets only root (the dashboard guard) connect.`,
       ),
   })
   .describe("Internal ports on 127.0.0.1; change them only if they clash with something else.");
@@ -120,6 +128,7 @@ const target = z
       dask_gateway: 8092,
       dask_scheduler_proxy: 8093,
       dask_gateway_web: 8094,
+      dask_dashboards: 18000,
     }),
     https: https.default({ mode: "none" }),
   })

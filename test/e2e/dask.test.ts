@@ -140,6 +140,41 @@ describe("Dask clusters through dask-gateway", () => {
     }
   });
 
+  it("serves no dashboard to another user who connects straight to the owner's loopback ports", async () => {
+    // Bob lists every TCP port alice's processes listen on (/proc/net/tcp is
+    // world-readable) and asks each one for a dashboard page, as an attacker would.
+    const out = await run(
+      bob,
+      [
+        "import concurrent.futures, pwd, urllib.request",
+        `uid = pwd.getpwnam(${JSON.stringify(alice)}).pw_uid`,
+        "ports = set()",
+        "for table in ('/proc/net/tcp', '/proc/net/tcp6'):",
+        "    for line in open(table).read().splitlines()[1:]:",
+        "        f = line.split()",
+        "        if f[3] == '0A' and int(f[7]) == uid:",
+        "            ports.add(int(f[1].rsplit(':', 1)[1], 16))",
+        "def served(url):",
+        "    try:",
+        "        return urllib.request.urlopen(url, timeout=3).status == 200",
+        "    except Exception:",
+        "        return False",
+        "urls = [f'http://127.0.0.1:{p}{path}' for p in sorted(ports) for path in ('/status', '/info/main/workers.html')]",
+        "# All at once, so the owner's cluster is not left idle long enough to shut down.",
+        "with concurrent.futures.ThreadPoolExecutor(len(urls)) as pool:",
+        "    served = [u.split(':', 2)[2] for u, ok in zip(urls, pool.map(served, urls)) if ok]",
+        "print(len(ports))",
+        "print(' '.join(served) or 'none')",
+      ].join("\n"),
+    );
+    const [listening, served] = out.split("\n");
+    assert.ok(
+      Number(listening) >= 3,
+      `alice's scheduler and 2 workers listen on loopback: ${listening} ports seen`,
+    );
+    assert.equal(served, "none", `bob was served a dashboard at ${served}`);
+  });
+
   it("opens the dashboard through the proxy for the owner only", async () => {
     const path = `/services/dask-gateway/clusters/${clusterName}/status`;
     const owner = await p.get(path, { token: tokens[alice] });

@@ -5,7 +5,7 @@
  * renders its JSON, its process, its hub service and the users' client config.
  */
 import { posix } from "node:path";
-import { DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
+import { DASHBOARD_PORT_COUNT, DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
 import { hubUrl, publicUrl } from "./hub-config.js";
@@ -70,6 +70,7 @@ export function renderGatewayConfig(platform: Platform): Record<string, unknown>
     environments_file: daskEnvironmentsFile(platform),
     // loaded by the gateway at each start: its web proxy never runs without the rule
     firewall_file: posix.join(paths.etcDir, GATEWAY_FIREWALL_FILE),
+    dashboard_ports: dashboardPorts(platform),
     limits: {
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,
@@ -95,6 +96,12 @@ function gatewayWebAddress(platform: Platform): string {
 }
 
 /** `at-e2eab` -> `atrium_at_e2eab`: project names are DNS labels, so this stays unique. */
+/** First and last port of the block schedulers' dashboards listen on. */
+export function dashboardPorts(platform: Platform): [number, number] {
+  const first = platform.network.ports.dask_dashboards;
+  return [first, first + DASHBOARD_PORT_COUNT - 1];
+}
+
 export function firewallTable(platform: Platform): string {
   return `atrium_${platform.project.name.replaceAll("-", "_")}`;
 }
@@ -103,6 +110,7 @@ export function firewallTable(platform: Platform): string {
 export function firewallScript(platform: Platform): string {
   const table = `inet ${firewallTable(platform)}`;
   const port = platform.network.ports.dask_gateway_web;
+  const [first, last] = dashboardPorts(platform);
   return [
     // Creating it empty first makes the delete succeed on the first deploy too.
     `table ${table} {}`,
@@ -111,6 +119,7 @@ export function firewallScript(platform: Platform): string {
     "  chain output {",
     "    type filter hook output priority filter; policy accept;",
     `    oifname "lo" tcp dport ${port} meta skuid != 0 counter reject with tcp reset comment "dask-gateway web proxy: root only"`,
+    `    oifname "lo" tcp dport ${first}-${last} meta skuid != 0 counter reject with tcp reset comment "Dask dashboards: root only"`,
     "  }",
     "}",
     "",

@@ -3,6 +3,9 @@
  * gateway's API and every cluster's dashboard with no login of its own; the
  * dashboard guard (a root process) is what checks who may see what. Without this
  * rule any local user could ask the proxy's loopback port for any dashboard.
+ * The same holds for the schedulers' own dashboards, which listen in a block of
+ * ports (target.ports.dask_dashboards) that a second rule keeps for root; workers
+ * run without a dashboard (python/atrium_hub/dask_dashboards.py).
  *
  * The rule is kernel-enforced: an nftables table of the project's own, with one
  * output-hook rule that resets TCP connections over loopback to that port from any
@@ -16,7 +19,7 @@ import type { Component } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
 import type { Platform } from "../../../model/platform.js";
 import type { LocalContext } from "../context.js";
-import { firewallTable, GATEWAY_FIREWALL_FILE } from "../dask-gateway.js";
+import { dashboardPorts, firewallTable, GATEWAY_FIREWALL_FILE } from "../dask-gateway.js";
 import { run } from "../exec.js";
 
 async function nft(args: string[], input?: string): Promise<{ code: number; out: string }> {
@@ -41,12 +44,17 @@ export function daskFirewallComponent(ctx: LocalContext): Component | undefined 
   if (script === undefined) return undefined;
   return {
     name: "dask-firewall",
-    title: "kernel rule: only root reaches dask-gateway's web proxy",
+    title: "kernel rule: only root reaches dask-gateway's web proxy and the Dask dashboards",
     spec: { script },
     // Rules do not survive a reboot; a deploy puts a missing one back.
     present: () => {
       const r = spawnSync("nft", ["list", "table", "inet", firewallTable(platform)], { encoding: "utf8" });
-      return r.status === 0 && r.stdout.includes(`dport ${platform.network.ports.dask_gateway_web} `);
+      const [first, last] = dashboardPorts(platform);
+      return (
+        r.status === 0 &&
+        r.stdout.includes(`dport ${platform.network.ports.dask_gateway_web} `) &&
+        r.stdout.includes(`dport ${first}-${last} `)
+      );
     },
     async apply() {
       const r = await nft(["-f", "-"], script);
@@ -56,7 +64,8 @@ export function daskFirewallComponent(ctx: LocalContext): Component | undefined 
           `nft could not add the rule for dask-gateway's web proxy: ${r.out.trim()}`,
           "deploy needs root with CAP_NET_ADMIN and nftables in the kernel (nf_tables)",
         );
-      return { note: `port ${platform.network.ports.dask_gateway_web}: root only` };
+      const [first, last] = dashboardPorts(platform);
+      return { note: `ports ${platform.network.ports.dask_gateway_web} and ${first}-${last}: root only` };
     },
     async remove() {
       await removeDaskFirewall(platform);
