@@ -88,13 +88,13 @@ export const DASHBOARD_PORT_COUNT = 500;
 
 const ports = z
   .strictObject({
-    hub: port.default(8081).describe("Port of the hub's own API on 127.0.0.1."),
-    proxy_api: port.default(8001).describe("Port of the proxy's REST API on 127.0.0.1."),
-    envs: port.default(8091).describe("Port of the environment service on 127.0.0.1."),
-    dask_gateway: port.default(8092).describe("Port of dask-gateway's API on 127.0.0.1."),
-    dask_scheduler_proxy: port.default(8093).describe("Port of dask-gateway's TLS scheduler proxy."),
+    hub: port.default(881).describe("Port of the hub's own API on 127.0.0.1."),
+    proxy_api: port.default(801).describe("Port of the proxy's REST API on 127.0.0.1."),
+    envs: port.default(891).describe("Port of the environment service on 127.0.0.1."),
+    dask_gateway: port.default(892).describe("Port of dask-gateway's API on 127.0.0.1."),
+    dask_scheduler_proxy: port.default(893).describe("Port of dask-gateway's TLS scheduler proxy."),
     dask_gateway_web: port
-      .default(8094)
+      .default(894)
       .describe(
         "Port of dask-gateway's own web proxy on 127.0.0.1; a kernel rule lets only root (the dashboard guard) connect.",
       ),
@@ -104,7 +104,9 @@ const ports = z
         `First of ${DASHBOARD_PORT_COUNT} ports on 127.0.0.1 for the Dask schedulers' dashboards; a kernel rule lets only root (the dashboard guard) connect.`,
       ),
   })
-  .describe("Internal ports on 127.0.0.1; change them only if they clash with something else.");
+  .describe(
+    "Internal ports on 127.0.0.1, below 1024 so that only root can listen on them (no other local user can take one while its service restarts); change them only if they clash with something else.",
+  );
 
 const target = z
   .strictObject({
@@ -122,12 +124,12 @@ const target = z
     address: z.string().min(1).default("0.0.0.0").describe("Address the platform listens on."),
     port: port.default(8000).describe("Port the platform listens on."),
     ports: ports.default({
-      hub: 8081,
-      proxy_api: 8001,
-      envs: 8091,
-      dask_gateway: 8092,
-      dask_scheduler_proxy: 8093,
-      dask_gateway_web: 8094,
+      hub: 881,
+      proxy_api: 801,
+      envs: 891,
+      dask_gateway: 892,
+      dask_scheduler_proxy: 893,
+      dask_gateway_web: 894,
       dask_dashboards: 18000,
     }),
     https: https.default({ mode: "none" }),

@@ -166,6 +166,8 @@ function randomId(): string {
 
 /** Below the kernel's ephemeral range (32768-60999), so no outgoing connection takes a port picked here. */
 const TEST_PORTS = { from: 20_000, to: 32_000 };
+/** Root services' ports, below 1024 as the defaults are (so only root can listen on them). */
+const TEST_ROOT_PORTS = { from: 512, to: 1_023 };
 
 function listenOn(port: number): Promise<Server | undefined> {
   return new Promise((ok) => {
@@ -181,11 +183,11 @@ function listenOn(port: number): Promise<Server | undefined> {
  * for bind(0) or a client connection could be taken between this pick and the
  * platform's own bind.
  */
-export async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number, range = TEST_PORTS): Promise<number[]> {
   const held: Server[] = [];
   const ports: number[] = [];
   for (let tries = 0; ports.length < count && tries < 1000; tries++) {
-    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    const port = range.from + Math.floor(Math.random() * (range.to - range.from));
     if (ports.includes(port)) continue;
     const s = await listenOn(port);
     if (!s) continue;
@@ -528,9 +530,8 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
     envs: join(root, "envs"),
     home: join(root, "home"),
   };
-  const [port, hub, proxyApi, envs, daskGateway, daskProxy, daskWeb, ssh] = (await freePorts(8)) as [
-    number,
-    number,
+  const [port, ssh] = (await freePorts(2)) as [number, number];
+  const [hub, proxyApi, envs, daskGateway, daskProxy, daskWeb] = (await freePorts(6, TEST_ROOT_PORTS)) as [
     number,
     number,
     number,

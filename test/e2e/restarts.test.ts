@@ -9,12 +9,13 @@
  * when they die.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, pidFile, pidsWhere, readPid, serverPid, spawnServer } from "./checks.js";
-import { makePlatform, type Platform, pidAlive, suiteScope, waitFor } from "./harness.js";
+import { makePlatform, type Platform, pidAlive, REPO, suiteScope, waitFor } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 /** How long a route may take to come back after a kill. */
@@ -159,6 +160,51 @@ describe("killing the hub, the proxy or the supervisor stops no user's server", 
     assert.equal(before.status, 200);
     const { killedAt } = await killAndWaitForNew("proxy");
     await assertUserUnharmed("kill -9 of the proxy", killedAt);
+  });
+
+  it("a user racing for the hub's and the proxy's ports while they restart never gets one", async () => {
+    const ports = [p.ports.hub, p.ports.proxy_api, p.ports.envs].map(String);
+    // The attacker's helper tries again and again to listen on those ports.
+    const claimerScript = join(p.root, "port-claimer.py");
+    copyFileSync(join(REPO, "test", "e2e", "port-claimer.py"), claimerScript);
+    chmodSync(claimerScript, 0o644);
+    const claimer = spawn(
+      "setpriv",
+      ["--reuid", amy, "--regid", amy, "--init-groups", "--", "/usr/bin/python3", claimerScript, ...ports],
+      { stdio: ["pipe", "pipe", "inherit"], env: { PATH: "/usr/bin:/bin", ATRIUM_CLAIM_SECONDS: "150" } },
+    );
+    let out = "";
+    claimer.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+    });
+    const ended = new Promise<void>((ok) => claimer.once("close", () => ok()));
+    // A claimed port can keep a service from coming back: what the attacker got is told first.
+    let failure: unknown;
+    try {
+      await waitFor("the claimer to start", () => (out.includes("ready") ? true : undefined), 30_000, 50);
+      for (const name of ["hub", "proxy"]) {
+        const { killedAt } = await killAndWaitForNew(name);
+        await waitFor(
+          "the hub to answer",
+          async () => ((await p.hubApi("/")).status === 200 ? true : undefined),
+          90_000,
+        );
+        await assertUserUnharmed(`kill -9 of the ${name} with ${amy} racing for its port`, killedAt);
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      claimer.stdin.end();
+      await Promise.race([ended, new Promise((ok) => setTimeout(ok, 10_000))]);
+      if (claimer.exitCode === null) claimer.kill("SIGKILL");
+    }
+    const got = out.split("\n").filter((l) => l.startsWith("got "));
+    process.stdout.write(
+      `# port claimer: ${got.length} ports taken; ${out.split("\n").find((l) => l.startsWith("refused")) ?? ""}\n`,
+    );
+    const taken = [...new Set(got.map((l) => l.slice(4)))].join(", ");
+    assert.equal(got.length, 0, `${amy} listened on a root service's port ${got.length} times (${taken})`);
+    if (failure) throw failure;
   });
 
   it("kill -9 of the supervisor stops nothing; the next deploy adopts every process", async () => {

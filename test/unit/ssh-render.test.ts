@@ -23,7 +23,7 @@ describe("SSH gateway render", () => {
       renderLocal(example("team")).get(SSH_CONFIG_FILE) ?? "null",
     ) as SshServiceConfig;
     assert.deepEqual(config.listen, { address: "0.0.0.0", port: 8022 });
-    assert.equal(config.hub_api_url, "http://127.0.0.1:8081/hub/api");
+    assert.equal(config.hub_api_url, "http://127.0.0.1:881/hub/api");
     assert.equal(config.host_key_file, "/var/lib/atrium/secrets/ssh_host_ed25519_key");
     assert.equal(config.status_file, "/var/lib/atrium/state/run/ssh.json");
     assert.deepEqual(config.path_prepend, ["/opt/atrium/venvs/user/bin"]);

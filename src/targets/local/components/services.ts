@@ -6,6 +6,7 @@
  * it re-reads (`reloadOn`) gets SIGHUP instead. Apply waits until the platform
  * answers through the proxy.
  */
+
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
@@ -20,6 +21,7 @@ import { writeFileAtomic } from "../fsutil.js";
 import { waitForHub } from "../health.js";
 import { publicUrl } from "../hub-config.js";
 import { atriumCommand } from "../programs.js";
+import { claimablePortWarnings } from "../root-ports.js";
 import type { LiveSpec, SupervisorStatus } from "../supervisor.js";
 import { renderSupervisor } from "../supervisor-spec.js";
 import { unitName } from "../systemd-unit.js";
@@ -193,6 +195,7 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
     outline,
     explain: (previous) => explainProcesses(previous as ProcessOutline | undefined, outline),
     present: () => supervisorPid(platform) !== undefined,
+    warnings: () => claimablePortWarnings(platform),
     async apply(_previous, progress) {
       writeFileAtomic(liveSpecPath(platform), `${JSON.stringify(live, null, 2)}\n`, 0o600);
       const pid = supervisorPid(platform);
