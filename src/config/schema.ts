@@ -139,35 +139,38 @@ const kubernetesTarget = z
   })
   .describe("The platform on an existing Kubernetes cluster.");
 
-const awsTarget = z
-  .strictObject({
-    type: z.literal("aws").describe(planned("A cluster Atrium makes in an AWS account (EKS).")),
-    region: name.optional().describe("AWS region of the cluster, e.g. eu-west-1."),
-  })
-  .describe("The platform on a cluster Atrium makes in AWS.");
+/** A cluster Atrium makes in a cloud account, and the keys that say where. */
+function cloudTarget<T extends string, S extends z.ZodRawShape>(
+  type: T,
+  cloud: string,
+  service: string,
+  shape: S,
+) {
+  return z
+    .strictObject({
+      type: z.literal(type).describe(planned(`A cluster Atrium makes in ${cloud} (${service}).`)),
+      ...shape,
+    })
+    .describe(`The platform on a cluster Atrium makes in ${cloud}.`);
+}
 
-const gcpTarget = z
-  .strictObject({
-    type: z.literal("gcp").describe(planned("A cluster Atrium makes in a Google Cloud project (GKE).")),
-    project: name.optional().describe("Google Cloud project id."),
-    region: name.optional().describe("Google Cloud region of the cluster, e.g. europe-west1."),
-  })
-  .describe("The platform on a cluster Atrium makes in Google Cloud.");
+const awsTarget = cloudTarget("aws", "AWS", "EKS", {
+  region: name.optional().describe("AWS region of the cluster, e.g. eu-west-1."),
+});
 
-const azureTarget = z
-  .strictObject({
-    type: z.literal("azure").describe(planned("A cluster Atrium makes in an Azure subscription (AKS).")),
-    resource_group: name.optional().describe("Azure resource group of the cluster."),
-    location: name.optional().describe("Azure location of the cluster, e.g. westeurope."),
-  })
-  .describe("The platform on a cluster Atrium makes in Azure.");
+const gcpTarget = cloudTarget("gcp", "Google Cloud", "GKE", {
+  project: name.optional().describe("Google Cloud project id."),
+  region: name.optional().describe("Google Cloud region of the cluster, e.g. europe-west1."),
+});
 
-const digitaloceanTarget = z
-  .strictObject({
-    type: z.literal("digitalocean").describe(planned("A cluster Atrium makes in DigitalOcean (DOKS).")),
-    region: name.optional().describe("DigitalOcean region of the cluster, e.g. ams3."),
-  })
-  .describe("The platform on a cluster Atrium makes in DigitalOcean.");
+const azureTarget = cloudTarget("azure", "Azure", "AKS", {
+  resource_group: name.optional().describe("Azure resource group of the cluster."),
+  location: name.optional().describe("Azure location of the cluster, e.g. westeurope."),
+});
+
+const digitaloceanTarget = cloudTarget("digitalocean", "DigitalOcean", "DOKS", {
+  region: name.optional().describe("DigitalOcean region of the cluster, e.g. ams3."),
+});
 
 const target = z
   .discriminatedUnion("type", [
