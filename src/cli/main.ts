@@ -14,6 +14,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "check atrium.yaml and list every problem",
     load: () => import("./commands/validate.js"),
   },
+  upgrade: {
+    summary: "rewrite an older atrium.yaml as the current version",
+    load: () => import("./commands/upgrade.js"),
+  },
   schema: { summary: "print the JSON Schema of atrium.yaml", load: () => import("./commands/schema.js") },
   render: {
     summary: "write the files the platform will run with",

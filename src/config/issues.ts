@@ -97,11 +97,13 @@ function issueToProblems(issue: Issue, ctx: Ctx): UnlocatedProblem[] {
       if (value === undefined) return missingKey(path, ctx);
       return [wrongType(path, issue.expected, value, ctx)];
     case "invalid_value":
-      if (same(path, ["target", "type"])) return [targetProblem(path, value)];
       if (same(path, ["auth", "preset"])) return [presetProblem(path, value)];
       return [enumProblem(path, value, issue.values)];
     case "invalid_union": {
       if ("discriminator" in issue && issue.discriminator) {
+        const isTarget = same(path, ["target", "type"]);
+        if (value === undefined && isTarget) return missingKey(path, ctx, "add type: local (this machine)");
+        if (isTarget) return [targetProblem(path, value)];
         const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
         if (value === undefined) {
           return missingKey(path, ctx, `add ${options.map((o) => `${String(field)}: ${o}`).join(" or ")}`);
@@ -132,7 +134,7 @@ function unknownKey(path: ConfigPath, key: string, ctx: Ctx): UnlocatedProblem {
   const here = keysAt(configSchema, path, ctx.data);
   const variants = here.includes(key) ? undefined : variantsWithKey(configSchema, path, key);
   if (variants) {
-    const which = variants.values.map((v) => `${variants.discriminator}: ${v}`).join(" or ");
+    const which = variantsText(variants);
     return {
       path: at,
       atKey: true,
@@ -140,8 +142,20 @@ function unknownKey(path: ConfigPath, key: string, ctx: Ctx): UnlocatedProblem {
       hint: `remove it, or set ${which}`,
     };
   }
-  return { path: at, atKey: true, message: `unknown key "${key}"`, hint: suggestion(key, here, "keys here") };
+  return { path: at, atKey: true, message: `unknown key "${key}"`, hint: unknownKeyHint(path, key, here) };
 }
+
+/** A close key here; else a close key of another variant ("port", only used with type: local); else what is known. */
+function unknownKeyHint(path: ConfigPath, key: string, here: string[]): string {
+  const best = closest(key, keysAt(configSchema, path));
+  const variants =
+    best === undefined || here.includes(best) ? undefined : variantsWithKey(configSchema, path, best);
+  if (best === undefined || variants === undefined) return suggestion(key, here, "keys here");
+  return `did you mean "${best}"? it is only used with ${variantsText(variants)}`;
+}
+
+const variantsText = (v: { discriminator: string; values: string[] }) =>
+  v.values.map((value) => `${v.discriminator}: ${value}`).join(" or ");
 
 /** A required key left out, unless a misspelled key beside it is that key (reported as unknown already). */
 function missingKey(path: ConfigPath, ctx: Ctx, hint?: string): UnlocatedProblem[] {
@@ -253,7 +267,7 @@ function enumProblem(path: ConfigPath, value: unknown, values: readonly unknown[
   return problem;
 }
 
-/** Planned targets are accepted by the schema (rules.ts says "not supported yet") but never offered. */
+/** Planned targets are accepted by the schema (the rules say "not supported yet") but never offered. */
 function targetProblem(path: ConfigPath, value: unknown): UnlocatedProblem {
   const best =
     typeof value === "string" ? closest(value, [...SUPPORTED_TARGETS, ...PLANNED_TARGETS]) : undefined;

@@ -8,7 +8,7 @@ import { issuePath, issuesToProblems, valueAt } from "./issues.js";
 import { migrate } from "./migrate.js";
 import type { ConfigPath, Problem, UnlocatedProblem } from "./problem.js";
 import { checkRules } from "./rules.js";
-import { type Config, configSchema } from "./schema.js";
+import { CONFIG_VERSION, type Config, configSchema } from "./schema.js";
 import { type ConfigSource, locate, parseSource, sourceText } from "./source.js";
 import { kind } from "./text.js";
 
@@ -26,19 +26,21 @@ export function validateText(file: string, text: string): Loaded {
   if (data === null || data === undefined || typeof data !== "object" || Array.isArray(data)) {
     return { file, problems: [place(src, notAMapping(text, data))] };
   }
+  // An older file is checked as it will be once upgraded, so every other problem is told too.
   const migrated = migrate(data as Record<string, unknown>);
-  const unlocated: UnlocatedProblem[] = [...migrated.problems];
-  const result = configSchema.safeParse(migrated.data);
+  const unlocated: UnlocatedProblem[] = migrated.from === undefined ? [] : [olderFormat(file, migrated.from)];
+  const current = migrated.data;
+  const result = configSchema.safeParse(current);
   const issues = result.success ? [] : result.error.issues;
-  unlocated.push(...issuesToProblems(issues, { data, written: (path) => sourceText(src, path) }));
+  unlocated.push(...issuesToProblems(issues, { data: current, written: (path) => sourceText(src, path) }));
   // Values the schema rejected; the rules leave them alone so each mistake is told once.
   const failed = new Set(
     issues
-      .filter((i) => i.code !== "unrecognized_keys" && valueAt(data, issuePath(i)) !== undefined)
+      .filter((i) => i.code !== "unrecognized_keys" && valueAt(current, issuePath(i)) !== undefined)
       .map((i) => JSON.stringify(issuePath(i))),
   );
   unlocated.push(
-    ...checkRules(data, {
+    ...checkRules(current, {
       lineOf: (path) => locate(src, path).line,
       failed: (path: ConfigPath) => failed.has(JSON.stringify(path)),
     }),
@@ -47,6 +49,14 @@ export function validateText(file: string, text: string): Loaded {
   return problems.length === 0 && result.success
     ? { file, config: result.data, problems }
     : { file, problems };
+}
+
+function olderFormat(file: string, from: number): UnlocatedProblem {
+  return {
+    path: ["version"],
+    message: `version ${from} is an older format of this file`,
+    hint: `run \`atrium upgrade -c ${file}\`: it rewrites the file as version ${CONFIG_VERSION}, keeping its comments and layout`,
+  };
 }
 
 function notAMapping(text: string, data: unknown): UnlocatedProblem {

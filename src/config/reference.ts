@@ -31,24 +31,49 @@ function defaultOf(n: Node): string {
   return d.length > 40 ? "(see below)" : `\`${d}\``;
 }
 
-function rows(n: Node, path: string, out: string[]): void {
+/** The key every variant of a oneOf pins to a constant (`type`), if there is one. */
+function discriminatorOf(variants: Node[]): string | undefined {
+  const props = (v: Node) => (v.properties ?? {}) as Record<string, Node>;
+  const first = variants[0];
+  if (variants.length < 2 || first === undefined) return undefined;
+  return Object.keys(props(first)).find((k) => variants.every((v) => props(v)[k]?.const !== undefined));
+}
+
+/**
+ * One row per key. Keys of one variant of a union say which (`(type: oidc)`); the
+ * key choosing the variant lists every value with what it means.
+ */
+function rows(n: Node, path: string, out: string[], when = ""): void {
   const variants = Array.isArray(n.oneOf) ? (n.oneOf as Node[]) : [n];
+  const discriminator = discriminatorOf(variants);
   const seen = new Set<string>();
+  const row = (p: string, at: string, type: string, child: Node, desc: string, required: boolean) => {
+    const req = required && child.default === undefined ? " **(required)**" : "";
+    out.push(`| \`${p}\`${at} | ${type} | ${defaultOf(child)} | ${desc.replace(/\|/g, "\\|")}${req} |`);
+  };
+  if (discriminator !== undefined) {
+    const choices = variants.map((v) => (v.properties as Record<string, Node>)[discriminator] as Node);
+    const desc = choices.map((c) => `${String(c.const)}: ${String(c.description ?? "")}`).join(" ");
+    const required = variants.every((v) => ((v.required ?? []) as string[]).includes(discriminator));
+    row(`${path}.${discriminator}`, when, choices.map(typeOf).join(" \\| "), {}, desc, required);
+  }
   for (const v of variants) {
     const props = (v.properties ?? {}) as Record<string, Node>;
     const required = new Set((v.required ?? []) as string[]);
+    const variantWhen =
+      discriminator === undefined
+        ? when
+        : `${when} (${discriminator}: ${String(props[discriminator]?.const)})`;
     for (const [key, child] of Object.entries(props)) {
-      if (key === "$schema") continue;
+      if (key === "$schema" || key === discriminator) continue;
       const p = path ? `${path}.${key}` : key;
-      if (seen.has(p)) continue;
+      if (discriminator === undefined && seen.has(p)) continue;
       seen.add(p);
-      const desc = String(child.description ?? "").replace(/\|/g, "\\|");
-      const req = required.has(key) && child.default === undefined ? " **(required)**" : "";
-      out.push(`| \`${p}\` | ${typeOf(child)} | ${defaultOf(child)} | ${desc}${req} |`);
-      if (child.type === "object" && child.properties) rows(child, p, out);
-      if (Array.isArray(child.oneOf)) rows(child, p, out);
+      row(p, variantWhen, typeOf(child), child, String(child.description ?? ""), required.has(key));
+      if (child.type === "object" && child.properties) rows(child, p, out, variantWhen);
+      if (Array.isArray(child.oneOf)) rows(child, p, out, variantWhen);
       const items = child.items as Node | undefined;
-      if (child.type === "array" && items?.type === "object") rows(items, `${p}[]`, out);
+      if (child.type === "array" && items?.type === "object") rows(items, `${p}[]`, out, variantWhen);
     }
   }
 }

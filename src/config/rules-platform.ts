@@ -10,6 +10,9 @@ import { defaultAt, shapeKeys } from "./schema-keys.js";
 import { quote } from "./text.js";
 import { parseSize } from "./units.js";
 
+/** Local keys (folders, ports, HTTPS) mean something only in a local block; the schema tells about them elsewhere. */
+const isLocal = (target: Rec) => target.type === undefined || target.type === "local";
+
 export function checkTarget(ctx: Ctx, target: unknown): void {
   if (!isRec(target)) return;
   const type = str(target.type);
@@ -20,6 +23,7 @@ export function checkTarget(ctx: Ctx, target: unknown): void {
       hint: "use type: local (this machine); other targets are planned",
     });
   }
+  if (!isLocal(target)) return;
   const https = target.https;
   if (!isRec(https) || ctx.failed(["target", "https", "mode"])) return;
   const mode = https.mode ?? defaultAt(configSchema, ["target", "https", "mode"]);
@@ -146,7 +150,7 @@ function portAt(ctx: Ctx, section: unknown, key: string, path: ConfigPath): Port
 export function checkPorts(ctx: Ctx, data: Rec): void {
   const { target, ssh } = data;
   const uses: Array<PortUse | undefined> = [];
-  if (target === undefined || isRec(target)) {
+  if (target === undefined || (isRec(target) && isLocal(target))) {
     uses.push(portAt(ctx, target, "port", ["target", "port"]));
     const ports = isRec(target) ? target.ports : undefined;
     if (ports === undefined || isRec(ports)) {

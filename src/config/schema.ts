@@ -1,5 +1,5 @@
 /**
- * The atrium.yaml schema, version 1: the single source of truth for the config's
+ * The atrium.yaml schema, version 2: the single source of truth for the config's
  * types, defaults, per-field validation and the published JSON Schema.
  *
  * Must stay true: every object is strict (unknown keys are errors), every field has
@@ -10,14 +10,11 @@ import { z } from "zod";
 import { article } from "./text.js";
 import { DURATION_RE, SIZE_RE } from "./units.js";
 
-export const CONFIG_VERSION = 1;
+export const CONFIG_VERSION = 2;
 
 export const POSIX_NAME_RE = /^[a-z_][a-z0-9_-]*$/;
 export const SLUG_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 export const DNS_LABEL_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-
-export const SUPPORTED_TARGETS = ["local"] as const;
-export const PLANNED_TARGETS = ["kubernetes", "aws", "gcp", "azure", "digitalocean"] as const;
 
 const posixName = (what: string) =>
   z
@@ -108,12 +105,9 @@ const ports = z
     "Internal ports on 127.0.0.1, below 1024 so that only root can listen on them (no other local user can take one while its service restarts); change them only if they clash with something else.",
   );
 
-const target = z
+const localTarget = z
   .strictObject({
-    type: z
-      .enum([...SUPPORTED_TARGETS, ...PLANNED_TARGETS])
-      .default("local")
-      .describe("Where the platform runs. Only local (this machine) is supported yet."),
+    type: z.literal("local").describe("This machine: Linux accounts, cgroups and one supervisor."),
     prefix: absPath.default("/opt/atrium").describe("Where Atrium installs its Python envs and config."),
     data_dir: absPath.default("/var/lib/atrium").describe("Hub database, secrets and certificates."),
     state_dir: absPath.default("/var/lib/atrium/state").describe("Deploy state file, lock and pid files."),
@@ -134,7 +128,76 @@ const target = z
     }),
     https: https.default({ mode: "none" }),
   })
-  .describe("Where and how the platform runs.");
+  .describe("The platform on this machine.");
+
+const planned = (what: string) => `${what} Not supported yet.`;
+const name = z.string().min(1);
+
+// The blocks of the planned targets are small on purpose: what a file must say to pick
+// a cluster or a cloud account. rules-platform.ts refuses them until they are built.
+const kubernetesTarget = z
+  .strictObject({
+    type: z.literal("kubernetes").describe(planned("An existing Kubernetes cluster.")),
+    context: name.optional().describe("kubeconfig context to deploy to. Default: the current context."),
+    namespace: z
+      .string()
+      .max(63)
+      .regex(DNS_LABEL_RE, {
+        error: "a namespace is DNS-safe: lower case letters, digits and -, starting with a letter",
+      })
+      .optional()
+      .describe("Namespace the platform runs in. Default: the project's name."),
+  })
+  .describe("The platform on an existing Kubernetes cluster.");
+
+/** A cluster Atrium makes in a cloud account, and the keys that say where. */
+function cloudTarget<T extends string, S extends z.ZodRawShape>(
+  type: T,
+  cloud: string,
+  service: string,
+  shape: S,
+) {
+  return z
+    .strictObject({
+      type: z.literal(type).describe(planned(`A cluster Atrium makes in ${cloud} (${service}).`)),
+      ...shape,
+    })
+    .describe(`The platform on a cluster Atrium makes in ${cloud}.`);
+}
+
+const awsTarget = cloudTarget("aws", "AWS", "EKS", {
+  region: name.optional().describe("AWS region of the cluster, e.g. eu-west-1."),
+});
+
+const gcpTarget = cloudTarget("gcp", "Google Cloud", "GKE", {
+  project: name.optional().describe("Google Cloud project id."),
+  region: name.optional().describe("Google Cloud region of the cluster, e.g. europe-west1."),
+});
+
+const azureTarget = cloudTarget("azure", "Azure", "AKS", {
+  resource_group: name.optional().describe("Azure resource group of the cluster."),
+  location: name.optional().describe("Azure location of the cluster, e.g. westeurope."),
+});
+
+const digitaloceanTarget = cloudTarget("digitalocean", "DigitalOcean", "DOKS", {
+  region: name.optional().describe("DigitalOcean region of the cluster, e.g. ams3."),
+});
+
+const target = z
+  .discriminatedUnion("type", [
+    localTarget,
+    kubernetesTarget,
+    awsTarget,
+    gcpTarget,
+    azureTarget,
+    digitaloceanTarget,
+  ])
+  .describe("Where and how the platform runs; type picks the kind of target and the keys beside it.");
+
+/** Every kind of target a file may name; only local is built yet, the others are refused by the rules. */
+export const TARGET_TYPES = target.options.map((o) => o.shape.type.value);
+export const SUPPORTED_TARGETS = ["local"] as const;
+export const PLANNED_TARGETS = TARGET_TYPES.filter((t) => t !== "local");
 
 export const OIDC_PRESETS = ["github", "google", "keycloak", "auth0"] as const;
 
@@ -369,7 +432,7 @@ export const configSchema = z
     $schema: z.string().optional().describe("Editors' JSON Schema reference; ignored."),
     version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION).describe("Version of this file's format."),
     project,
-    target: target.default(() => target.parse({})),
+    target: target.default(() => localTarget.parse({ type: "local" })),
     auth: auth.default({ type: "password" }),
     users: z.array(user).default([]).describe("Everyone who may log in (with password auth)."),
     groups: z.array(group).default([]).describe("Groups; each gets a shared folder unless told otherwise."),
@@ -390,5 +453,7 @@ export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type UserConfig = Config["users"][number];
 export type GroupConfig = Config["groups"][number];
+export type TargetConfig = Config["target"];
+export type LocalTargetConfig = Extract<TargetConfig, { type: "local" }>;
 export type ProfileConfig = Config["profiles"][number];
 export type EnvironmentConfig = Config["environments"][number];

@@ -5,7 +5,8 @@
  */
 
 import { posix } from "node:path";
-import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
+import { type Config, DEFAULT_PIDS_LIMIT, type LocalTargetConfig } from "../config/schema.js";
+import { localTargetOf } from "../config/target.js";
 import { parseDuration, parseSize } from "../config/units.js";
 import { normalizeName } from "../requirements/pep508.js";
 
@@ -77,7 +78,7 @@ export interface Platform {
     address: string;
     port: number;
     https: { mode: "none" | "self-signed" | "manual"; cert?: string; key?: string };
-    ports: Config["target"]["ports"];
+    ports: LocalTargetConfig["ports"];
   };
   auth: Config["auth"];
   users: PlatformUser[];
@@ -132,7 +133,7 @@ function required(v: number | undefined, what: string): number {
   return v;
 }
 
-export function derivePaths(target: Config["target"]): PlatformPaths {
+export function derivePaths(target: LocalTargetConfig): PlatformPaths {
   const { prefix, data_dir, state_dir, log_dir, shared_dir, envs_dir, home_dir } = target;
   return {
     prefix,
@@ -152,7 +153,8 @@ export function derivePaths(target: Config["target"]): PlatformPaths {
 }
 
 export function derivePlatform(config: Config): Platform {
-  const paths = derivePaths(config.target);
+  const target = localTargetOf(config);
+  const paths = derivePaths(target);
   const users: PlatformUser[] = config.users
     .map((u) => {
       const user: PlatformUser = {
@@ -219,10 +221,10 @@ export function derivePlatform(config: Config): Platform {
     },
     paths,
     network: {
-      address: config.target.address,
-      port: config.target.port,
-      https: { ...config.target.https },
-      ports: { ...config.target.ports },
+      address: target.address,
+      port: target.port,
+      https: { ...target.https },
+      ports: { ...target.ports },
     },
     auth: config.auth,
     users,

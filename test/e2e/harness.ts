@@ -550,6 +550,7 @@ export async function makePlatform(t: Cleanup, options: PlatformOptions = {}): P
   const base: ConfigObject = {
     project: { name: project, title: `Atrium e2e ${id}` },
     target: {
+      type: "local",
       prefix: dirs.prefix,
       data_dir: dirs.data,
       state_dir: dirs.state,

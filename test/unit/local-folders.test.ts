@@ -21,6 +21,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 function contextIn(root: string): LocalContext {
   const yaml = `project: {name: folders}
 target:
+  type: local
   prefix: ${root}/opt/atrium
   data_dir: ${root}/var/lib/atrium
   state_dir: ${root}/var/lib/atrium/state

@@ -38,7 +38,7 @@ function fixture(name: string): Config {
 const keycloak = (dataDir = "/var/lib/atrium", secretEnv = "ATRIUM_TEST_SECRET") =>
   configOf(`
 project: {name: sso}
-target: {data_dir: ${dataDir}, home_dir: /srv/home, shared_dir: /srv/shared}
+target: {type: local, data_dir: ${dataDir}, home_dir: /srv/home, shared_dir: /srv/shared}
 auth:
   type: oidc
   preset: keycloak

@@ -29,7 +29,7 @@ describe("root services' ports", () => {
   });
 
   it("warn for a port any user may take, naming the key and the fix", () => {
-    const platform = platformOf(`${BASE}target:\n  ports:\n    hub: 8081\n`);
+    const platform = platformOf(`${BASE}target:\n  type: local\n  ports:\n    hub: 8081\n`);
     assert.deepEqual(claimablePortWarnings(platform, 1024), [
       "target.ports.hub is 8081: any local user may listen on it while its service restarts; use a port below 1024",
     ]);

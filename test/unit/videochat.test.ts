@@ -132,7 +132,7 @@ describe("the videochat component", { skip: videoChatBuilt() ? false : "the exte
   it("installs the built extension into the user env, and removes it when video chat is off", async () => {
     const root = mkdtempSync(join(tmpdir(), "atrium-videochat-"));
     try {
-      const platform = platformOf(`project: {name: solo}\ntarget: {prefix: ${root}}\n`);
+      const platform = platformOf(`project: {name: solo}\ntarget: {type: local, prefix: ${root}}\n`);
       mkdirSync(platform.paths.userVenv, { recursive: true });
       const quiet = { detail() {}, important() {} };
       const on = videoChatComponent({ platform, artifacts: new Map(), configDir: root, systemd: false });

@@ -1,4 +1,5 @@
 /** The commented atrium.yaml that `atrium init` writes. */
+import { CONFIG_VERSION } from "../../config/schema.js";
 
 export interface InitAnswers {
   name: string;
@@ -14,7 +15,7 @@ export function initYaml(a: InitAnswers): string {
   return `# yaml-language-server: $schema=https://atrium.dev/schema/atrium.schema.json
 # Atrium platform configuration. Check it with \`atrium validate\`, preview with
 # \`atrium plan\`, apply with \`atrium deploy\`. Every key is described in the README.
-version: 1
+version: ${CONFIG_VERSION}
 
 project:
   name: ${yamlString(a.name)}      # DNS-safe; prefixes rooms, cgroups and units
