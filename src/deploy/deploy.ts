@@ -4,7 +4,7 @@
  */
 import type { Config } from "../config/schema.js";
 import { localTarget } from "../targets/local/target.js";
-import type { Change } from "./component.js";
+import type { Change } from "./change.js";
 import { applyChanges, planChanges, type Reporter } from "./engine.js";
 import { acquireLock } from "./lock.js";
 import { loadState } from "./state.js";

@@ -3,8 +3,10 @@
  * state. applyChanges runs only what changed, in order, saving the state after each
  * component, and reports progress with elapsed time.
  */
-import type { Change, Component, Progress, StateEntry } from "./component.js";
-import { hashOf } from "./hash.js";
+
+import { hashOf } from "../lib/hash.js";
+import type { Component, Progress, StateEntry } from "../targets/component.js";
+import type { Change } from "./change.js";
 import { capLines, describeDiff } from "./spec-diff.js";
 import { type DeployState, saveState } from "./state.js";
 

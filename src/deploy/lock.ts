@@ -5,21 +5,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { AtriumError } from "../errors.js";
-
-/** Whether a process runs; a zombie (exited, not yet reaped) counts as gone. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
-}
+import { pidAlive } from "../lib/process.js";
 
 export function acquireLock(stateDir: string, what = "deploy"): () => void {
   const file = join(stateDir, "deploy.lock");

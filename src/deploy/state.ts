@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AtriumError } from "../errors.js";
-import type { StateEntry } from "./component.js";
+import type { StateEntry } from "../targets/component.js";
 
 export interface DeployState {
   version: 1;

@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { Change, Component } from "../../src/deploy/component.js";
+import type { Change } from "../../src/deploy/change.js";
 import { applyChanges, planChanges, type Reporter, summarize } from "../../src/deploy/engine.js";
-import { hashOf } from "../../src/deploy/hash.js";
 import { acquireLock } from "../../src/deploy/lock.js";
 import { loadState, saveState, statePath } from "../../src/deploy/state.js";
 import { AtriumError } from "../../src/errors.js";
+import { hashOf } from "../../src/lib/hash.js";
+import type { Component } from "../../src/targets/component.js";
 
 const quiet: Reporter = { start() {}, detail() {}, important() {}, done() {}, failed() {} };
 

@@ -4,8 +4,8 @@
  * root), acting for `--user` when given and as an admin otherwise.
  */
 import { readFileSync } from "node:fs";
+import type { ApiBuild, ApiEnvironment } from "../../contracts/envs-api.js";
 import { AtriumError } from "../../errors.js";
-import type { ApiBuild, ApiEnvironment } from "../../services/envs/api-types.js";
 import { EnvsClient } from "../../targets/local/envs-client.js";
 import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
 import { deployedPlatform } from "../deployed.js";

@@ -1,8 +1,8 @@
 /** `atrium supervise --spec FILE`: run the supervisor in the foreground (deploy starts it detached). */
 
 import { spawn } from "node:child_process";
-import { pidAlive } from "../../deploy/lock.js";
 import { AtriumError } from "../../errors.js";
+import { pidAlive } from "../../lib/process.js";
 import { atriumCommand } from "../../targets/local/programs.js";
 import { Supervisor } from "../../targets/local/supervisor.js";
 import { parseCommandArgs } from "../args.js";

@@ -3,8 +3,9 @@
  * deterministic; secrets appear only as file references.
  */
 import { posix } from "node:path";
+import { stableJson } from "../../lib/stable-json.js";
 import type { Platform } from "../../model/platform.js";
-import { type Artifacts, stableJson } from "../artifacts.js";
+import type { Artifacts } from "../artifacts.js";
 import { renderAccounts } from "./accounts-spec.js";
 import {
   DASK_AUTH_CONFIG,

@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Config } from "../../config/schema.js";
-import type { Component } from "../../deploy/component.js";
-import { pidAlive } from "../../deploy/lock.js";
+import { pidAlive } from "../../lib/process.js";
 import { derivePlatform, type Platform } from "../../model/platform.js";
+import type { Component } from "../component.js";
 import { localComponents } from "./components/index.js";
 import { supervisorPid } from "./components/services.js";
 import { hasSystemd, type LocalContext } from "./context.js";

@@ -6,9 +6,9 @@
  * accounts Atrium created, so `destroy --purge` removes only those.
  */
 import { chmodSync, existsSync, statSync } from "node:fs";
-import type { Component, Progress, StateEntry } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
 import type { PlatformUser } from "../../../model/platform.js";
+import type { Component, Progress, StateEntry } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run, tryRun } from "../exec.js";
 

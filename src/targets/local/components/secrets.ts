@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { gatewayDbFile } from "../dask-gateway.js";
 import { writeFileAtomic } from "../fsutil.js";

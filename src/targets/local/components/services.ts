@@ -9,20 +9,20 @@
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component, Progress } from "../../../deploy/component.js";
-import { hashOf } from "../../../deploy/hash.js";
-import { pidAlive } from "../../../deploy/lock.js";
 import { AtriumError } from "../../../errors.js";
+import { hashOf } from "../../../lib/hash.js";
+import { pidAlive } from "../../../lib/process.js";
 import type { Platform } from "../../../model/platform.js";
+import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { waitForHub } from "../health.js";
-import { publicUrl } from "../hub-config.js";
 import { atriumCommand } from "../programs.js";
 import type { LiveSpec, SupervisorStatus } from "../supervisor.js";
 import { renderSupervisor } from "../supervisor-spec.js";
 import { unitName } from "../systemd-unit.js";
+import { publicUrl } from "../urls.js";
 
 export function liveSpecPath(platform: Platform): string {
   return posix.join(platform.paths.runDir, "supervisor.json");

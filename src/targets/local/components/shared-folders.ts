@@ -10,7 +10,7 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component, Progress } from "../../../deploy/component.js";
+import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run, tryRun } from "../exec.js";
 import { ensureDir } from "../fsutil.js";

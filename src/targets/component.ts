@@ -52,16 +52,3 @@ export interface Component {
   /** Undo, for components that were applied before and are no longer wanted. */
   remove?(previous: StateEntry, progress: Progress): Promise<void>;
 }
-
-export type ChangeKind = "create" | "update" | "replace" | "delete" | "same";
-
-export interface Change {
-  component: string;
-  title: string;
-  kind: ChangeKind;
-  reason?: string;
-  /** What changes inside the component, one line each ("users: add dave"). */
-  details?: string[];
-  /** What deploy will skip in this component, and why. */
-  warnings?: string[];
-}
