@@ -22,11 +22,11 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { posix } from "node:path";
-import { type DeployState, loadState, saveState, statePath } from "../../deploy/state.js";
 import { AtriumError } from "../../errors.js";
 import { pidAlive } from "../../lib/process.js";
 import type { Platform } from "../../model/platform.js";
 import type { Progress } from "../component.js";
+import type { DeployState } from "../target.js";
 import { existingCgroups, removeCgroups } from "./cgroups.js";
 import { createdAccounts, purgeAccounts, remainingAccounts } from "./components/accounts.js";
 import { removeDaskFirewall } from "./components/dask-firewall.js";
@@ -49,6 +49,7 @@ import {
   stopPlatformProcesses,
   uidsOf,
 } from "./platform-processes.js";
+import { loadState, saveState, statePath } from "./state-file.js";
 import { unitName } from "./systemd-unit.js";
 import { publicUrl } from "./urls.js";
 
