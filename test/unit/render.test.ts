@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
 import { compareArtifacts, writeArtifacts } from "../../src/lib/artifact-files.js";
-import { derivePlatform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import { targetFor } from "../../src/targets/registry.js";
 import { EXAMPLES } from "./examples.js";

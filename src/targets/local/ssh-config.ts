@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { SshGatewayStatus, SshLimits, SshServiceConfig, SshUser } from "../../contracts/ssh-service.js";
+import type { SshGatewayStatus, SshLimits, SshServiceConfig } from "../../contracts/ssh-service.js";
 import {
   FALLBACK_PROFILE,
   mayUseProfile,
