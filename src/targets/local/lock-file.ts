@@ -1,6 +1,7 @@
 /**
- * The local target's deploy lock. One deploy at a time: a lock file created exclusively, holding the owner's pid.
- * A lock whose process is gone is stale and taken over.
+ * The local target's deploy lock. One deploy at a time: a lock file created
+ * exclusively, holding the owner's pid. A lock whose process is gone is stale and
+ * taken over.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
