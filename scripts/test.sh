@@ -22,6 +22,9 @@ npm run build >"$LOG_DIR/build.log" 2>&1 || { cat "$LOG_DIR/build.log"; die "bui
 step "format and lint (biome)"
 run_step biome npx biome ci .
 
+step "import rule (cli -> deploy -> targets -> contracts, model -> config -> lib; no cycles)"
+run_step imports node dist/scripts/check-imports.js
+
 node_suite unit dist/test/unit/
 
 PYVENV=$(bash scripts/python-test-env.sh) || die "could not build the Python test env"

@@ -2,7 +2,7 @@
  * The one error type for expected failures. Anything thrown that is not an
  * AtriumError is a bug, and cli/main.ts says so.
  */
-import type { Problem } from "./config/problem.js";
+import type { Problem } from "./lib/problem.js";
 
 export type ErrorCode =
   | "usage"

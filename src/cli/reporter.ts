@@ -1,5 +1,5 @@
 /** Deploy progress on the terminal: a line per component with elapsed time. */
-import type { Change } from "../deploy/component.js";
+import type { Change } from "../deploy/change.js";
 import type { Reporter } from "../deploy/engine.js";
 import { AtriumError } from "../errors.js";
 

@@ -2,16 +2,9 @@
  * A config problem as data: where it is and what to do about it. Every check
  * (YAML syntax, schema, cross-field rules) yields these; only format.ts prints them.
  */
-export type ConfigPath = ReadonlyArray<string | number>;
+import type { ConfigPath } from "../lib/problem.js";
 
-export interface Problem {
-  file: string;
-  line: number;
-  col: number;
-  path: ConfigPath;
-  message: string;
-  hint?: string;
-}
+export type { ConfigPath, Problem } from "../lib/problem.js";
 
 /** A problem before it has been located in the file. */
 export interface UnlocatedProblem {

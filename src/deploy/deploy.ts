@@ -1,33 +1,46 @@
 /**
- * deploy and plan for a loaded config: take the lock, check prerequisites, compare
- * with the state, apply what changed. Nothing is touched before the checks pass.
+ * deploy, plan and destroy for a loaded config, through the config's target: take
+ * the target's lock, run its preflight checks, compare with its state, apply what
+ * changed. Nothing is touched before the checks pass.
  */
 import type { Config } from "../config/schema.js";
-import { localTarget } from "../targets/local/target.js";
-import type { Change } from "./component.js";
+import type { Progress } from "../targets/component.js";
+import { targetFor } from "../targets/registry.js";
+import type { Target } from "../targets/target.js";
+import type { Change } from "./change.js";
 import { applyChanges, planChanges, type Reporter } from "./engine.js";
-import { acquireLock } from "./lock.js";
-import { loadState } from "./state.js";
 
-export function plan(config: Config, configFile: string): Change[] {
-  const target = localTarget(config, configFile);
-  const state = loadState(target.stateDir, target.platform.project.name);
-  return planChanges(target.components, state);
+export async function plan(config: Config, configFile: string): Promise<Change[]> {
+  const target = targetFor(config, configFile);
+  return planChanges(target.components(), target.state.load());
 }
 
-export async function deploy(config: Config, configFile: string, reporter: Reporter): Promise<Change[]> {
-  const target = localTarget(config, configFile);
+/** Deploys to `target` (the config's, through the registry, when run from the CLI). */
+export async function deployTo(target: Target, reporter: Reporter): Promise<Change[]> {
   await target.preflight();
   // Everything deploy makes (envs, config) must be readable by the users.
   process.umask(0o022);
-  const { mkdirSync } = await import("node:fs");
-  mkdirSync(target.stateDir, { recursive: true, mode: 0o700 });
-  const release = acquireLock(target.stateDir);
+  const release = target.lock.acquire("deploy", true);
   try {
-    const state = loadState(target.stateDir, target.platform.project.name);
-    const changes = planChanges(target.components, state);
-    await applyChanges(target.components, changes, { stateDir: target.stateDir, state, reporter });
+    const state = target.state.load();
+    const components = target.components();
+    const changes = await planChanges(components, state);
+    await applyChanges(components, changes, { store: target.state, state, reporter });
     return changes;
+  } finally {
+    release();
+  }
+}
+
+export function deploy(config: Config, configFile: string, reporter: Reporter): Promise<Change[]> {
+  return deployTo(targetFor(config, configFile), reporter);
+}
+
+/** Stops the platform (and with `purge` removes its data), under the deploy lock. */
+export async function destroy(target: Target, purge: boolean, progress: Progress): Promise<void> {
+  const release = target.lock.acquire("deploy or destroy", false);
+  try {
+    await target.destroy(purge, progress);
   } finally {
     release();
   }

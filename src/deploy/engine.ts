@@ -1,12 +1,17 @@
 /**
- * Plan and apply. planChanges is pure: desired components against the recorded
- * state. applyChanges runs only what changed, in order, saving the state after each
- * component, and reports progress with elapsed time.
+ * Plan and apply. planChanges compares the desired components with the recorded
+ * state (and, when asked, looks at what is there, read-only). applyChanges runs only
+ * what changed, in order, saving the state through the target's store after each
+ * component, and reports progress with elapsed time. A component that left the plan
+ * (wanted: false, or no longer built at all) is a delete: its remove() runs when it
+ * has one, then it is forgotten.
  */
-import type { Change, Component, Progress, StateEntry } from "./component.js";
-import { hashOf } from "./hash.js";
+
+import { hashOf } from "../lib/hash.js";
+import type { Component, Progress, StateEntry } from "../targets/component.js";
+import type { DeployState, StateStore } from "../targets/target.js";
+import type { Change } from "./change.js";
 import { capLines, describeDiff } from "./spec-diff.js";
-import { type DeployState, saveState } from "./state.js";
 
 /** The hash recorded for a component whose apply saved a checkpoint but did not finish. */
 export const INCOMPLETE = "incomplete";
@@ -25,7 +30,7 @@ function detailsOf(c: Component, previous: StateEntry | undefined): string[] {
 }
 
 /** One component's change, with what changes inside it. */
-function changeOf(c: Component, previous: StateEntry | undefined, check: boolean): Change {
+async function changeOf(c: Component, previous: StateEntry | undefined, check: boolean): Promise<Change> {
   const base = { component: c.name, title: c.title };
   const withDetails = (change: Change): Change => {
     const details = detailsOf(c, previous);
@@ -33,20 +38,29 @@ function changeOf(c: Component, previous: StateEntry | undefined, check: boolean
   };
   if (!previous) return withDetails({ ...base, kind: "create" });
   if (previous.hash !== hashOf(c.spec)) return withDetails({ ...base, kind: "update" });
-  if (check && c.present && !c.present()) return { ...base, kind: "update", reason: "missing on disk" };
+  if (check && c.present && !(await c.present()))
+    return { ...base, kind: "update", reason: "missing on disk" };
   return { ...base, kind: "same" };
 }
 
 /** `check`: also look at the machine (read-only): what is missing on disk, what deploy will skip. */
-export function planChanges(components: readonly Component[], state: DeployState, check = true): Change[] {
-  const changes: Change[] = components.map((c) => {
-    const change = changeOf(c, state.components[c.name], check);
+export async function planChanges(
+  components: readonly Component[],
+  state: DeployState,
+  check = true,
+): Promise<Change[]> {
+  const changes: Change[] = [];
+  for (const c of components) {
+    if (c.wanted === false) continue;
+    const change = await changeOf(c, state.components[c.name], check);
     const warnings = check ? (c.warnings?.() ?? []) : [];
-    return warnings.length ? { ...change, warnings } : change;
-  });
-  const wanted = new Set(components.map((c) => c.name));
+    changes.push(warnings.length ? { ...change, warnings } : change);
+  }
+  const wanted = new Set(components.filter((c) => c.wanted !== false).map((c) => c.name));
+  const known = new Map(components.map((c) => [c.name, c]));
   for (const name of Object.keys(state.components)) {
-    if (!wanted.has(name)) changes.push({ component: name, title: name, kind: "delete" });
+    if (!wanted.has(name))
+      changes.push({ component: name, title: known.get(name)?.title ?? name, kind: "delete" });
   }
   return changes;
 }
@@ -65,11 +79,9 @@ export interface Reporter {
 }
 
 export interface ApplyOptions {
-  stateDir: string;
+  store: StateStore;
   state: DeployState;
   reporter: Reporter;
-  /** Components that leave the plan but have a remove step (by name). */
-  removers?: Record<string, (previous: StateEntry, progress: Progress) => Promise<void>>;
 }
 
 export async function applyChanges(
@@ -88,10 +100,10 @@ export async function applyChanges(
     try {
       if (change.kind === "delete") {
         const previous = state.components[change.component];
-        const remover = opts.removers?.[change.component];
-        if (previous && remover) await remover(previous, progress);
+        const leaving = byName.get(change.component);
+        if (previous && leaving?.remove) await leaving.remove(previous, progress);
         delete state.components[change.component];
-        saveState(opts.stateDir, state);
+        opts.store.save(state);
         reporter.done(change, elapsed());
         continue;
       }
@@ -107,7 +119,7 @@ export async function applyChanges(
         };
         if (previous?.outline !== undefined) entry.outline = previous.outline;
         state.components[component.name] = entry;
-        saveState(opts.stateDir, state);
+        opts.store.save(state);
       };
       const result = await component.apply(previous, { ...progress, checkpoint });
       const entry: StateEntry = {
@@ -118,7 +130,7 @@ export async function applyChanges(
       const data = result?.data ?? previous?.data;
       if (data !== undefined) entry.data = data;
       state.components[component.name] = entry;
-      saveState(opts.stateDir, state);
+      opts.store.save(state);
       reporter.done(change, elapsed(), result?.note);
     } catch (err) {
       reporter.failed(change, elapsed(), err);

@@ -27,7 +27,7 @@ import {
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
+import type { ApiBuild, ApiEnvironment } from "../../src/contracts/envs-api.js";
 import { BuildFailure, buildEnvironment } from "../../src/services/envs/builder.js";
 import { lookupAccount } from "../../src/services/envs/service.js";
 import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";

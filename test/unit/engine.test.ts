@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { Change, Component } from "../../src/deploy/component.js";
+import type { Change } from "../../src/deploy/change.js";
 import { applyChanges, planChanges, type Reporter, summarize } from "../../src/deploy/engine.js";
-import { hashOf } from "../../src/deploy/hash.js";
-import { acquireLock } from "../../src/deploy/lock.js";
-import { loadState, saveState, statePath } from "../../src/deploy/state.js";
 import { AtriumError } from "../../src/errors.js";
+import { hashOf } from "../../src/lib/hash.js";
+import type { Component } from "../../src/targets/component.js";
+import { acquireLock } from "../../src/targets/local/lock-file.js";
+import { loadState, saveState, stateFileStore, statePath } from "../../src/targets/local/state-file.js";
 
 const quiet: Reporter = { start() {}, detail() {}, important() {}, done() {}, failed() {} };
 
@@ -36,14 +37,14 @@ describe("deploy engine", () => {
     const applied: string[] = [];
     const components = [component("a", { x: 1 }, applied), component("b", { y: 2 }, applied)];
     const state = loadState(dir, "p");
-    const changes = planChanges(components, state);
+    const changes = await planChanges(components, state);
     assert.deepEqual(
       changes.map((c) => c.kind),
       ["create", "create"],
     );
-    await applyChanges(components, changes, { stateDir: dir, state, reporter: quiet });
+    await applyChanges(components, changes, { store: stateFileStore(dir, "p"), state, reporter: quiet });
     assert.deepEqual(applied, ["a", "b"]);
-    const again = planChanges(components, loadState(dir, "p"));
+    const again = await planChanges(components, loadState(dir, "p"));
     assert.deepEqual(
       again.map((c) => c.kind),
       ["same", "same"],
@@ -55,10 +56,14 @@ describe("deploy engine", () => {
     const applied: string[] = [];
     const state = loadState(dir, "p");
     const first = [component("a", 1, applied), component("b", 1, applied), component("c", 1, applied)];
-    await applyChanges(first, planChanges(first, state), { stateDir: dir, state, reporter: quiet });
+    await applyChanges(first, await planChanges(first, state), {
+      store: stateFileStore(dir, "p"),
+      state,
+      reporter: quiet,
+    });
     applied.length = 0;
     const second = [component("a", 1, applied), component("b", 2, applied)];
-    const changes = planChanges(second, loadState(dir, "p"));
+    const changes = await planChanges(second, loadState(dir, "p"));
     assert.deepEqual(
       changes.map((c: Change) => [c.component, c.kind]),
       [
@@ -68,7 +73,7 @@ describe("deploy engine", () => {
       ],
     );
     const s2 = loadState(dir, "p");
-    await applyChanges(second, changes, { stateDir: dir, state: s2, reporter: quiet });
+    await applyChanges(second, changes, { store: stateFileStore(dir, "p"), state: s2, reporter: quiet });
     assert.deepEqual(applied, ["b"]);
     assert.deepEqual(Object.keys(loadState(dir, "p").components).sort(), ["a", "b"]);
   });
@@ -82,7 +87,11 @@ describe("deploy engine", () => {
     ];
     const state = loadState(dir, "p");
     await assert.rejects(
-      applyChanges(components, planChanges(components, state), { stateDir: dir, state, reporter: quiet }),
+      applyChanges(components, await planChanges(components, state), {
+        store: stateFileStore(dir, "p"),
+        state,
+        reporter: quiet,
+      }),
       /b failed/,
     );
     const saved = loadState(dir, "p");
@@ -90,11 +99,11 @@ describe("deploy engine", () => {
     assert.deepEqual(saved.components.a?.data, { by: "a" });
   });
 
-  it("re-applies a component whose result is missing on disk", () => {
+  it("re-applies a component whose result is missing on disk", async () => {
     const c: Component = { ...component("a", 1, []), present: () => false };
     const state = loadState(dir, "p");
     state.components.a = { hash: planHash(c), appliedAt: "" };
-    assert.deepEqual(planChanges([c], state)[0], {
+    assert.deepEqual((await planChanges([c], state))[0], {
       component: "a",
       title: "a",
       kind: "update",

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import type { ApiBuild, ApiEnvironment } from "../../src/services/envs/api-types.js";
+import type { ApiBuild, ApiEnvironment } from "../../src/contracts/envs-api.js";
 import type { EnvsConfig } from "../../src/services/envs/config.js";
 import { daskEnvironments, kernelSpec, kernelsByUser } from "../../src/services/envs/integration.js";
 import type { Directory, Person } from "../../src/services/envs/permissions.js";

@@ -14,6 +14,7 @@ import { directoriesComponent, readDirectoriesData } from "../../src/targets/loc
 import { secretsComponent } from "../../src/targets/local/components/secrets.js";
 import type { LocalContext } from "../../src/targets/local/context.js";
 import { gatewayDbFile } from "../../src/targets/local/dask-gateway.js";
+import { renderLocal } from "../../src/targets/local/render.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "atrium-folders-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -32,7 +33,8 @@ target:
 `;
   const loaded = validateText("atrium.yaml", yaml);
   assert.ok(loaded.config, JSON.stringify(loaded.problems));
-  return { platform: derivePlatform(loaded.config), artifacts: new Map(), configDir: root, systemd: false };
+  const platform = derivePlatform(loaded.config);
+  return { platform, artifacts: renderLocal(platform), configDir: root, systemd: false };
 }
 
 const quiet = { detail() {}, important() {} };

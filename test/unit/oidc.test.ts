@@ -13,7 +13,6 @@ import type { Config } from "../../src/config/schema.js";
 import { AtriumError } from "../../src/errors.js";
 import { derivePlatform, type Platform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
-import { renderTarget } from "../../src/targets/index.js";
 import type { LocalContext } from "../../src/targets/local/context.js";
 import {
   checkClientSecret,
@@ -21,6 +20,7 @@ import {
   oidcSecretComponent,
   takeClientSecret,
 } from "../../src/targets/local/oidc.js";
+import { renderLocal } from "../../src/targets/local/render.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "atrium-oidc-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -53,10 +53,10 @@ users: [{name: ada, groups: [analysts]}]
 `);
 
 const hubJson = (platform: Platform) =>
-  JSON.parse(renderTarget(platform).get("hub/atrium_hub.json") ?? "{}") as Record<string, unknown>;
+  JSON.parse(renderLocal(platform).get("hub/atrium_hub.json") ?? "{}") as Record<string, unknown>;
 const hubProcess = (platform: Platform) =>
   (
-    JSON.parse(renderTarget(platform).get("supervisor.json") ?? "{}") as {
+    JSON.parse(renderLocal(platform).get("supervisor.json") ?? "{}") as {
       processes: Array<{ name: string; secretEnv: Record<string, string>; restartOn: string[] }>;
     }
   ).processes.find((p) => p.name === "hub");
@@ -109,7 +109,7 @@ describe("oidc render", () => {
   it("never renders the secret itself", () => {
     const env: NodeJS.ProcessEnv = { ATRIUM_TEST_SECRET: "the-very-secret-value" };
     takeClientSecret("ATRIUM_TEST_SECRET", env);
-    const all = [...renderTarget(derivePlatform(keycloak())).values()].join("\n");
+    const all = [...renderLocal(derivePlatform(keycloak())).values()].join("\n");
     assert.doesNotMatch(all, /the-very-secret-value/);
   });
 });

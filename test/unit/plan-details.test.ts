@@ -8,15 +8,15 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { validateText } from "../../src/config/load.js";
-import type { Component } from "../../src/deploy/component.js";
 import { outlineOf, planChanges } from "../../src/deploy/engine.js";
-import { hashOf } from "../../src/deploy/hash.js";
 import { capLines, describeDiff } from "../../src/deploy/spec-diff.js";
-import type { DeployState } from "../../src/deploy/state.js";
+import { hashOf } from "../../src/lib/hash.js";
 import { repoPath } from "../../src/paths.js";
+import type { Component } from "../../src/targets/component.js";
 import { explainFiles } from "../../src/targets/local/components/config-files.js";
 import { explainProcesses } from "../../src/targets/local/components/services.js";
 import { localTarget } from "../../src/targets/local/target.js";
+import type { DeployState } from "../../src/targets/target.js";
 
 /** A state in which every component was applied exactly as given. */
 function appliedState(components: readonly Component[]): DeployState {
@@ -88,7 +88,7 @@ describe("plan details", () => {
     assert.deepEqual(explainProcesses(undefined, after), ["starts proxy, hub, envs"]);
   });
 
-  it("says what the whole local plan changes after adding a user and resizing a profile", () => {
+  it("says what the whole local plan changes after adding a user and resizing a profile", async () => {
     const file = repoPath("examples", "team.yaml");
     const load = (text: string) => {
       const r = validateText(file, text);
@@ -97,7 +97,7 @@ describe("plan details", () => {
     };
     const original = readFileSync(file, "utf8");
     const before = localTarget(load(original), file);
-    const state = appliedState(before.components);
+    const state = appliedState(before.components());
     const edited = parse(original) as {
       users: Array<{ name: string; groups?: string[] }>;
       profiles: Array<{ mem_limit?: string }>;
@@ -107,7 +107,7 @@ describe("plan details", () => {
     assert.ok(profile);
     profile.mem_limit = "3G";
     const after = localTarget(load(JSON.stringify(edited)), file);
-    const changes = planChanges(after.components, state, false);
+    const changes = await planChanges(after.components(), state, false);
     const of = (name: string) => changes.find((c) => c.component === name);
     assert.equal(of("accounts")?.kind, "update");
     assert.deepEqual(of("accounts")?.details, ["users: add zoe"]);

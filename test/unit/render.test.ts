@@ -4,14 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
-import { derivePlatform } from "../../src/model/platform.js";
+import { compareArtifacts, writeArtifacts } from "../../src/lib/artifact-files.js";
 import { repoPath } from "../../src/paths.js";
-import { renderTarget } from "../../src/targets/index.js";
-import { compareArtifacts, writeArtifacts } from "../../src/targets/write.js";
+import { targetFor } from "../../src/targets/registry.js";
 import { EXAMPLES } from "./examples.js";
 
 const render = (name: string) =>
-  renderTarget(derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`))));
+  targetFor(loadConfig(repoPath("examples", `${name}.yaml`)), repoPath("examples", `${name}.yaml`)).render();
 
 describe("local render", () => {
   for (const name of EXAMPLES) {

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
+import type { SshServiceConfig } from "../../src/contracts/ssh-service.js";
 import { derivePlatform, type Platform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import { renderLocal } from "../../src/targets/local/render.js";
-import {
-  renderSshConfig,
-  SSH_CONFIG_FILE,
-  type SshServiceConfig,
-} from "../../src/targets/local/ssh-config.js";
+import { renderSshConfig, SSH_CONFIG_FILE } from "../../src/targets/local/ssh-config.js";
 import { renderSupervisor } from "../../src/targets/local/supervisor-spec.js";
 
 const example = (name: string) => derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`)));

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { pidAlive } from "../../src/deploy/lock.js";
+import { pidAlive } from "../../src/lib/process.js";
 import { repoPath } from "../../src/paths.js";
 import type { LiveSpec, SupervisorStatus } from "../../src/targets/local/supervisor.js";
 

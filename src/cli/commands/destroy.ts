@@ -1,9 +1,8 @@
 /** `atrium destroy [--purge]`: stop the platform and remove its config; --purge removes data and accounts too. */
-import { acquireLock } from "../../deploy/lock.js";
+import { destroy } from "../../deploy/deploy.js";
 import { AtriumError } from "../../errors.js";
-import { destroyLocal } from "../../targets/local/destroy.js";
 import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
-import { deployedPlatform } from "../deployed.js";
+import { deployedTarget } from "../deployed.js";
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseCommandArgs(
@@ -17,7 +16,7 @@ export async function run(args: string[]): Promise<number> {
     "[-c FILE] [--purge] [--yes]",
   );
   if (!parsed) return 0;
-  const platform = deployedPlatform(parsed.values.config);
+  const target = deployedTarget(parsed.values.config);
   const purge = Boolean(parsed.values.purge);
   if (purge && !parsed.values.yes) {
     throw new AtriumError(
@@ -26,20 +25,12 @@ export async function run(args: string[]): Promise<number> {
       "add --yes to confirm",
     );
   }
-  const { existsSync } = await import("node:fs");
-  const release = existsSync(platform.paths.stateDir)
-    ? acquireLock(platform.paths.stateDir, "deploy or destroy")
-    : () => {};
-  try {
-    await destroyLocal(platform, purge, {
-      detail: (l) => process.stdout.write(`  ${l}\n`),
-      important: (l) => process.stdout.write(`${l}\n`),
-    });
-  } finally {
-    release();
-  }
+  await destroy(target, purge, {
+    detail: (l) => process.stdout.write(`  ${l}\n`),
+    important: (l) => process.stdout.write(`${l}\n`),
+  });
   process.stdout.write(
-    `${platform.project.name}: ${purge ? "destroyed and purged" : "stopped and removed (data kept)"}\n`,
+    `${target.platform.project.name}: ${purge ? "destroyed and purged" : "stopped and removed (data kept)"}\n`,
   );
   return 0;
 }

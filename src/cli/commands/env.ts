@@ -4,11 +4,11 @@
  * root), acting for `--user` when given and as an admin otherwise.
  */
 import { readFileSync } from "node:fs";
+import type { ApiBuild, ApiEnvironment } from "../../contracts/envs-api.js";
 import { AtriumError } from "../../errors.js";
-import type { ApiBuild, ApiEnvironment } from "../../services/envs/api-types.js";
-import { EnvsClient } from "../../targets/local/envs-client.js";
+import type { EnvsApi } from "../../targets/registry.js";
 import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
-import { deployedPlatform } from "../deployed.js";
+import { deployedTarget } from "../deployed.js";
 
 const USAGE = `list [--namespace NS] [--json]
        atrium env create [NS/]NAME (-f FILE | PACKAGE...) [--no-wait]
@@ -39,7 +39,7 @@ function envPath(arg: string | undefined, user: string | undefined): { ns: strin
 
 const enc = (ns: string, name: string) => `${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 
-async function follow(client: EnvsClient, build: ApiBuild, wait: boolean): Promise<number> {
+async function follow(client: EnvsApi, build: ApiBuild, wait: boolean): Promise<number> {
   out(`build ${build.id} of ${build.namespace}/${build.environment}: ${build.status.toLowerCase()}`);
   if (!wait) return 0;
   const done = await client.follow(build.id, (text) => process.stdout.write(text));
@@ -51,7 +51,7 @@ async function follow(client: EnvsClient, build: ApiBuild, wait: boolean): Promi
   return 1;
 }
 
-async function list(client: EnvsClient, namespace: string | undefined, json: boolean): Promise<number> {
+async function list(client: EnvsApi, namespace: string | undefined, json: boolean): Promise<number> {
   const q = namespace ? `&namespace=${encodeURIComponent(namespace)}` : "";
   const envs = await client.json<ApiEnvironment[]>("GET", `environment/?size=1000${q}`);
   if (json) {
@@ -72,12 +72,7 @@ async function list(client: EnvsClient, namespace: string | undefined, json: boo
   return 0;
 }
 
-async function rollback(
-  client: EnvsClient,
-  ns: string,
-  name: string,
-  to: string | undefined,
-): Promise<number> {
+async function rollback(client: EnvsApi, ns: string, name: string, to: string | undefined): Promise<number> {
   const env = await client.json<ApiEnvironment>("GET", `environment/${enc(ns, name)}/`);
   let target: number | undefined = to === undefined ? undefined : Number(to);
   if (to !== undefined && !Number.isSafeInteger(target))
@@ -108,8 +103,10 @@ export async function run(args: string[]): Promise<number> {
   const [verb, target, ...rest] = parsed.positionals;
   const v = parsed.values;
   const user = v.user as string | undefined;
-  const platform = deployedPlatform(v.config);
-  const client = new EnvsClient(platform, user);
+  const deployed = deployedTarget(v.config);
+  if (!deployed.envs)
+    throw new AtriumError("not-supported", `the ${deployed.type} target runs no environment service`);
+  const client = deployed.envs(user);
   const wait = !v["no-wait"];
   switch (verb) {
     case "list":

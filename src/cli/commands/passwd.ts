@@ -3,9 +3,8 @@
  * (without echo); otherwise reads one line from stdin. Never takes it as an argument.
  */
 import { AtriumError } from "../../errors.js";
-import { setPassword } from "../../targets/local/passwords.js";
 import { DEPLOYED_CONFIG_OPTION, parseCommandArgs } from "../args.js";
-import { deployedPlatform } from "../deployed.js";
+import { deployedTarget } from "../deployed.js";
 
 async function readHidden(prompt: string): Promise<string> {
   process.stdout.write(prompt);
@@ -53,10 +52,11 @@ export async function run(args: string[]): Promise<number> {
     true,
   );
   if (!parsed) return 0;
-  const platform = deployedPlatform(parsed.values.config);
+  const target = deployedTarget(parsed.values.config);
+  const { platform, passwords } = target;
   const user = parsed.positionals[0];
   if (!user) throw new AtriumError("usage", "name the user", "usage: atrium passwd USER");
-  if (platform.auth.type !== "password") {
+  if (platform.auth.type !== "password" || !passwords) {
     throw new AtriumError("usage", "this platform logs in through OIDC; passwords are kept by the provider");
   }
   if (!platform.users.some((u) => u.name === user)) {
@@ -76,7 +76,7 @@ export async function run(args: string[]): Promise<number> {
   }
   if (password.length < 8)
     throw new AtriumError("usage", "a password has at least 8 characters; nothing changed");
-  await setPassword(platform, user, password);
+  await passwords.set(user, password);
   process.stdout.write(`password of ${user} set\n`);
   return 0;
 }

@@ -17,7 +17,7 @@ export async function run(args: string[]): Promise<number> {
   );
   if (!parsed) return 0;
   const file = parsed.values.config as string;
-  const changes = plan(loadConfig(file), file);
+  const changes = await plan(loadConfig(file), file);
   if (parsed.values.json) {
     process.stdout.write(`${JSON.stringify({ changes, summary: summarize(changes) }, null, 2)}\n`);
     return 0;

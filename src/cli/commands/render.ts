@@ -1,8 +1,7 @@
 /** `atrium render`: write the target's artifacts; `--check` lists files that differ instead. */
 import { loadConfig } from "../../config/load.js";
-import { derivePlatform } from "../../model/platform.js";
-import { renderTarget } from "../../targets/index.js";
-import { compareArtifacts, writeArtifacts } from "../../targets/write.js";
+import { compareArtifacts, writeArtifacts } from "../../lib/artifact-files.js";
+import { targetFor } from "../../targets/registry.js";
 import { CONFIG_OPTION, parseCommandArgs } from "../args.js";
 
 export async function run(args: string[]): Promise<number> {
@@ -18,7 +17,7 @@ export async function run(args: string[]): Promise<number> {
   );
   if (!parsed) return 0;
   const { config: file, out, check } = parsed.values as { config: string; out: string; check: boolean };
-  const artifacts = renderTarget(derivePlatform(loadConfig(file)));
+  const artifacts = targetFor(loadConfig(file), file).render();
   if (check) {
     const drift = compareArtifacts(out, artifacts);
     const lines = [

@@ -15,7 +15,7 @@ import { execFile } from "node:child_process";
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type { NamespaceKind } from "./api-types.js";
+import type { NamespaceKind } from "../../contracts/envs-api.js";
 
 const exec = promisify(execFile);
 

@@ -9,7 +9,7 @@
  * Admins (hub admins and admin services) may see and edit every namespace, as they
  * may act for any user in the hub; using (kernels, Dask) stays as above.
  */
-import type { NamespaceKind } from "./api-types.js";
+import type { NamespaceKind } from "../../contracts/envs-api.js";
 import type { GroupEditors } from "./config.js";
 
 export const GLOBAL = "global";

@@ -7,7 +7,7 @@
  * Must stay true: every route goes through a service method that checks the person
  * first; errors are `{status: "error", message}` with 400/403/404/409.
  */
-import type { ApiOk, ApiPage } from "./api-types.js";
+import type { ApiOk, ApiPage } from "../../contracts/envs-api.js";
 import type { Person } from "./permissions.js";
 import { ApiFailure, type EnvService } from "./service.js";
 

@@ -23,7 +23,13 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
-import type { ApiBuild, ApiEnvironment, ApiNamespace, BuildStatus, NamespaceKind } from "./api-types.js";
+import type {
+  ApiBuild,
+  ApiEnvironment,
+  ApiNamespace,
+  BuildStatus,
+  NamespaceKind,
+} from "../../contracts/envs-api.js";
 import { removeLeftoverCgroups } from "./build-cgroup.js";
 import {
   type BuildAccount,

@@ -8,7 +8,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import type { BuildStatus } from "./api-types.js";
+import type { BuildStatus } from "../../contracts/envs-api.js";
 import type { GroupEditors } from "./config.js";
 
 export interface StoredSpec {

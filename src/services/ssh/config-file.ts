@@ -10,8 +10,8 @@
  *   gateway (the supervisor's fingerprint covers them).
  */
 import { readFileSync, statSync } from "node:fs";
+import type { SshServiceConfig } from "../../contracts/ssh-service.js";
 import { AtriumError } from "../../errors.js";
-import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
 
 export function readConfig(file: string): SshServiceConfig {
   let config: SshServiceConfig;

@@ -4,7 +4,7 @@
  * re-read when it changes). A name found nowhere cannot log in.
  */
 import { readFileSync, statSync } from "node:fs";
-import type { SshServiceConfig, SshUser } from "../../targets/local/ssh-config.js";
+import type { SshServiceConfig, SshUser } from "../../contracts/ssh-service.js";
 
 export interface UserDirectory {
   get(name: string): SshUser | undefined;

@@ -8,9 +8,9 @@ import { posix } from "node:path";
 import { DASHBOARD_PORT_COUNT, DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
-import { hubUrl, publicUrl } from "./hub-config.js";
+import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
-import type { ProcessSpec } from "./supervisor-spec.js";
+import { hubUrl, publicUrl } from "./urls.js";
 
 export const GATEWAY_SERVICE = "dask-gateway";
 export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;

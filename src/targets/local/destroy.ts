@@ -22,11 +22,11 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { posix } from "node:path";
-import type { Progress } from "../../deploy/component.js";
-import { pidAlive } from "../../deploy/lock.js";
-import { type DeployState, loadState, saveState, statePath } from "../../deploy/state.js";
 import { AtriumError } from "../../errors.js";
+import { pidAlive } from "../../lib/process.js";
 import type { Platform } from "../../model/platform.js";
+import type { Progress } from "../component.js";
+import type { DeployState } from "../target.js";
 import { existingCgroups, removeCgroups } from "./cgroups.js";
 import { createdAccounts, purgeAccounts, remainingAccounts } from "./components/accounts.js";
 import { removeDaskFirewall } from "./components/dask-firewall.js";
@@ -40,7 +40,7 @@ import { run } from "./exec.js";
 import { removeTree } from "./fsutil.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
-import { publicUrl, serverSocketsDir } from "./hub-config.js";
+import { serverSocketsDir } from "./hub-config.js";
 import { deployedCopyPath, forgetMachineLinks } from "./machine-links.js";
 import { loginAccounts, purgeLoginAccounts } from "./oidc.js";
 import {
@@ -49,7 +49,9 @@ import {
   stopPlatformProcesses,
   uidsOf,
 } from "./platform-processes.js";
+import { loadState, saveState, statePath } from "./state-file.js";
 import { unitName } from "./systemd-unit.js";
+import { publicUrl } from "./urls.js";
 
 async function stopUserServers(platform: Platform, progress: Progress): Promise<void> {
   if ((await probe(`${publicUrl(platform)}/hub/api`)) !== 200) return;

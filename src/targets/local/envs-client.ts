@@ -5,9 +5,9 @@
  * admins only. Used by deploy (prebuilt environments), `atrium env` and `atrium status`.
  */
 import { readFileSync } from "node:fs";
+import type { ApiBuild, ApiError } from "../../contracts/envs-api.js";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
-import type { ApiBuild, ApiError } from "../../services/envs/api-types.js";
 import { envsUrl } from "./envs.js";
 import { secretPath } from "./secrets.js";
 

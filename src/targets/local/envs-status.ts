@@ -1,6 +1,7 @@
 /** What `atrium status` says about managed environments: builds running, waiting, and failed. */
+
+import type { ApiEnvironment } from "../../contracts/envs-api.js";
 import type { Platform } from "../../model/platform.js";
-import type { ApiEnvironment } from "../../services/envs/api-types.js";
 import { EnvsClient } from "./envs-client.js";
 
 export interface EnvsReport {

@@ -6,9 +6,9 @@
  */
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
-import { hubUrl } from "./hub-config.js";
+import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
-import type { ProcessSpec } from "./supervisor-spec.js";
+import { hubUrl } from "./urls.js";
 import { SYSTEM_PYTHON, toolsUv } from "./uv.js";
 
 export const ENVS_SERVICE = "envs";

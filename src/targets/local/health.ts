@@ -3,7 +3,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
-import { publicUrl } from "./hub-config.js";
+import { publicUrl } from "./urls.js";
 
 /** GET a URL on this machine; resolves the status code, or 0 when nothing answers. */
 export function probe(url: string, timeoutMs = 2000): Promise<number> {

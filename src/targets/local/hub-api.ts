@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
-import { hubUrl } from "./hub-config.js";
 import { secretPath } from "./secrets.js";
+import { hubUrl } from "./urls.js";
 
 export interface HubUser {
   name: string;

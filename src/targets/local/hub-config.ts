@@ -9,17 +9,8 @@ import { gatewayHubService } from "./dask-gateway.js";
 import { envsHubService, kernelsDir } from "./envs.js";
 import { oidcAccountsFile } from "./oidc.js";
 import { secretPath } from "./secrets.js";
+import { hubUrl, publicUrl } from "./urls.js";
 import { renderVideoChat } from "./videochat.js";
-
-export function publicUrl(platform: Platform): string {
-  const { address, port, https } = platform.network;
-  const host = address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address;
-  return `${https.mode === "none" ? "http" : "https"}://${host}:${port}`;
-}
-
-export function hubUrl(platform: Platform): string {
-  return `http://127.0.0.1:${platform.network.ports.hub}`;
-}
 
 export function renderHubConfig(platform: Platform): Record<string, unknown> {
   const { paths, network } = platform;

@@ -16,9 +16,9 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component, Progress } from "../../deploy/component.js";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
+import type { Component, Progress } from "../component.js";
 import type { LocalContext } from "./context.js";
 import { run, tryRun } from "./exec.js";
 import { writeFileAtomic } from "./fsutil.js";

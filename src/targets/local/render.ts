@@ -3,9 +3,11 @@
  * deterministic; secrets appear only as file references.
  */
 import { posix } from "node:path";
+import { stableJson } from "../../lib/stable-json.js";
 import type { Platform } from "../../model/platform.js";
-import { type Artifacts, stableJson } from "../artifacts.js";
+import type { Artifacts } from "../artifacts.js";
 import { renderAccounts } from "./accounts-spec.js";
+import { ACCOUNTS_FILE, SECRETS_FILE, SUPERVISOR_FILE } from "./artifact-data.js";
 import {
   DASK_AUTH_CONFIG,
   DASK_CLIENT_CONFIG,
@@ -37,7 +39,7 @@ export function renderLocal(platform: Platform): Artifacts {
   const artifacts: Artifacts = new Map();
   artifacts.set(HUB_CONFIG_FILE, stableJson(renderHubConfig(platform)));
   artifacts.set(HUB_CONFIG_PY, HUB_CONFIG_PY_TEXT);
-  artifacts.set("supervisor.json", stableJson(renderSupervisor(platform)));
+  artifacts.set(SUPERVISOR_FILE, stableJson(renderSupervisor(platform)));
   if (platform.dask.enabled) {
     artifacts.set(GATEWAY_CONFIG_FILE, stableJson(renderGatewayConfig(platform)));
     artifacts.set(GATEWAY_CONFIG_PY, GATEWAY_CONFIG_PY_TEXT);
@@ -46,9 +48,9 @@ export function renderLocal(platform: Platform): Artifacts {
     artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(platform)));
   }
   artifacts.set(ENVS_CONFIG, stableJson(renderEnvsConfig(platform)));
-  artifacts.set("accounts.json", stableJson(renderAccounts(platform)));
+  artifacts.set(ACCOUNTS_FILE, stableJson(renderAccounts(platform)));
   artifacts.set(
-    "secrets.json",
+    SECRETS_FILE,
     stableJson(secretSpecs(platform).map((s) => ({ ...s, file: secretPath(platform, s.name) }))),
   );
   artifacts.set(posix.join("systemd", unitName(platform)), renderSystemdUnit(platform));

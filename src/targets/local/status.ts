@@ -9,9 +9,9 @@ import { type EnvsReport, envsReport } from "./envs-status.js";
 import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
-import { publicUrl } from "./hub-config.js";
 import { describeAuth } from "./oidc.js";
 import { type SshReport, sshReport } from "./ssh-config.js";
+import { publicUrl } from "./urls.js";
 
 export interface PlatformStatus {
   project: string;

@@ -27,10 +27,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { pidAlive } from "../../deploy/lock.js";
+import { pidAlive } from "../../lib/process.js";
 import { joinCgroup } from "./cgroups.js";
+import type { ProcessSpec } from "./process-spec.js";
 import { resolveProgram } from "./programs.js";
-import type { ProcessSpec } from "./supervisor-spec.js";
 
 export interface LiveProcessSpec extends ProcessSpec {
   fingerprint: string;

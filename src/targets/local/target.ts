@@ -1,25 +1,29 @@
-/** Everything deploy needs to know about one platform on this machine. */
+/** The local target: the platform on this machine, as one implementation of Target. */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Config } from "../../config/schema.js";
-import type { Component } from "../../deploy/component.js";
-import { pidAlive } from "../../deploy/lock.js";
+import { pidAlive } from "../../lib/process.js";
 import { derivePlatform, type Platform } from "../../model/platform.js";
+import type { Target } from "../target.js";
 import { localComponents } from "./components/index.js";
 import { supervisorPid } from "./components/services.js";
 import { hasSystemd, type LocalContext } from "./context.js";
+import { destroyLocal } from "./destroy.js";
+import { EnvsClient } from "./envs-client.js";
+import { stateDirLock } from "./lock-file.js";
+import { logFiles, showLog } from "./logs.js";
 import { checkClientSecret } from "./oidc.js";
+import { setPassword } from "./passwords.js";
 import { checkPrerequisites } from "./prerequisites.js";
 import { renderLocal } from "./render.js";
+import { stateFileStore } from "./state-file.js";
+import { platformStatus } from "./status.js";
+import { statusLines } from "./status-text.js";
 import { renderSupervisor } from "./supervisor-spec.js";
+import { publicUrl } from "./urls.js";
 
-export interface LocalTarget {
-  platform: Platform;
+export interface LocalTarget extends Target {
   ctx: LocalContext;
-  components: Component[];
-  stateDir: string;
-  /** Checks made before any change; throws one AtriumError listing every problem. */
-  preflight(): Promise<void>;
 }
 
 /** Whether this platform's supervisor or any of its processes runs (so its ports are its own). */
@@ -44,14 +48,35 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     configFile: resolve(configFile),
     systemd: hasSystemd(),
   };
+  const { stateDir } = platform.paths;
   return {
+    type: "local",
     platform,
     ctx,
-    components: localComponents(ctx),
-    stateDir: platform.paths.stateDir,
+    render: () => ctx.artifacts,
+    components: () => localComponents(ctx),
+    state: stateFileStore(stateDir, platform.project.name),
+    lock: stateDirLock(stateDir),
     preflight: async () => {
       checkClientSecret(platform);
       await checkPrerequisites(platform, platformRunning(platform));
     },
+    status: async () => {
+      const report = await platformStatus(platform);
+      return { answering: report.answering, report, lines: statusLines(report) };
+    },
+    logNames: () => [...logFiles(platform).keys()],
+    logs: (name, options) => showLog(platform, name, options),
+    destroy: (purge, progress) => destroyLocal(platform, purge, progress),
+    endpoints: () => {
+      const url = publicUrl(platform);
+      const host = new URL(url).hostname;
+      return [
+        { name: "hub", url },
+        ...(platform.ssh.enabled ? [{ name: "ssh", url: `ssh://${host}:${platform.ssh.port}` }] : []),
+      ];
+    },
+    passwords: { set: (user, password) => setPassword(platform, user, password) },
+    envs: (actAs) => new EnvsClient(platform, actAs),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
-import { hashText } from "../../deploy/hash.js";
+import { hashText } from "../../lib/hash.js";
 import type { Platform } from "../../model/platform.js";
 import { repoPath } from "../../paths.js";
 import { run } from "./exec.js";

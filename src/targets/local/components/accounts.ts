@@ -1,14 +1,16 @@
 /**
- * Linux accounts: groups and users named exactly as in the file, homes mode 0700,
+ * Linux accounts, as the rendered accounts.json lists them: groups and users named
+ * exactly as in the file, homes in its homeMode (0700),
  * uid/gid as given, Linux passwords locked (login checks the hub's hashes, so the
  * host's own sshd never accepts these accounts by password). Membership in the
  * platform's groups follows the file, removals included. The state remembers which
  * accounts Atrium created, so `destroy --purge` removes only those.
  */
 import { chmodSync, existsSync, statSync } from "node:fs";
-import type { Component, Progress, StateEntry } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
-import type { PlatformUser } from "../../../model/platform.js";
+import type { Component, Progress, StateEntry } from "../../component.js";
+import type { AccountsSpec } from "../accounts-spec.js";
+import { ACCOUNTS_FILE, artifactJson, modeOf } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { run, tryRun } from "../exec.js";
 
@@ -47,10 +49,12 @@ function readData(previous: StateEntry | undefined): AccountsData {
   };
 }
 
-async function ensureGroup(name: string, gid: number | undefined, data: AccountsData, progress: Progress) {
+type AccountUser = AccountsSpec["users"][number];
+
+async function ensureGroup(name: string, gid: number | null, data: AccountsData, progress: Progress) {
   const existing = await getent("group", name);
   if (existing) {
-    if (gid !== undefined && existing.id !== gid) {
+    if (gid !== null && existing.id !== gid) {
       throw new AtriumError(
         "apply-failed",
         `group ${name} exists with gid ${existing.id}, but the file asks for ${gid}`,
@@ -63,14 +67,14 @@ async function ensureGroup(name: string, gid: number | undefined, data: Accounts
   // group is Atrium's (destroy --purge removes only those).
   data.createdGroups = [...new Set([...data.createdGroups, name])];
   progress.checkpoint?.(data);
-  await run("groupadd", gid !== undefined ? ["-g", String(gid), name] : [name]);
+  await run("groupadd", gid !== null ? ["-g", String(gid), name] : [name]);
   progress.detail(`group ${name} created`);
 }
 
-async function ensureUser(user: PlatformUser, data: AccountsData, progress: Progress) {
+async function ensureUser(user: AccountUser, homeMode: number, data: AccountsData, progress: Progress) {
   const existing = await getent("passwd", user.name);
   if (existing) {
-    if (user.uid !== undefined && existing.id !== user.uid) {
+    if (user.uid !== null && existing.id !== user.uid) {
       throw new AtriumError(
         "apply-failed",
         `user ${user.name} exists with uid ${existing.id}, but the file asks for ${user.uid}`,
@@ -82,7 +86,7 @@ async function ensureUser(user: PlatformUser, data: AccountsData, progress: Prog
     // A group of the user's own name that already exists (made by the file or by hand) becomes the primary group.
     const ownGroup = await getent("group", user.name);
     const args = ["-m", "-d", user.home, "-s", user.shell, ...(ownGroup ? ["-g", user.name] : ["-U"])];
-    if (user.uid !== undefined) args.push("-u", String(user.uid));
+    if (user.uid !== null) args.push("-u", String(user.uid));
     // Recorded first, as for groups above.
     data.createdUsers = [...new Set([...data.createdUsers, user.name])];
     progress.checkpoint?.(data);
@@ -91,7 +95,8 @@ async function ensureUser(user: PlatformUser, data: AccountsData, progress: Prog
   }
   // The Linux password stays locked: logins go through the hub.
   await run("usermod", ["-L", user.name]);
-  if (existsSync(user.home) && (statSync(user.home).mode & 0o777) !== 0o700) chmodSync(user.home, 0o700);
+  if (existsSync(user.home) && (statSync(user.home).mode & 0o777) !== homeMode)
+    chmodSync(user.home, homeMode);
 }
 
 async function syncMembership(user: string, wanted: string[], managed: Set<string>, progress: Progress) {
@@ -111,24 +116,20 @@ async function syncMembership(user: string, wanted: string[], managed: Set<strin
 }
 
 export function accountsComponent(ctx: LocalContext): Component {
-  const { users, groups } = ctx.platform;
+  const accounts = artifactJson<AccountsSpec>(ctx.artifacts, ACCOUNTS_FILE);
+  const { users, groups } = accounts;
+  const homeMode = modeOf(accounts.homeMode);
   return {
     name: "accounts",
     title: "Linux users and groups",
     spec: {
-      users: users.map((u) => ({
-        name: u.name,
-        uid: u.uid ?? null,
-        shell: u.shell,
-        home: u.home,
-        groups: u.groups,
-      })),
-      groups: groups.map((g) => ({ name: g.name, gid: g.gid ?? null })),
+      users: users.map((u) => ({ name: u.name, uid: u.uid, shell: u.shell, home: u.home, groups: u.groups })),
+      groups: groups.map((g) => ({ name: g.name, gid: g.gid })),
     },
     async apply(previous, progress) {
       const data = readData(previous);
       for (const g of groups) await ensureGroup(g.name, g.gid, data, progress);
-      for (const u of users) await ensureUser(u, data, progress);
+      for (const u of users) await ensureUser(u, homeMode, data, progress);
       const managedGroups = new Set([...data.managedGroups, ...groups.map((g) => g.name)]);
       for (const u of users) await syncMembership(u.name, u.groups, managedGroups, progress);
       // Users gone from the file keep their account and files but leave the platform's groups.

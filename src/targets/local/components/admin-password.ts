@@ -2,7 +2,7 @@
  * The first admin's password: generated on the first deploy, printed once, kept in a
  * root-only file so the admin can read it again (`cat` as root) until they change it.
  */
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { generatePassword, hasPassword, setPassword } from "../passwords.js";

@@ -1,9 +1,9 @@
 /** The rendered config files under <prefix>/etc: what the hub and supervisor read. */
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashOf, hashText } from "../../../deploy/hash.js";
-import { writeArtifacts } from "../../write.js";
+import { writeArtifacts } from "../../../lib/artifact-files.js";
+import { hashOf, hashText } from "../../../lib/hash.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { HUB_CONFIG_FILE } from "../supervisor-spec.js";
 

@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
+import { hashText } from "../../../lib/hash.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { DASK_CLIENT_CONFIG } from "../dask-gateway.js";
 import { writeFileAtomic } from "../fsutil.js";

@@ -15,9 +15,9 @@
  * refuses to run without it, so a reboot, which forgets the rule, does not open it.
  */
 import { spawnSync } from "node:child_process";
-import type { Component } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
 import type { Platform } from "../../../model/platform.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { dashboardPorts, firewallTable, GATEWAY_FIREWALL_FILE } from "../dask-gateway.js";
 import { run } from "../exec.js";

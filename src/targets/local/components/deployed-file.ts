@@ -4,8 +4,8 @@
  * `logs`, `env`, `passwd` and `destroy` find the platform without -c.
  */
 import { existsSync, readFileSync } from "node:fs";
-import type { Component } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
+import { hashText } from "../../../lib/hash.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { writeFileAtomic } from "../fsutil.js";
 import {

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Component, StateEntry } from "../../../deploy/component.js";
+import type { Component, StateEntry } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { gatewayClustersDir, gatewayDataDir } from "../dask-gateway.js";
 import { ensureDir } from "../fsutil.js";

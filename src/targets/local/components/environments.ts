@@ -8,11 +8,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
-import type { Component, Progress } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
+import type { ApiBuild } from "../../../contracts/envs-api.js";
 import { AtriumError } from "../../../errors.js";
+import { hashText } from "../../../lib/hash.js";
 import type { PlatformEnvironment } from "../../../model/platform.js";
-import type { ApiBuild } from "../../../services/envs/api-types.js";
+import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { envCurrent } from "../envs.js";
 import { EnvsClient } from "../envs-client.js";

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { BUILD_ACCOUNT, buildCacheDir, envsStateDir, kernelsDir } from "../envs.js";
 import { run, tryRun } from "../exec.js";

@@ -6,9 +6,9 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { basename, dirname, posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
+import { hashText } from "../../../lib/hash.js";
 import { repoPath } from "../../../paths.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { glueLink } from "./python-envs.js";
 

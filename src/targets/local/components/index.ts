@@ -6,9 +6,9 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashOf, hashText } from "../../../deploy/hash.js";
+import { hashOf, hashText } from "../../../lib/hash.js";
 import { repoPath } from "../../../paths.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { oidcSecretComponent } from "../oidc.js";
 import { accountsComponent } from "./accounts.js";

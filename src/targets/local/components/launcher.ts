@@ -4,7 +4,7 @@
  * /usr/local/bin/atrium (see ../machine-links.ts) unless a file of someone else's is there.
  */
 import { existsSync } from "node:fs";
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { writeFileAtomic } from "../fsutil.js";
 import {

@@ -8,12 +8,12 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, posix } from "node:path";
-import type { Component, Progress } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
-import { pidAlive } from "../../../deploy/lock.js";
 import { AtriumError } from "../../../errors.js";
+import { hashText } from "../../../lib/hash.js";
+import { pidAlive } from "../../../lib/process.js";
 import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
+import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { switchBuildLink } from "../fsutil.js";

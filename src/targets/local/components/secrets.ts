@@ -6,15 +6,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
+import { artifactJson, SECRETS_FILE } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { gatewayDbFile } from "../dask-gateway.js";
 import { writeFileAtomic } from "../fsutil.js";
-import { secretPath, secretSpecs } from "../secrets.js";
+import type { SecretSpec } from "../secrets.js";
 
 export function secretsComponent(ctx: LocalContext): Component {
-  const specs = secretSpecs(ctx.platform);
-  const files = specs.map((s) => secretPath(ctx.platform, s.name));
+  const specs = artifactJson<Array<SecretSpec & { file: string }>>(ctx.artifacts, SECRETS_FILE);
+  const files = specs.map((s) => s.file);
   return {
     name: "secrets",
     title: "generated secrets (root-only files)",
@@ -24,7 +25,7 @@ export function secretsComponent(ctx: LocalContext): Component {
       const encrypted: Record<string, string> = { dask_gateway_db_key: gatewayDbFile(ctx.platform) };
       let made = 0;
       for (const s of specs) {
-        const file = secretPath(ctx.platform, s.name);
+        const { file } = s;
         if (existsSync(file)) continue;
         const value =
           s.kind === "random"

@@ -10,21 +10,22 @@
 import { spawn } from "node:child_process";
 import { existsSync, openSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component, Progress } from "../../../deploy/component.js";
-import { hashOf } from "../../../deploy/hash.js";
-import { pidAlive } from "../../../deploy/lock.js";
 import { AtriumError } from "../../../errors.js";
+import { hashOf } from "../../../lib/hash.js";
+import { pidAlive } from "../../../lib/process.js";
 import type { Platform } from "../../../model/platform.js";
+import type { Component, Progress } from "../../component.js";
+import { artifactJson, SUPERVISOR_FILE } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { waitForHub } from "../health.js";
-import { publicUrl } from "../hub-config.js";
 import { atriumCommand } from "../programs.js";
 import { claimablePortWarnings } from "../root-ports.js";
 import type { LiveSpec, SupervisorStatus } from "../supervisor.js";
-import { renderSupervisor } from "../supervisor-spec.js";
+import { renderSupervisor, type SupervisorSpec } from "../supervisor-spec.js";
 import { unitName } from "../systemd-unit.js";
+import { publicUrl } from "../urls.js";
 
 export function liveSpecPath(platform: Platform): string {
   return posix.join(platform.paths.runDir, "supervisor.json");
@@ -51,9 +52,15 @@ export function supervisorPid(platform: Platform): number | undefined {
   }
 }
 
-/** `componentHashes`: the spec hash of every component, by name, for fingerprints. */
-export function liveSpec(platform: Platform, componentHashes: Record<string, string>): LiveSpec {
-  const spec = renderSupervisor(platform);
+/**
+ * What the supervisor runs: the rendered supervisor.json (`spec`) with a fingerprint per
+ * process. `componentHashes`: the spec hash of every component, by name.
+ */
+export function liveSpec(
+  platform: Platform,
+  spec: SupervisorSpec,
+  componentHashes: Record<string, string>,
+): LiveSpec {
   const hashes = (names: string[]) => names.map((c) => componentHashes[c] ?? null);
   const processes = spec.processes.map((p) => ({
     ...p,
@@ -72,13 +79,12 @@ export function liveSpec(platform: Platform, componentHashes: Record<string, str
   return { ...live, specHash: hashOf(live) };
 }
 
-async function startSupervisor(ctx: LocalContext, progress: Progress): Promise<void> {
+async function startSupervisor(ctx: LocalContext, spec: SupervisorSpec, progress: Progress): Promise<void> {
   const { platform } = ctx;
   if (ctx.systemd) {
     await run("systemctl", ["start", unitName(platform)]);
     return;
   }
-  const spec = renderSupervisor(platform);
   const [node, script] = atriumCommand();
   const out = openSync(spec.log, "a", 0o640);
   const child = spawn(
@@ -133,8 +139,8 @@ async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number
 }
 
 /** A process died while deploy waited for the platform: fail now, quoting its log. */
-function crashed(platform: Platform, name: string): never {
-  const proc = renderSupervisor(platform).processes.find((p) => p.name === name);
+function crashed(spec: SupervisorSpec, name: string): never {
+  const proc = spec.processes.find((p) => p.name === name);
   let tail = "";
   try {
     tail = readFileSync(proc?.log ?? "", "utf8")
@@ -184,7 +190,8 @@ function tellEnvsToRefresh(platform: Platform): void {
 
 export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
   const { platform } = ctx;
-  const live = liveSpec(platform, componentHashes);
+  const spec = artifactJson<SupervisorSpec>(ctx.artifacts, SUPERVISOR_FILE);
+  const live = liveSpec(platform, spec, componentHashes);
   const outline: ProcessOutline = {
     processes: Object.fromEntries(live.processes.map((p) => [p.name, p.fingerprint])),
   };
@@ -199,7 +206,7 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
     async apply(_previous, progress) {
       writeFileAtomic(liveSpecPath(platform), `${JSON.stringify(live, null, 2)}\n`, 0o600);
       const pid = supervisorPid(platform);
-      if (pid === undefined) await startSupervisor(ctx, progress);
+      if (pid === undefined) await startSupervisor(ctx, spec, progress);
       else process.kill(pid, "SIGHUP");
       const status = await waitForSpec(platform, live, 60_000);
       progress.detail(status.processes.map((p) => `${p.name} pid ${p.pid}`).join(", "));
@@ -208,7 +215,7 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
       const before = restarts(status);
       await waitForHub(platform, 90_000, () => {
         for (const [name, n] of restarts(readStatus(platform))) {
-          if (n > (before.get(name) ?? 0)) crashed(platform, name);
+          if (n > (before.get(name) ?? 0)) crashed(spec, name);
         }
       });
       tellEnvsToRefresh(platform);

@@ -1,7 +1,8 @@
 /**
- * Group folders: <shared_dir>/<group> owned by root and the group, mode 2770, with
- * a default ACL so files made there by Jupyter, terminals or SSH stay group-writable
- * whatever the umask; each member gets ~/shared/<group>. Folders of groups that
+ * Group folders: <shared_dir>/<group> owned by root and the group, in the mode the
+ * rendered accounts.json gives (sharedMode, 2770), with a default ACL so files made
+ * there by Jupyter, terminals or SSH stay group-writable whatever the umask; each
+ * member gets ~/shared/<group>. Folders of groups that
  * leave the file are kept (data is never deleted); members' links follow the file.
  *
  * What must stay true: a user's own ~/shared never stops a deploy. When it is not a
@@ -10,7 +11,9 @@
  */
 import { existsSync, lstatSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component, Progress } from "../../../deploy/component.js";
+import type { Component, Progress } from "../../component.js";
+import type { AccountsSpec } from "../accounts-spec.js";
+import { ACCOUNTS_FILE, artifactJson, modeOf } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { run, tryRun } from "../exec.js";
 import { ensureDir } from "../fsutil.js";
@@ -22,9 +25,9 @@ async function idOf(kind: "passwd" | "group", name: string): Promise<number> {
   return id;
 }
 
-async function ensureFolder(path: string, group: string): Promise<void> {
+async function ensureFolder(path: string, group: string, mode: number): Promise<void> {
   const gid = await idOf("group", group);
-  ensureDir(path, 0o2770, 0, gid);
+  ensureDir(path, mode, 0, gid);
   await run("setfacl", ["-m", `g:${group}:rwx,d:u::rwx,d:g::rwx,d:g:${group}:rwx,d:m::rwx,d:o::---`, path]);
 }
 
@@ -113,6 +116,7 @@ function isLink(path: string): boolean {
 export function sharedFoldersComponent(ctx: LocalContext): Component {
   const { groups, users, paths } = ctx.platform;
   const shared = groups.filter((g) => g.sharedFolder !== null);
+  const sharedMode = modeOf(artifactJson<AccountsSpec>(ctx.artifacts, ACCOUNTS_FILE).sharedMode);
   const homeOf = (name: string) =>
     users.find((u) => u.name === name)?.home ?? posix.join(paths.homeDir, name);
   return {
@@ -139,7 +143,7 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
       }),
     async apply(_previous, progress) {
       ensureDir(paths.sharedDir, 0o755);
-      for (const g of shared) if (g.sharedFolder) await ensureFolder(g.sharedFolder, g.name);
+      for (const g of shared) if (g.sharedFolder) await ensureFolder(g.sharedFolder, g.name, sharedMode);
       for (const u of users) {
         const mine = new Map(
           shared

@@ -1,8 +1,8 @@
 /** On a systemd host, one unit runs the supervisor; installed and enabled by deploy. */
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
+import { hashText } from "../../../lib/hash.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { writeFileAtomic } from "../fsutil.js";

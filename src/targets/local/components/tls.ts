@@ -2,8 +2,8 @@
 import { chmodSync, existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import type { Component } from "../../../deploy/component.js";
 import { AtriumError } from "../../../errors.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { ensureDir } from "../fsutil.js";

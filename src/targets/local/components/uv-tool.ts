@@ -3,7 +3,7 @@
  * used by deploy and by the environment service alike. Reinstalled when the tools
  * lock changes or the install is gone; nothing on PATH is ever used instead.
  */
-import type { Component } from "../../../deploy/component.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { installUv, SYSTEM_PYTHON, toolsDir, uvBuildId, uvInstalled } from "../uv.js";
 

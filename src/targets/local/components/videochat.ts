@@ -22,11 +22,11 @@ import {
   rmSync,
 } from "node:fs";
 import { posix } from "node:path";
-import type { Component } from "../../../deploy/component.js";
-import { hashText } from "../../../deploy/hash.js";
 import { AtriumError } from "../../../errors.js";
+import { hashText } from "../../../lib/hash.js";
 import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
+import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { videoChatBuild, videoChatBuilt } from "../videochat.js";
 

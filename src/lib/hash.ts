@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { stableJson } from "../targets/artifacts.js";
+import { stableJson } from "./stable-json.js";
 
 /** Short content hash of plain data (key order does not matter). */
 export function hashOf(value: unknown): string {

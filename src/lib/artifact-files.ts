@@ -1,7 +1,9 @@
 /** Writing rendered artifacts to a folder, and comparing a folder with them (drift checks). */
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import type { Artifacts } from "./artifacts.js";
+
+/** Rendered files: relative path -> content. */
+type Artifacts = ReadonlyMap<string, string>;
 
 /** Write each artifact atomically (temp file + rename); returns the paths that changed. */
 export function writeArtifacts(dir: string, artifacts: Artifacts, mode = 0o644): string[] {

@@ -1,18 +1,12 @@
 /**
- * The state file: for each component, the hash of the spec last applied. Written
- * atomically (temp file + rename + fsync) after every component, so a deploy killed
- * at any point leaves a state that is true of the machine.
+ * The local target's state store, a file: for each component, the hash of the spec
+ * last applied. Written atomically (temp file + rename + fsync) after every
+ * component, so a deploy killed at any point leaves a state that is true of the machine.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { AtriumError } from "../errors.js";
-import type { StateEntry } from "./component.js";
-
-export interface DeployState {
-  version: 1;
-  project: string;
-  components: Record<string, StateEntry>;
-}
+import { AtriumError } from "../../errors.js";
+import type { DeployState, StateStore } from "../target.js";
 
 export function statePath(stateDir: string): string {
   return join(stateDir, "state.json");
@@ -58,4 +52,12 @@ export function saveState(stateDir: string, state: DeployState): void {
     closeSync(fd);
   }
   renameSync(tmp, file);
+}
+
+export function stateFileStore(stateDir: string, project: string): StateStore {
+  return {
+    location: statePath(stateDir),
+    load: () => loadState(stateDir, project),
+    save: (state) => saveState(stateDir, state),
+  };
 }

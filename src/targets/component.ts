@@ -34,6 +34,11 @@ export interface Progress {
 
 export interface Component {
   name: string;
+  /**
+   * false: the platform no longer wants this component (it left the plan). Plan shows
+   * it as delete when it was applied, and apply calls remove() before forgetting it.
+   */
+  wanted?: boolean;
   /** What it is, for plan output: "Python env for the hub". */
   title: string;
   spec: unknown;
@@ -48,20 +53,7 @@ export interface Component {
   warnings?(): string[];
   apply(previous: StateEntry | undefined, progress: Progress): Promise<ApplyResult | undefined>;
   /** Cheap check that what was applied is still there; false forces a re-apply. */
-  present?(): boolean;
+  present?(): boolean | Promise<boolean>;
   /** Undo, for components that were applied before and are no longer wanted. */
   remove?(previous: StateEntry, progress: Progress): Promise<void>;
-}
-
-export type ChangeKind = "create" | "update" | "replace" | "delete" | "same";
-
-export interface Change {
-  component: string;
-  title: string;
-  kind: ChangeKind;
-  reason?: string;
-  /** What changes inside the component, one line each ("users: add dave"). */
-  details?: string[];
-  /** What deploy will skip in this component, and why. */
-  warnings?: string[];
 }

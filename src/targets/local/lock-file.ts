@@ -1,25 +1,13 @@
 /**
- * One deploy at a time: a lock file created exclusively, holding the owner's pid.
- * A lock whose process is gone is stale and taken over.
+ * The local target's deploy lock. One deploy at a time: a lock file created
+ * exclusively, holding the owner's pid. A lock whose process is gone is stale and
+ * taken over.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { AtriumError } from "../errors.js";
-
-/** Whether a process runs; a zombie (exited, not yet reaped) counts as gone. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true;
-  }
-}
+import { AtriumError } from "../../errors.js";
+import { pidAlive } from "../../lib/process.js";
+import type { DeployLock } from "../target.js";
 
 export function acquireLock(stateDir: string, what = "deploy"): () => void {
   const file = join(stateDir, "deploy.lock");
@@ -61,4 +49,15 @@ function readFileSafe(file: string): string {
   } catch {
     return "";
   }
+}
+
+/** The lock in the state folder; deploy makes the folder (root-only), destroy of a platform never deployed takes none. */
+export function stateDirLock(stateDir: string): DeployLock {
+  return {
+    acquire(what, create) {
+      if (create) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      else if (!existsSync(stateDir)) return () => {};
+      return acquireLock(stateDir, what);
+    },
+  };
 }

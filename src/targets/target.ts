@@ -1,0 +1,95 @@
+/**
+ * The seam between the deploy engine and a place the platform runs. Every target
+ * (local today) implements Target; deploy, plan, status, logs and destroy use
+ * nothing else, and the registry (registry.ts) is the only code that picks one.
+ * What must stay true of every target: render is pure and deterministic, the
+ * components are built from what render produced (so the files rendered are the
+ * files applied), and the state store and lock are the target's own.
+ */
+import type { ApiBuild } from "../contracts/envs-api.js";
+import type { Platform } from "../model/platform.js";
+import type { Artifacts } from "./artifacts.js";
+import type { Component, Progress, StateEntry } from "./component.js";
+
+/** What deploy applied: each component's spec hash and the data it kept. */
+export interface DeployState {
+  version: 1;
+  project: string;
+  components: Record<string, StateEntry>;
+}
+
+/** Where a target keeps its deploy state (local: a JSON file in the state folder). */
+export interface StateStore {
+  /** Where it is, for messages ("/var/lib/atrium/state/state.json"). */
+  readonly location: string;
+  /** The state last saved; an empty one when nothing was deployed. */
+  load(): DeployState;
+  /** Saves atomically, so a deploy killed at any point leaves a state true of what it applied. */
+  save(state: DeployState): void;
+}
+
+/** One deploy (or destroy) at a time. */
+export interface DeployLock {
+  /**
+   * Takes the lock, or throws an AtriumError naming who holds it; returns its release.
+   * `create`: make the place the lock lives first (deploy); otherwise a platform never
+   * deployed takes no lock (destroy).
+   */
+  acquire(what: string, create: boolean): () => void;
+}
+
+/** Where people reach the platform. */
+export interface Endpoint {
+  name: string;
+  url: string;
+}
+
+/** `atrium status`: the report as data (--json) and as lines for a person. */
+export interface TargetStatus {
+  answering: boolean;
+  report: unknown;
+  lines: string[];
+}
+
+export interface LogOptions {
+  lines: number;
+  follow: boolean;
+  write(text: string): void;
+}
+
+/** The environment service's API, with Atrium's admin identity (acting for `user` when given). */
+export interface EnvsApi {
+  json<T>(method: string, path: string, body?: unknown): Promise<T>;
+  text(path: string): Promise<string>;
+  follow(build: number, onLog: (text: string) => void): Promise<ApiBuild>;
+}
+
+export interface Target {
+  /** The config's target.type this implements. */
+  readonly type: string;
+  readonly platform: Platform;
+  /** The files the platform runs with. Pure: the same platform gives byte-identical artifacts. */
+  render(): Artifacts;
+  /**
+   * The components deploy brings in line, in order, built from render()'s artifacts.
+   * A component with `wanted: false` left the plan: plan shows it as delete if it was
+   * applied, and apply calls its remove().
+   */
+  components(): Component[];
+  readonly state: StateStore;
+  readonly lock: DeployLock;
+  /** Checks made before any change; throws one AtriumError listing every problem. */
+  preflight(): Promise<void>;
+  status(): Promise<TargetStatus>;
+  /** The names logs() knows, for usage messages. */
+  logNames(): string[];
+  /** The end of one part's log, following it when asked (until the process is stopped). */
+  logs(name: string, options: LogOptions): Promise<void>;
+  /** Stops the platform; `purge` also removes its data and the accounts it made. Runs under the lock. */
+  destroy(purge: boolean, progress: Progress): Promise<void>;
+  endpoints(): Endpoint[];
+  /** Hub passwords, where the target keeps them (password login). */
+  readonly passwords?: { set(user: string, password: string): Promise<void> };
+  /** The environment service's API, where it runs. */
+  envs?(actAs?: string): EnvsApi;
+}
