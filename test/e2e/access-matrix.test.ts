@@ -520,6 +520,33 @@ describe("access matrix: users, groups and an admin on every surface", () => {
       `uids ${uids.join(", ") || "-"}`,
     );
 
+    // The scheduler's own dashboard port on loopback: kept for root (the guard) by the kernel.
+    const dashboardPort = schedulers
+      .map(
+        (pid) =>
+          /--dashboard-address 127\.0\.0\.1:(\d+)/.exec(
+            readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " "),
+          )?.[1],
+      )
+      .find((port) => port !== undefined);
+    for (const who of [alice, bob]) {
+      const r = as(
+        who,
+        'python3 -c \'import sys, urllib.request; urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/status", timeout=10)\' "$1"',
+        dashboardPort ?? "0",
+      );
+      const refused = /Connection refused|Connection reset/i.test(r.stderr);
+      s.fact(
+        short(who),
+        "open alice's scheduler dashboard on its loopback port",
+        "denied",
+        dashboardPort === undefined ? "error" : r.code === 0 ? "allowed" : refused ? "denied" : "error",
+        dashboardPort === undefined
+          ? "no dashboard port"
+          : `port ${dashboardPort}: ${r.code === 0 ? "served" : r.stderr.trim().split("\n").at(-1)}`,
+      );
+    }
+
     for (const other of [bob, admin]) {
       const who = short(other);
       s.fact(who, "see alice's cluster in his list", "denied", await listed(other));
