@@ -9,7 +9,7 @@
  * logged, compared or stored here.
  */
 import ssh2, { type AuthContext } from "ssh2";
-import type { SshUser } from "../../targets/local/ssh-config.js";
+import type { SshUser } from "../../contracts/ssh-service.js";
 import { type Account, lookupAccount } from "./accounts.js";
 import { readAuthorizedKeys } from "./authorized-keys.js";
 import { checkToken } from "./hub-token.js";

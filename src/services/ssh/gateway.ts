@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import ssh2, { type Connection, type Server } from "ssh2";
-import type { SshServiceConfig } from "../../targets/local/ssh-config.js";
+import type { SshServiceConfig } from "../../contracts/ssh-service.js";
 import { type AuthOutcome, authenticate } from "./auth.js";
 import type { ConfigSource } from "./config-file.js";
 import { handleForward } from "./forward.js";

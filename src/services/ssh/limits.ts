@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { SshLimits } from "../../targets/local/ssh-config.js";
+import type { SshLimits } from "../../contracts/ssh-service.js";
 
 const CFS_PERIOD_US = 100_000;
 const CPU_SHARES_DEFAULT = 1024;

@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import type { Writable } from "node:stream";
 import type { PseudoTtyInfo, ServerChannel, Session } from "ssh2";
-import type { SshUser } from "../../targets/local/ssh-config.js";
+import type { SshUser } from "../../contracts/ssh-service.js";
 import type { Account } from "./accounts.js";
 import { acceptedEnvName, type PrivateShm, sessionEnv, userCommand } from "./launch.js";
 import { normalizeSize, ptyArgv, resizePty, signalPty, type WindowSize } from "./pty.js";

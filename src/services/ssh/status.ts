@@ -4,7 +4,7 @@
  * Written atomically, at most a few times a second.
  */
 import { renameSync, writeFileSync } from "node:fs";
-import type { SshGatewayStatus } from "../../targets/local/ssh-config.js";
+import type { SshGatewayStatus } from "../../contracts/ssh-service.js";
 
 type Open = SshGatewayStatus["sessions"][number];
 

@@ -1,13 +1,19 @@
 /**
  * The SSH gateway's rendered config (`services/ssh.json`): where it listens, how it
  * checks tokens, which users may log in and the limits their sessions run under.
- * The gateway (src/services/ssh/) imports only the types from here; everything it
- * knows about the platform comes from this file. Machine-specific lookups (the
+ * Its shape is src/contracts/ssh-service.ts, which the gateway (src/services/ssh/)
+ * parses it with; everything the gateway knows about the platform comes from this file. Machine-specific lookups (the
  * sftp-server binary, uids) are left to the gateway at run time, so the render
  * stays the same on every machine.
  */
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
+import {
+  type SshGatewayStatus,
+  type SshLimits,
+  type SshServiceConfig,
+  sshGatewayStatus,
+} from "../../contracts/ssh-service.js";
 import {
   FALLBACK_PROFILE,
   mayUseProfile,
@@ -30,56 +36,7 @@ export const SFTP_SERVER_CANDIDATES = [
   "/usr/libexec/sftp-server",
 ];
 
-export interface SshLimits {
-  /** Bytes, or null for no limit. */
-  mem_limit: number | null;
-  mem_guarantee: number | null;
-  /** Cores, or null for no limit. */
-  cpu_limit: number | null;
-  cpu_guarantee: number | null;
-  /** Most tasks (processes and threads) in one session's cgroup. */
-  pids_limit: number;
-}
-
-export interface SshUser {
-  name: string;
-  home: string;
-  shell: string;
-  /** The user's default profile, whose limits their sessions get. */
-  profile: string;
-  limits: SshLimits;
-}
-
-export interface SshServiceConfig {
-  version: 1;
-  listen: { address: string; port: number };
-  hub_api_url: string;
-  host_key_file: string;
-  status_file: string;
-  /** Folders put first on PATH in every session (the user env's bin). */
-  path_prepend: string[];
-  /** The rest of PATH. */
-  path: string;
-  sftp_server_candidates: string[];
-  /** v1 cgroup root and the parent under which each user's `<name>.ssh` group is made. */
-  cgroup: { v1_root: string; parent: string };
-  auth: {
-    /** Failed attempts from one address before answers are delayed. */
-    free_failures: number;
-    /** First delay; doubles with each further failure up to max_delay_ms. */
-    base_delay_ms: number;
-    max_delay_ms: number;
-    /** Seconds a client has to authenticate before it is disconnected. */
-    login_timeout: number;
-  };
-  users: SshUser[];
-  /**
-   * With single sign-on, people who arrived through the provider (and got an account
-   * at their first login) are in the hub's record of those accounts, not in `users`;
-   * they log in with the open default profile's limits.
-   */
-  sign_on: { accounts_file: string; profile: string; limits: SshLimits } | null;
-}
+export type { SshGatewayStatus, SshLimits, SshServiceConfig, SshUser } from "../../contracts/ssh-service.js";
 
 /** The profile a user's server gets when none is chosen: the default one if open to them, else their first. */
 export function defaultProfileFor(platform: Platform, user: PlatformUser) {
@@ -136,19 +93,9 @@ export function renderSshConfig(platform: Platform): SshServiceConfig {
   };
 }
 
-/** What the gateway writes to its status file while it runs. */
-export interface SshGatewayStatus {
-  pid: number;
-  listening: { address: string; port: number } | null;
-  updatedAt: string;
-  sessions: Array<{ user: string; from: string; kind: string; since: string }>;
-  /** Why sessions run without limits, when they do. */
-  limits: string;
-}
-
 export function readSshStatus(platform: Platform): SshGatewayStatus | undefined {
   try {
-    return JSON.parse(readFileSync(sshStatusPath(platform), "utf8")) as SshGatewayStatus;
+    return sshGatewayStatus.parse(JSON.parse(readFileSync(sshStatusPath(platform), "utf8")));
   } catch {
     return undefined;
   }
