@@ -109,11 +109,12 @@ def test_oidc_section_problems_are_all_reported(tmp_path: Path, oidc_data: dict[
     assert problems(oidc_data) == [
         'auth.preset  "gitlab" is not one of github, google, keycloak, auth0',
         'auth.client_id  expected a non-empty string, got ""',
-        'auth.client_secret_env  "not a name" is not an environment variable name',
-        "auth.scopes  must not be empty; leave it null for the default",
-        'auth.group_map.x  "Bad Name" is not a valid name; use a-z, 0-9, _ and -, starting with a letter or _',
+        'auth.client_secret_env  expected an environment variable name, got "not a name"',
+        "auth.scopes  must not be empty",
+        'auth.group_map.x  expected a name of a-z, 0-9, _ and -, starting with a letter or _ (at most 32), got "Bad Name"',
         'auth.home_dir  expected an absolute path, got "home"',
         "auth.extra  unknown key",
+        'auth.group_map.data-science  unknown group "nope"; groups are: data, gpu',
     ]
 
 
