@@ -118,10 +118,27 @@ def _problems_of(error: ValidationError) -> list[Problem]:
     return [Problem(key, _message(error))]
 
 
+def _document_order(data: Any) -> dict[tuple[Any, ...], int]:
+    """Each path of `data` -> its position in the file (depth first, keys in their order)."""
+    order: dict[tuple[Any, ...], int] = {}
+
+    def walk(value: Any, path: tuple[Any, ...]) -> None:
+        order[path] = len(order)
+        children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, child in children:
+            walk(child, (*path, key))
+
+    walk(data, ())
+    return order
+
+
 def problems(contract: str, data: Any) -> list[Problem]:
     """Every way `data` breaks the contract named `contract` (empty: it follows it)."""
     found: list[Problem] = []
-    for error in _validator(contract).iter_errors(data):
+    # jsonschema walks some objects (records) in set order; report from the top of the file down
+    order = _document_order(data)
+    errors = sorted(_validator(contract).iter_errors(data), key=lambda e: order.get(tuple(e.absolute_path), 0))
+    for error in errors:
         found.extend(p for p in _problems_of(error) if p not in found)
     return found
 

@@ -145,10 +145,10 @@ def test_a_gateway_json_that_breaks_its_contract_names_every_problem() -> None:
     with pytest.raises(ContractError) as info:
         parse_settings(data, "/etc/atrium/dask-gateway/gateway.json")
     assert [f"{p.key}  {p.message}" for p in info.value.problems] == [
+        "extra  unknown key",
         "proxy.address  expected host:port, got 8092",
         'worker_profiles[0].memory  expected integer, got "2G"',
         "limits.max_workers  missing",
-        "extra  unknown key",
     ]
     assert str(info.value).startswith("invalid Atrium dask-gateway config:\n  /etc/atrium/dask-gateway/gateway.json  ")
 

@@ -89,8 +89,8 @@ def test_every_problem_is_reported_with_its_key(data: dict[str, Any]) -> None:
     data["profiles"][0]["mem_limit"] = "4G"
     data["spawner"]["cgroup"]["mode"] = "v3"
     assert problems(data) == [
-        "hub.bind_url  expected an http(s) URL like http://127.0.0.1:8081, got 8081",
         "hub.db_url  missing",
+        "hub.bind_url  expected an http(s) URL like http://127.0.0.1:8081, got 8081",
         "proxy.extra  unknown key",
         'users[1].admin  expected boolean, got "no"',
         'profiles[0].mem_limit  expected integer, got "4G"',
@@ -118,9 +118,9 @@ def test_top_level_shape(data: dict[str, Any]) -> None:
     del data["services"]
     data["extra"] = {}
     assert problems(data) == [
-        "version  2 is not supported; expected 1",
         "services  missing",
         "extra  unknown key",
+        "version  2 is not supported; expected 1",
     ]
 
 

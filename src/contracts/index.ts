@@ -10,6 +10,7 @@ import { daskEnvironments, daskGatewaySettings } from "./dask-gateway.js";
 import { envsServiceConfig } from "./envs-service.js";
 import { hubSettings } from "./hub-settings.js";
 import { oidcAccounts } from "./oidc-accounts.js";
+import { passwordHashes } from "./passwords.js";
 import { sshGatewayStatus, sshServiceConfig } from "./ssh-service.js";
 
 export const CONTRACTS = {
@@ -21,6 +22,7 @@ export const CONTRACTS = {
   "ssh-service": sshServiceConfig,
   "ssh-status": sshGatewayStatus,
   "oidc-accounts": oidcAccounts,
+  passwords: passwordHashes,
 } as const satisfies Record<string, z.ZodType>;
 
 export type ContractName = keyof typeof CONTRACTS;
