@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,11 @@ def check(contract: str, data: Any, source: str, what: str = "invalid Atrium fil
     if found:
         raise ContractError(source, found, what)
     return data
+
+
+def pick(data: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    """The checked values of `names`, for a dataclass whose fields are named as the keys."""
+    return {name: data[name] for name in names}
 
 
 def load(contract: str, path: str | os.PathLike[str], what: str = "invalid Atrium file") -> Any:

@@ -97,12 +97,7 @@ def parse_settings(data: Any, source: str = "<gateway config>") -> GatewaySettin
     d = contract.check("dask-gateway", data, source, WHAT)
     limits, proxy, cgroup = d["limits"], d["proxy"], d["cgroup"]
     return GatewaySettings(
-        project=d["project"],
-        hub_api_url=d["hub_api_url"],
-        service_name=d["service_name"],
-        api_token_file=d["api_token_file"],
-        db_url=d["db_url"],
-        db_key_file=d["db_key_file"],
+        **contract.pick(d, "project", "hub_api_url", "service_name", "api_token_file", "db_url", "db_key_file"),
         address=d["address"],
         proxy_address=proxy["address"],
         proxy_tcp_address=proxy["tcp_address"],

@@ -372,20 +372,12 @@ def _auth(a: Mapping[str, Any]) -> Auth:
     return Auth(
         type="oidc",
         oidc=Oidc(
-            preset=a["preset"],
-            issuer=a["issuer"],
-            client_id=a["client_id"],
-            client_secret_env=a["client_secret_env"],
-            username_claim=a["username_claim"],
-            groups_claim=a["groups_claim"],
+            **contract.pick(a, "preset", "issuer", "client_id", "client_secret_env", "username_claim"),
+            **contract.pick(a, "groups_claim", "home_dir", "default_shell", "shared_dir", "accounts_file"),
             scopes=None if scopes is None else tuple(scopes),
             allowed_groups=tuple(a["allowed_groups"]),
             admin_groups=tuple(a["admin_groups"]),
             group_map=dict(a["group_map"]),
-            home_dir=a["home_dir"],
-            default_shell=a["default_shell"],
-            shared_dir=a["shared_dir"],
-            accounts_file=a["accounts_file"],
             reserved_names=tuple(a["reserved_names"]),
         ),
     )
