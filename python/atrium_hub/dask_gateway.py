@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import os
 import pwd
@@ -35,10 +34,11 @@ from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.options import Options, Select
 
-from . import cgroups, dask_dashboards, nofollow, private_shm
+from . import cgroups, contract, dask_dashboards, nofollow, private_shm
 from .secretfiles import read_secret
 
 CONFIG_ENV = "ATRIUM_GATEWAY_CONFIG"
+WHAT = "invalid Atrium dask-gateway config"
 
 
 @dataclass(frozen=True)
@@ -94,72 +94,61 @@ class GatewaySettings:
     dashboard_ports: tuple[int, int] | None = None
 
 
-def parse_settings(data: Mapping[str, Any]) -> GatewaySettings:
-    """The rendered JSON as typed settings; KeyError/TypeError name what is wrong."""
-    limits = data["limits"]
+def parse_settings(data: Any, source: str = "<gateway config>") -> GatewaySettings:
+    """The rendered JSON as typed settings; ContractError lists every way it breaks its contract."""
+    d = contract.check("dask-gateway", data, source, WHAT)
+    limits, proxy, cgroup = d["limits"], d["proxy"], d["cgroup"]
     return GatewaySettings(
-        project=str(data["project"]),
-        hub_api_url=str(data["hub_api_url"]),
-        service_name=str(data["service_name"]),
-        api_token_file=str(data["api_token_file"]),
-        db_url=str(data["db_url"]),
-        db_key_file=str(data["db_key_file"]),
-        address=str(data["address"]),
-        proxy_address=str(data["proxy"]["address"]),
-        proxy_tcp_address=str(data["proxy"]["tcp_address"]),
-        proxy_prefix=str(data["proxy"]["prefix"]),
-        clusters_dir=str(data["clusters_dir"]),
+        **contract.pick(d, "project", "hub_api_url", "service_name", "api_token_file", "db_url", "db_key_file"),
+        address=d["address"],
+        proxy_address=proxy["address"],
+        proxy_tcp_address=proxy["tcp_address"],
+        proxy_prefix=proxy["prefix"],
+        clusters_dir=d["clusters_dir"],
         worker_profiles=tuple(
-            WorkerProfile(str(p["name"]), float(p["cores"]), int(p["memory"]), int(p["threads"]))
-            for p in data["worker_profiles"]
+            WorkerProfile(p["name"], float(p["cores"]), p["memory"], p["threads"]) for p in d["worker_profiles"]
         ),
-        environments=tuple(
-            Environment(
-                str(e["name"]), str(e["bin"]), None if e["users"] is None else tuple(str(u) for u in e["users"])
-            )
-            for e in data["environments"]
-        ),
-        max_workers=int(limits["max_workers"]),
+        environments=_environments(d["environments"]),
+        max_workers=limits["max_workers"],
         max_cores=float(limits["max_cores"]),
-        max_memory=int(limits["max_memory"]),
-        max_clusters=int(limits["max_clusters"]),
-        scheduler_memory=int(data["scheduler_memory"]),
-        idle_timeout=float(data["idle_timeout"]),
-        cgroup_mode=str(data["cgroup"]["mode"]),
-        cgroup_v1_root=str(data["cgroup"]["v1_root"]),
-        cgroup_parent=str(data["cgroup"]["parent"]),
-        cgroup_pids_limit=int(data["cgroup"].get("pids_limit") or 0),
-        environments_file=None if data.get("environments_file") is None else str(data["environments_file"]),
-        api_url=None if data.get("api_url") is None else str(data["api_url"]),
-        firewall_file=None if data.get("firewall_file") is None else str(data["firewall_file"]),
+        max_memory=limits["max_memory"],
+        max_clusters=limits["max_clusters"],
+        scheduler_memory=d["scheduler_memory"],
+        idle_timeout=float(d["idle_timeout"]),
+        cgroup_mode=cgroup["mode"],
+        cgroup_v1_root=cgroup["v1_root"],
+        cgroup_parent=cgroup["parent"],
+        cgroup_pids_limit=cgroup.get("pids_limit", 0),
+        environments_file=d.get("environments_file"),
+        api_url=d.get("api_url"),
+        firewall_file=d.get("firewall_file"),
         dashboard_ports=None
-        if data.get("dashboard_ports") is None
-        else (int(data["dashboard_ports"][0]), int(data["dashboard_ports"][1])),
+        if d.get("dashboard_ports") is None
+        else (d["dashboard_ports"][0], d["dashboard_ports"][1]),
     )
+
+
+def _environments(items: list[dict[str, Any]]) -> tuple[Environment, ...]:
+    return tuple(Environment(e["name"], e["bin"], None if e["users"] is None else tuple(e["users"])) for e in items)
 
 
 def load_settings_from_env() -> GatewaySettings:
     path = os.environ.get(CONFIG_ENV)
     if not path:
         raise SystemExit(f"{CONFIG_ENV} is not set: it must name the rendered dask-gateway JSON")
-    with open(path, encoding="utf-8") as f:
-        return parse_settings(json.load(f))
+    try:
+        return parse_settings(contract.read_json(path, WHAT), path)
+    except contract.ContractError as e:
+        raise SystemExit(str(e)) from None
 
 
 def load_managed_environments(path: str | None) -> tuple[Environment, ...]:
-    """The environment service's list; empty when missing or unreadable (never fatal)."""
+    """The environment service's list; empty when missing, unreadable or invalid (never fatal)."""
     if not path:
         return ()
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        return tuple(
-            Environment(
-                str(e["name"]), str(e["bin"]), None if e["users"] is None else tuple(str(u) for u in e["users"])
-            )
-            for e in data
-        )
-    except (OSError, ValueError, KeyError, TypeError):
+        return _environments(contract.load("dask-environments", path))
+    except contract.ContractError:
         return ()
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from . import contract
 from .settings import NAME_PATTERN, Oidc, Settings
 
 OIDC_SCOPES = ("openid", "profile", "email")
@@ -339,26 +340,16 @@ class AccountRecords:
         self.path = Path(path)
 
     def load(self) -> dict[str, AccountRecord]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        if not self.path.exists():
             return {}
-        except OSError as e:
-            raise OidcSetupError(f"cannot read {self.path}: {e.strerror or e}") from None
         try:
-            data = json.loads(text)
-            accounts = data["accounts"]
-            return {
-                str(name): AccountRecord(
-                    claim=str(r["claim"]),
-                    created=bool(r["created"]),
-                    groups=[str(g) for g in r.get("groups", [])],
-                    last_login=str(r.get("last_login", "")),
-                )
-                for name, r in accounts.items()
-            }
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise OidcSetupError(f"{self.path} is damaged ({e}); fix or remove it") from None
+            data = contract.load("oidc-accounts", self.path, "damaged record of accounts made at login")
+        except contract.ContractError as e:
+            raise OidcSetupError(f"{self.path} is damaged; fix or remove it\n{e}") from None
+        return {
+            name: AccountRecord(r["claim"], r["created"], list(r.get("groups", [])), r.get("last_login", ""))
+            for name, r in data["accounts"].items()
+        }
 
     def save(self, records: Mapping[str, AccountRecord]) -> None:
         data = {

@@ -34,6 +34,7 @@ from typing import TextIO
 
 import bcrypt
 
+from . import contract
 from .settings import NAME_PATTERN
 
 MIN_LENGTH = 8
@@ -74,9 +75,10 @@ class PasswordStore:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise PasswordFileError(f"{self.path} is not valid JSON (line {e.lineno})") from None
-        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        if contract.problems("passwords", data):
             raise PasswordFileError(f"{self.path} must hold a JSON object of user name to bcrypt hash")
-        return data
+        hashes: dict[str, str] = data
+        return hashes
 
     def verify(self, user: str, password: str) -> bool:
         hashed = self.read().get(user)

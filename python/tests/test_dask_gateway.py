@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from atrium_hub.contract import ContractError
 from atrium_hub.dask_gateway import (
     Usage,
     allowed_environments,
@@ -132,6 +133,29 @@ def test_managed_environments_are_read_at_each_request(tmp_path: Any) -> None:
 def test_a_broken_managed_list_leaves_the_default(tmp_path: Any) -> None:
     managed = tmp_path / "dask-environments.json"
     managed.write_text("{not json")
+    s = parse_settings(settings_data(environments_file=str(managed)))
+    assert [e.name for e in allowed_environments(s, "grace")] == ["default"]
+
+
+def test_a_gateway_json_that_breaks_its_contract_names_every_problem() -> None:
+    data = settings_data(extra=1)
+    del data["limits"]["max_workers"]
+    data["proxy"]["address"] = 8092
+    data["worker_profiles"][0]["memory"] = "2G"
+    with pytest.raises(ContractError) as info:
+        parse_settings(data, "/etc/atrium/dask-gateway/gateway.json")
+    assert [f"{p.key}  {p.message}" for p in info.value.problems] == [
+        "extra  unknown key",
+        "proxy.address  expected host:port, got 8092",
+        'worker_profiles[0].memory  expected integer, got "2G"',
+        "limits.max_workers  missing",
+    ]
+    assert str(info.value).startswith("invalid Atrium dask-gateway config:\n  /etc/atrium/dask-gateway/gateway.json  ")
+
+
+def test_a_managed_list_that_breaks_its_contract_leaves_the_default(tmp_path: Any) -> None:
+    managed = tmp_path / "dask-environments.json"
+    managed.write_text('[{"name": "global/tools", "bin": "relative/bin", "users": null}]')
     s = parse_settings(settings_data(environments_file=str(managed)))
     assert [e.name for e in allowed_environments(s, "grace")] == ["default"]
 

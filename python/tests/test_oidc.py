@@ -109,11 +109,13 @@ def test_oidc_section_problems_are_all_reported(tmp_path: Path, oidc_data: dict[
     assert problems(oidc_data) == [
         'auth.preset  "gitlab" is not one of github, google, keycloak, auth0',
         'auth.client_id  expected a non-empty string, got ""',
-        'auth.client_secret_env  "not a name" is not an environment variable name',
-        "auth.scopes  must not be empty; leave it null for the default",
-        'auth.group_map.x  "Bad Name" is not a valid name; use a-z, 0-9, _ and -, starting with a letter or _',
+        'auth.client_secret_env  expected an environment variable name, got "not a name"',
+        "auth.scopes  must not be empty",
+        "auth.group_map.x  expected a name of a-z, 0-9, _ and -, starting with a letter or _ (at most 32),"
+        ' got "Bad Name"',
         'auth.home_dir  expected an absolute path, got "home"',
         "auth.extra  unknown key",
+        'auth.group_map.data-science  unknown group "nope"; groups are: data, gpu',
     ]
 
 
@@ -360,6 +362,14 @@ def test_damaged_record_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text('{"accounts": {"dave": {}}}')
     with pytest.raises(OidcSetupError, match="oidc-accounts.json is damaged"):
         AccountRecords(str(path)).load()
+
+
+def test_a_record_with_a_wrong_value_is_damaged_too(tmp_path: Path) -> None:
+    path = tmp_path / "oidc-accounts.json"
+    path.write_text('{"version": 1, "accounts": {"dave": {"claim": "Dave", "created": "yes"}}}')
+    with pytest.raises(OidcSetupError) as info:
+        AccountRecords(str(path)).load()
+    assert str(info.value).endswith(f'  {path}  accounts.dave.created  expected boolean, got "yes"')
 
 
 def test_members_at_hub_start_include_earlier_logins(tmp_path: Path, oidc_data: dict[str, Any]) -> None:

@@ -89,12 +89,12 @@ def test_every_problem_is_reported_with_its_key(data: dict[str, Any]) -> None:
     data["profiles"][0]["mem_limit"] = "4G"
     data["spawner"]["cgroup"]["mode"] = "v3"
     assert problems(data) == [
-        "hub.bind_url  expected an http(s) URL, got 8081",
         "hub.db_url  missing",
+        "hub.bind_url  expected an http(s) URL like http://127.0.0.1:8081, got 8081",
         "proxy.extra  unknown key",
+        'users[1].admin  expected boolean, got "no"',
+        'profiles[0].mem_limit  expected integer, got "4G"',
         'spawner.cgroup.mode  "v3" is not one of auto, v1, v2-systemd, off',
-        'users[1].admin  expected true or false, got "no"',
-        'profiles[0].mem_limit  expected an integer >= 0, got "4G"',
     ]
 
 
@@ -120,7 +120,7 @@ def test_top_level_shape(data: dict[str, Any]) -> None:
     assert problems(data) == [
         "services  missing",
         "extra  unknown key",
-        "version  2 is not supported; this hub glue reads version 1",
+        "version  2 is not supported; expected 1",
     ]
 
 
@@ -137,13 +137,15 @@ def test_values_are_checked_beyond_types(data: dict[str, Any]) -> None:
     data["services"] = [{"name": "idle-culler"}]
     assert problems(data) == [
         'hub.base_url  expected a path that starts and ends with /, got "/jupyter"',
-        "spawner.environment.BAD-NAME  is not a valid environment variable name",
-        "spawner.environment.N  expected a string, got 1",
-        'spawner.cgroup.parent  expected a relative path like atrium/team/users, got "../escape"',
-        "idle_culler.timeout  expected an integer >= 1, got 0",
-        'users[0].name  "Alice" is not a valid name; use a-z, 0-9, _ and -, starting with a letter or _',
+        'users[0].name  expected a name of a-z, 0-9, _ and -, starting with a letter or _ (at most 32), got "Alice"',
         'users[0].home  expected an absolute path, got "home/alice"',
+        "spawner.cmd  must not be empty",
+        'spawner.environment  expected an environment variable name, got "BAD-NAME"',
+        "spawner.environment.N  expected string, got 1",
+        'spawner.cgroup.parent  expected a relative path like atrium/team/users, got "../escape"',
+        "idle_culler.timeout  expected a number >= 1, got 0",
         "profiles[0].cpu_guarantee  3 is more than cpu_limit 2",
+        'services[0].name  "idle-culler" is reserved for the idle culler',
     ]
 
 

@@ -38,9 +38,10 @@ def test_the_section_is_checked(data: dict[str, Any]) -> None:
     data["videochat"]["rooms"][0]["room_name"] = ""
     data["videochat"]["colour"] = "blue"
     assert problems(data) == [
+        "videochat.colour  unknown key",
         'videochat.jitsi_domain  expected a host name with an optional port, like meet.jit.si, got "https://meet.jit.si/"',
         'videochat.rooms[0].room_name  expected a non-empty string, got ""',
-        "videochat.colour  unknown key",
+        'videochat.group_rooms[1].group  unknown group "gpus"; groups are: data, gpu',
     ]
     data["videochat"] = contract()["videochat"]
     data["videochat"]["group_rooms"][1]["group"] = "gpus"

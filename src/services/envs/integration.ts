@@ -11,6 +11,7 @@
  */
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { DaskEnvironments } from "../../contracts/dask-gateway.js";
 import { ensureReadableBy, isDir } from "./layout.js";
 
 export interface PublishedEnv {
@@ -74,12 +75,13 @@ export function kernelsByUser(
   return out;
 }
 
+/** The dask-environments contract's file (read by python/atrium_hub/dask_gateway.py). */
 export function daskEnvironments(envs: readonly PublishedEnv[]): string {
-  const list = envs
+  const list: DaskEnvironments = envs
     .map((e) => ({
       name: daskEnvironmentName(e.namespace, e.name),
       bin: join(e.prefix, "bin"),
-      users: e.users,
+      users: e.users === null ? null : [...e.users],
     }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   return `${JSON.stringify(list, null, 1)}\n`;

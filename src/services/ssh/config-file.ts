@@ -9,29 +9,12 @@
  * - where it listens and its host key are read once: a change there restarts the
  *   gateway (the supervisor's fingerprint covers them).
  */
-import { readFileSync, statSync } from "node:fs";
-import type { SshServiceConfig } from "../../contracts/ssh-service.js";
-import { AtriumError } from "../../errors.js";
+import { statSync } from "node:fs";
+import { readContractFile } from "../../contracts/read.js";
+import { type SshServiceConfig, sshServiceConfig } from "../../contracts/ssh-service.js";
 
 export function readConfig(file: string): SshServiceConfig {
-  let config: SshServiceConfig;
-  try {
-    config = JSON.parse(readFileSync(file, "utf8")) as SshServiceConfig;
-  } catch (err) {
-    throw new AtriumError(
-      "file-not-found",
-      `can't read ${file}: ${(err as Error).message}`,
-      "run atrium deploy",
-    );
-  }
-  if (config.version !== 1) {
-    throw new AtriumError(
-      "config-invalid",
-      `${file} has version ${String(config.version)}, not 1`,
-      "run atrium deploy",
-    );
-  }
-  return config;
+  return readContractFile(sshServiceConfig, file);
 }
 
 export interface ConfigSource {

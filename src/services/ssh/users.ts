@@ -4,6 +4,7 @@
  * re-read when it changes). A name found nowhere cannot log in.
  */
 import { readFileSync, statSync } from "node:fs";
+import { oidcAccounts } from "../../contracts/oidc-accounts.js";
 import type { SshServiceConfig, SshUser } from "../../contracts/ssh-service.js";
 
 export interface UserDirectory {
@@ -20,10 +21,8 @@ export function userDirectory(config: SshServiceConfig): UserDirectory {
     try {
       const mtime = statSync(signOn.accounts_file).mtimeMs;
       if (mtime !== seen) {
-        const data = JSON.parse(readFileSync(signOn.accounts_file, "utf8")) as {
-          accounts?: Record<string, unknown>;
-        };
-        known = new Set(Object.keys(data.accounts ?? {}));
+        const data = oidcAccounts.parse(JSON.parse(readFileSync(signOn.accounts_file, "utf8")));
+        known = new Set(Object.keys(data.accounts));
         seen = mtime;
       }
     } catch {

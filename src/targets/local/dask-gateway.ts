@@ -6,6 +6,9 @@
  */
 import { posix } from "node:path";
 import { DASHBOARD_PORT_COUNT, DEFAULT_PIDS_LIMIT } from "../../config/schema.js";
+import type { DaskAuthConfig } from "../../contracts/dask-auth.js";
+import type { DaskGatewaySettings } from "../../contracts/dask-gateway.js";
+import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
 import type { ProcessSpec } from "./process-spec.js";
@@ -40,7 +43,7 @@ export function gatewayDbFile(platform: Platform): string {
   return posix.join(gatewayDataDir(platform), "gateway.sqlite");
 }
 
-export function renderGatewayConfig(platform: Platform): Record<string, unknown> {
+export function renderGatewayConfig(platform: Platform): DaskGatewaySettings {
   const { dask, paths } = platform;
   return {
     project: platform.project.name,
@@ -128,7 +131,7 @@ export function firewallScript(platform: Platform): string {
 
 export const DASK_AUTH_CONFIG = "services/dask-auth.json";
 
-export function renderDaskAuthConfig(platform: Platform): Record<string, unknown> {
+export function renderDaskAuthConfig(platform: Platform): DaskAuthConfig {
   return {
     listen: { host: "127.0.0.1", port: platform.network.ports.dask_gateway },
     upstream: `http://${gatewayWebAddress(platform)}`,
@@ -181,7 +184,7 @@ export function gatewayProcess(platform: Platform): ProcessSpec {
   };
 }
 
-export function gatewayHubService(platform: Platform): Record<string, unknown> {
+export function gatewayHubService(platform: Platform): HubService {
   return {
     name: GATEWAY_SERVICE,
     url: `http://127.0.0.1:${platform.network.ports.dask_gateway}`,

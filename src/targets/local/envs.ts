@@ -5,6 +5,8 @@
  * dask-gateway read. The service itself is src/services/envs/.
  */
 import { posix } from "node:path";
+import type { EnvsServiceConfig } from "../../contracts/envs-service.js";
+import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
 import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
@@ -57,7 +59,7 @@ export function envCurrent(platform: Platform, namespace: string, name: string):
   return posix.join(platform.paths.envsDir, namespace, name, "current");
 }
 
-export function renderEnvsConfig(platform: Platform): Record<string, unknown> {
+export function renderEnvsConfig(platform: Platform): EnvsServiceConfig {
   return {
     listen: { host: "127.0.0.1", port: platform.network.ports.envs },
     prefix: ENVS_PREFIX,
@@ -93,7 +95,7 @@ export function envsProcess(platform: Platform): ProcessSpec {
   };
 }
 
-export function envsHubService(platform: Platform): Record<string, unknown> {
+export function envsHubService(platform: Platform): HubService {
   return {
     name: ENVS_SERVICE,
     url: `http://127.0.0.1:${platform.network.ports.envs}`,

@@ -4,6 +4,7 @@
  */
 import { posix } from "node:path";
 import { RESERVED_NAMES } from "../../config/rules.js";
+import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
 import { gatewayHubService } from "./dask-gateway.js";
 import { envsHubService, kernelsDir } from "./envs.js";
@@ -12,7 +13,7 @@ import { secretPath } from "./secrets.js";
 import { hubUrl, publicUrl } from "./urls.js";
 import { renderVideoChat } from "./videochat.js";
 
-export function renderHubConfig(platform: Platform): Record<string, unknown> {
+export function renderHubConfig(platform: Platform): HubSettings {
   const { paths, network } = platform;
   return {
     version: 1,
@@ -84,7 +85,7 @@ export function renderHubConfig(platform: Platform): Record<string, unknown> {
   };
 }
 
-function renderAuth(platform: Platform): Record<string, unknown> {
+function renderAuth(platform: Platform): HubSettings["auth"] {
   const auth = platform.auth;
   if (auth.type === "password") {
     return { type: "password", password_file: secretPath(platform, "passwords.json") };

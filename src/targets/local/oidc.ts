@@ -16,6 +16,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
+import { type OidcAccounts, oidcAccounts } from "../../contracts/oidc-accounts.js";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import type { Component, Progress } from "../component.js";
@@ -26,7 +27,6 @@ import { secretPath } from "./secrets.js";
 
 export const OIDC_SECRET = "oidc_client_secret";
 export const OIDC_SECRET_COMPONENT = "oidc-secret";
-const NAME_RE = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 type OidcAuth = Extract<Platform["auth"], { type: "oidc" }>;
 
@@ -138,15 +138,14 @@ export function describeAuth(platform: Platform): string {
 
 /** The accounts the hub recorded as made at first login (valid names only). */
 export function loginAccounts(platform: Platform): string[] {
-  let accounts: Record<string, { created?: unknown }>;
+  let accounts: OidcAccounts["accounts"];
   try {
-    const data = JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8")) as { accounts?: unknown };
-    accounts = (data.accounts ?? {}) as Record<string, { created?: unknown }>;
+    accounts = oidcAccounts.parse(JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8"))).accounts;
   } catch {
     return [];
   }
   return Object.entries(accounts)
-    .filter(([name, record]) => record?.created === true && NAME_RE.test(name))
+    .filter(([, record]) => record.created)
     .map(([name]) => name);
 }
 

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
+import { passwordHashes } from "../../contracts/passwords.js";
 import type { Platform } from "../../model/platform.js";
 import { run } from "./exec.js";
 import { secretPath } from "./secrets.js";
@@ -15,8 +16,8 @@ export function passwordFile(platform: Platform): string {
 
 export function hasPassword(platform: Platform, user: string): boolean {
   try {
-    const hashes = JSON.parse(readFileSync(passwordFile(platform), "utf8")) as Record<string, unknown>;
-    return typeof hashes[user] === "string";
+    const hashes = passwordHashes.parse(JSON.parse(readFileSync(passwordFile(platform), "utf8")));
+    return hashes[user] !== undefined;
   } catch {
     return false;
   }

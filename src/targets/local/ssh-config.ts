@@ -1,14 +1,19 @@
 /**
  * The SSH gateway's rendered config (`services/ssh.json`): where it listens, how it
  * checks tokens, which users may log in and the limits their sessions run under.
- * Its shape is src/contracts/ssh-service.ts, which the gateway imports; everything it
- * knows about the platform comes from this file. Machine-specific lookups (the
+ * Its shape is src/contracts/ssh-service.ts, which the gateway (src/services/ssh/)
+ * parses it with; everything the gateway knows about the platform comes from this file. Machine-specific lookups (the
  * sftp-server binary, uids) are left to the gateway at run time, so the render
  * stays the same on every machine.
  */
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
-import type { SshGatewayStatus, SshLimits, SshServiceConfig } from "../../contracts/ssh-service.js";
+import {
+  type SshGatewayStatus,
+  type SshLimits,
+  type SshServiceConfig,
+  sshGatewayStatus,
+} from "../../contracts/ssh-service.js";
 import {
   FALLBACK_PROFILE,
   mayUseProfile,
@@ -88,7 +93,7 @@ export function renderSshConfig(platform: Platform): SshServiceConfig {
 
 export function readSshStatus(platform: Platform): SshGatewayStatus | undefined {
   try {
-    return JSON.parse(readFileSync(sshStatusPath(platform), "utf8")) as SshGatewayStatus;
+    return sshGatewayStatus.parse(JSON.parse(readFileSync(sshStatusPath(platform), "utf8")));
   } catch {
     return undefined;
   }

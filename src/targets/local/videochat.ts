@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
+import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
 import { videoChatRooms } from "../../model/videochat.js";
 import { repoPath } from "../../paths.js";
@@ -20,7 +21,7 @@ export function videoChatBuilt(): boolean {
   return existsSync(posix.join(videoChatBuild(), "package.json"));
 }
 
-export function renderVideoChat(platform: Platform): Record<string, unknown> {
+export function renderVideoChat(platform: Platform): HubSettings["videochat"] {
   const { groupRooms, rooms } = videoChatRooms(platform);
   return {
     enabled: platform.videochat.enabled,
