@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 
 from atrium_hub.contract import ContractError
-from atrium_hub.dask_gateway import (
+from atrium_hub.dask_gateway import apply, load_firewall
+from atrium_hub.dask_options import (
     Usage,
     allowed_environments,
-    apply,
     cluster_options,
     limit_problem,
-    load_firewall,
     new_cluster_problem,
     parse_settings,
     usage_of,
