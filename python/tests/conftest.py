@@ -135,3 +135,9 @@ def secret_data(tmp_path: Path) -> dict[str, Any]:
 def write_json(path: Path, value: Any) -> Path:
     path.write_text(json.dumps(value))
     return path
+
+
+#: The static file `jupyterhub -f` loads, as the TypeScript render writes it (a golden file).
+RENDERED_HUB_CONFIG_PY = (
+    Path(__file__).resolve().parents[2] / "test" / "golden" / "team" / "hub" / "jupyterhub_config.py"
+)

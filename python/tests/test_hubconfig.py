@@ -6,13 +6,12 @@ from typing import Any
 
 import jinja2
 import pytest
-from conftest import COOKIE_SECRET_HEX, write_json, write_secret
+from conftest import COOKIE_SECRET_HEX, RENDERED_HUB_CONFIG_PY, write_json, write_secret
 from jupyterhub._data import DATA_FILES_PATH
 from jupyterhub.app import JupyterHub
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-import atrium_hub
 from atrium_hub.auth import AtriumPasswordAuthenticator
 from atrium_hub.hubconfig import IDLE_CULLER_SCOPES, apply, templates_dir
 from atrium_hub.secretfiles import SecretFileError
@@ -235,7 +234,7 @@ def test_the_static_config_file_loads_the_json_named_by_the_env(
     secret_data: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ATRIUM_HUB_CONFIG", str(write_json(tmp_path / "hub.json", secret_data)))
-    path = Path(atrium_hub.config_file())
+    path = RENDERED_HUB_CONFIG_PY
     c = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     assert c.JupyterHub.spawner_class is AtriumSpawner
     assert c.Authenticator.allowed_users == {"alice", "bob", "carol"}

@@ -26,8 +26,7 @@ from typing import Any
 
 import pytest
 import requests
-
-import atrium_hub
+from conftest import RENDERED_HUB_CONFIG_PY
 
 pytestmark = [
     pytest.mark.integration,
@@ -299,7 +298,7 @@ class Platform:
         }
         with open(self.hub_log, "ab") as log:
             self.hub = subprocess.Popen(
-                [str(VENV_BIN / "jupyterhub"), "-f", atrium_hub.config_file()],
+                [str(VENV_BIN / "jupyterhub"), "-f", str(RENDERED_HUB_CONFIG_PY)],
                 cwd=self.data_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
