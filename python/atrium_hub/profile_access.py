@@ -53,6 +53,15 @@ else:
     _SpawnerBase = LoggingConfigurable
 
 
+def refusal(status: int, message: str) -> web.HTTPError:
+    """An HTTP error whose message the spawn page shows as written."""
+    # the message travels as an argument: tornado %-formats log_message,
+    # and a '%' in a user-supplied profile name must stay literal
+    error = web.HTTPError(status, "%s", message)
+    error.jupyterhub_message = message  # type: ignore[attr-defined]  # shown on the spawn page
+    return error
+
+
 class ProfileAccessMixin(_SpawnerBase):
     """The profile form, the access check at every start, and the chosen profile's limits."""
 
@@ -107,11 +116,7 @@ class ProfileAccessMixin(_SpawnerBase):
         except ProfileRefused as e:
             self.log.warning("Refusing to start %s: %s", self._log_name, e)
             self._forget_refused_options()
-            # the message travels as an argument: tornado %-formats log_message,
-            # and a '%' in a user-supplied profile name must stay literal
-            error = web.HTTPError(e.status, "%s", str(e))
-            error.jupyterhub_message = str(e)  # type: ignore[attr-defined]  # shown on the spawn page
-            raise error from None
+            raise refusal(e.status, str(e)) from None
         self._accepted_options = copy.deepcopy(dict(options or {}))
         if profile is None:
             self.profile_name = ""

@@ -5,6 +5,9 @@ Profiles and access checks are ProfileAccessMixin's (profile_access.py). What mu
   execs, so no process of the server ever runs outside them; with `v2-systemd`
   systemd-run puts it into a scope before exec;
 - every server gets its own /dev/shm (private_shm.py), set up as root before exec;
+- a profile's `gpus` is honoured or the spawn refused (gpus.py): the server gets
+  free GPUs of its own, named in its environment, and its v1 devices cgroup, which
+  it joins before exec, denies it the others;
 - failing to set up limits is logged as a warning and the server starts anyway;
   the spawner state records which cgroup (if any) was used;
 - the server listens only on a Unix socket in a folder of its user's (see
@@ -29,13 +32,14 @@ from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner, Spawner
 from tornado import web
-from traitlets import Dict, Enum, List, Unicode, default
+from traitlets import Dict, Enum, Integer, List, Unicode, default
 
-from . import cgroups, private_shm, server_socket
-from .profile_access import ProfileAccessMixin
-from .settings import CGROUP_MODES
+from . import cgroups, gpus, private_shm, server_socket
+from .profile_access import ProfileAccessMixin, refusal
+from .settings import CGROUP_MODES, Profile
 
 STATE_CGROUP = "atrium_cgroup"
+STATE_GPUS = "atrium_gpus"
 STATE_SOCKET = "atrium_socket"
 
 
@@ -91,15 +95,22 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
     sockets_dir = Unicode("", help="Root-owned folder of the servers' Unix sockets (server_socket.py); required.").tag(
         config=True
     )
+    gpu_dev_dir = Unicode(gpus.DEV_DIR, help="Where the NVIDIA device nodes are (gpus.py).").tag(config=True)
+    gpu_proc_devices = Unicode(gpus.PROC_DEVICES, help="The kernel's device list (nvidia-uvm's major).").tag(
+        config=True
+    )
 
     cmd: list[str]  # the Spawner.cmd trait; declared for type checkers only
 
     cgroup_record = Dict(help="Which cgroup the current server uses (saved in the spawner state).")
     socket_path = Unicode("", help="The pinned link to the current server's socket (saved in the spawner state).")
     user_socket = Unicode("", help="Where the current server creates its socket.")
+    gpu_ids = List(Integer(), help="The GPUs of the current server (saved in the spawner state).")
 
     _join_procs: list[str] = []
     _groups_only_preexec = False
+    _gpu_join = ""
+    _gpu_denials: list[str] = []
 
     @default("env_keep")
     def _env_keep_default(self) -> list[str]:
@@ -166,10 +177,13 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
 
     def make_preexec_fn(self, name: str) -> Callable[[], None]:
         enter_private_shm = private_shm.private_shm_fn(int(self.mem_limit or 0))
+        join_devices = gpus.v1_join_fn(self._gpu_join) if self._gpu_join else None
         switch_user = self._switch_user_fn(name)
 
         def preexec() -> None:
             enter_private_shm()  # as root, like joining the cgroups
+            if join_devices is not None:
+                join_devices()
             switch_user()
 
         return preexec
@@ -191,14 +205,18 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
     # --- lifecycle -------------------------------------------------------------
 
     async def start(self) -> Any:
-        self.apply_profile()
-        uid = self.prepare_socket()
-        prefix = self.prepare_limits()
+        self.claim_gpus(self.apply_profile())
         configured_cmd: list[str] = list(self.cmd)
         try:
+            uid = self.prepare_socket()
+            prefix = self.prepare_limits()
+            self.limit_gpu_access()
             if prefix:
                 self.cmd = prefix + configured_cmd
             await super().start()
+        except BaseException:
+            self.release_gpus()
+            raise
         finally:
             self.cmd = configured_cmd
         pinned = await self.wait_for_socket(uid)
@@ -209,8 +227,65 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
         record = dict(self.cgroup_record)
         await super().stop(now=now)
         self.release_socket()
+        self.release_gpus()
         if record:
             await self.release_cgroup(record)
+
+    # --- GPUs (gpus.py) ----------------------------------------------------------
+
+    def _gpu_key(self) -> str:
+        return cgroups.leaf_name(self.user.name, self.name)
+
+    def claim_gpus(self, profile: Profile | None) -> None:
+        """Take the profile's GPUs from the hub's ledger and plan the device rules; refuse (503) when it cannot."""
+        self._gpu_join = ""
+        self._gpu_denials = []
+        machine = gpus.machine_gpus(self.gpu_dev_dir)
+        wanted = profile.gpus if profile else 0
+        self.gpu_ids = []
+        if not machine and not wanted:
+            return  # no GPUs asked for and none to keep from the server
+        name = profile.name if profile else ""
+        try:
+            self.gpu_ids = list(gpus.LEDGER.claim(self._gpu_key(), name, wanted, machine))
+            if self.cgroup_mode != "v1":
+                raise gpus.GpuRefused(
+                    f"cgroup mode {self.cgroup_mode} cannot limit a server's GPU access "
+                    "(only cgroup v1's devices controller can here)"
+                )
+            gpus.require_devices_controller(self.cgroup_v1_root)
+        except gpus.GpuRefused as e:
+            self.release_gpus()
+            if not wanted:
+                self.log.warning("%s may use every GPU: %s; starting it anyway", self._log_name, e)
+                return
+            self.log.warning("Refusing to start %s: %s", self._log_name, e)
+            raise refusal(503, f"cannot start a server with GPUs: {e}") from None
+        uvm = gpus.char_major("nvidia-uvm", self.gpu_proc_devices)
+        self._gpu_denials = gpus.device_denials(machine, self.gpu_ids, uvm)
+
+    def limit_gpu_access(self) -> None:
+        """Write the planned device rules into the server's v1 devices group (after prepare_limits)."""
+        if not self._gpu_denials:
+            return
+        try:
+            directory = gpus.v1_devices_setup(
+                self.cgroup_v1_root, self.cgroup_parent, self._gpu_key(), self._gpu_denials
+            )
+        except gpus.GpuRefused as e:
+            if self.gpu_ids:
+                self.log.warning("Refusing to start %s: %s", self._log_name, e)
+                raise refusal(503, f"cannot start a server with GPUs: {e}") from None
+            self.log.warning("%s may use every GPU: %s; starting it anyway", self._log_name, e)
+            return
+        record = dict(self.cgroup_record) or {"mode": "v1", "dirs": {}}
+        record["dirs"] = {**record.get("dirs", {}), "devices": str(directory)}
+        self.cgroup_record = record
+        self._gpu_join = str(directory / "cgroup.procs")
+
+    def release_gpus(self) -> None:
+        gpus.LEDGER.release(self._gpu_key())
+        self.gpu_ids = []
 
     # --- the server's socket -------------------------------------------------------
 
@@ -297,6 +372,8 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
             state[STATE_CGROUP] = dict(self.cgroup_record)
         if self.socket_path:
             state[STATE_SOCKET] = {"pinned": self.socket_path, "path": self.user_socket}
+        if self.gpu_ids:
+            state[STATE_GPUS] = list(self.gpu_ids)
         return state
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -305,10 +382,14 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
         sock = state.get(STATE_SOCKET) or {}
         self.socket_path = sock.get("pinned", "")
         self.user_socket = sock.get("path", "")
+        # a server still running after a hub restart keeps its GPUs in the ledger
+        self.gpu_ids = [int(g) for g in state.get(STATE_GPUS) or []]
+        gpus.LEDGER.restore(self._gpu_key(), self.gpu_ids)
 
     def clear_state(self) -> None:
         super().clear_state()
         self.cgroup_record = {}
+        self.release_gpus()
         # the server is gone: its pinned link goes too (a later stop finds nothing)
         self.release_socket()
 
@@ -342,4 +423,5 @@ class AtriumSpawner(ProfileAccessMixin, LocalProcessSpawner):
             # what the user may use; Jupyter lists it on every request
             mine = os.path.join(self.kernels_dir, self.user.name)
             env["JUPYTER_PATH"] = ":".join(p for p in (mine, env.get("JUPYTER_PATH", "")) if p)
+        env.update(gpus.gpu_env(self.gpu_ids))
         return env

@@ -303,7 +303,14 @@ const profile = z
       .describe(
         `Most processes and threads the server may run at once: a fork bomb stops there. The user's default profile's limit also holds for all their SSH sessions together; each Dask scheduler and worker gets ${DEFAULT_PIDS_LIMIT}.`,
       ),
-    gpus: z.int().min(0).max(16).default(0).describe("GPUs given to the server."),
+    gpus: z
+      .int()
+      .min(0)
+      .max(16)
+      .default(0)
+      .describe(
+        "NVIDIA GPUs given to the server, each to one server at a time (CUDA_VISIBLE_DEVICES names them; the server's cgroup denies the others). Needs /dev/nvidia0, ... on the machine: plan warns and deploy refuses otherwise; needs the cgroup v1 devices controller: a GPU server is refused without it.",
+      ),
     default: z.boolean().default(false).describe("The profile picked when none is chosen; exactly one."),
     groups: z
       .array(posixName("group"))

@@ -25,7 +25,7 @@ describe("the platform's cgroups", () => {
   it("removes the platform's tree deepest first and the parent left empty, never another platform's", async () => {
     const root = mkdtempSync(join(tmpdir(), "atrium-cgroups-"));
     try {
-      for (const c of ["memory", "cpu"]) {
+      for (const c of ["memory", "cpu", "devices"]) {
         mkdirSync(join(root, c, "atrium", "team", "users", "ada.ssh"), { recursive: true });
         mkdirSync(join(root, c, "atrium", "team", "dask", "ada", "c1-worker-1"), { recursive: true });
       }
@@ -33,6 +33,7 @@ describe("the platform's cgroups", () => {
       assert.deepEqual(await removeCgroups("atrium/team", root), []);
       assert.deepEqual(readdirSync(join(root, "memory", "atrium")), ["other"]);
       assert.ok(!existsSync(join(root, "cpu", "atrium")), "the empty parent stays");
+      assert.ok(!existsSync(join(root, "devices", "atrium")), "servers' GPU device groups go too");
       assert.ok(existsSync(join(root, "cpu")), "the controller's root is not the platform's");
     } finally {
       rmSync(root, { recursive: true, force: true });

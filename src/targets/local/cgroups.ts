@@ -19,6 +19,8 @@ import { dirname, join } from "node:path";
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 export const V1_CONTROLLERS = ["memory", "cpu"] as const;
+/** What destroy removes: also the devices groups the hub makes for servers on a machine with GPUs. */
+const V1_REMOVED = [...V1_CONTROLLERS, "devices"] as const;
 
 export type CgroupMode = "v1" | "v2-systemd" | "off";
 
@@ -117,7 +119,7 @@ export function cgroupMarkers(parent: string): string[] {
 
 /** The platform's cgroup folders that exist (v1 controllers; v2 slices are systemd's). */
 export function existingCgroups(parent: string, root = CGROUP_ROOT): string[] {
-  return V1_CONTROLLERS.map((c) => join(root, c, parent)).filter((d) => existsSync(d));
+  return V1_REMOVED.map((c) => join(root, c, parent)).filter((d) => existsSync(d));
 }
 
 function removeTree(dir: string): void {
@@ -137,7 +139,7 @@ function removeTree(dir: string): void {
  */
 export async function removeCgroups(parent: string, root = CGROUP_ROOT): Promise<string[]> {
   const left: string[] = [];
-  for (const c of V1_CONTROLLERS) {
+  for (const c of V1_REMOVED) {
     const dir = join(root, c, parent);
     if (!existsSync(dir)) continue;
     let error: NodeJS.ErrnoException | undefined;

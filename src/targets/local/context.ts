@@ -12,6 +12,8 @@ export interface LocalContext {
   configFile?: string;
   /** True when systemd runs this machine (PID 1). */
   systemd: boolean;
+  /** Where the device nodes are (/dev when absent); tests give a fake folder. */
+  devDir?: string;
 }
 
 export function hasSystemd(): boolean {

@@ -1,6 +1,7 @@
 /**
  * What must hold before deploy changes anything: root, a supported OS, the system
- * Python (>= 3.10 with venv), the account and ACL tools, and free ports. All problems
+ * Python (>= 3.10 with venv), the account and ACL tools, free ports, and the NVIDIA
+ * GPUs the profiles ask for (gpus.ts). All problems
  * are gathered into one message.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -8,6 +9,7 @@ import { createServer } from "node:net";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import { tryRun } from "./exec.js";
+import { DEV_DIR, machineGpuShortfalls } from "./gpus.js";
 import { SFTP_SERVER_CANDIDATES } from "./ssh-config.js";
 import { SYSTEM_PYTHON } from "./uv.js";
 import { videoChatBuilt } from "./videochat.js";
@@ -45,8 +47,12 @@ export function osRelease(): Record<string, string> {
   }
 }
 
-export async function checkPrerequisites(platform: Platform, ownPortsInUse: boolean): Promise<void> {
-  const problems: string[] = [];
+export async function checkPrerequisites(
+  platform: Platform,
+  ownPortsInUse: boolean,
+  devDir: string = DEV_DIR,
+): Promise<void> {
+  const problems: string[] = machineGpuShortfalls(platform, devDir);
   const packages = new Set<string>();
   if (process.getuid?.() !== 0) problems.push("deploy must run as root (sudo atrium deploy ...)");
   const os = osRelease();

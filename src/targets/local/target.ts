@@ -10,6 +10,7 @@ import { supervisorPid } from "./components/services.js";
 import { hasSystemd, type LocalContext } from "./context.js";
 import { destroyLocal } from "./destroy.js";
 import { EnvsClient } from "./envs-client.js";
+import { DEV_DIR } from "./gpus.js";
 import { stateDirLock } from "./lock-file.js";
 import { logFiles, showLog } from "./logs.js";
 import { checkClientSecret } from "./oidc.js";
@@ -47,6 +48,7 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     configDir: dirname(resolve(configFile)),
     configFile: resolve(configFile),
     systemd: hasSystemd(),
+    devDir: DEV_DIR,
   };
   const { stateDir } = platform.paths;
   return {
@@ -59,7 +61,7 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     lock: stateDirLock(stateDir),
     preflight: async () => {
       checkClientSecret(platform);
-      await checkPrerequisites(platform, platformRunning(platform));
+      await checkPrerequisites(platform, platformRunning(platform), ctx.devDir);
     },
     status: async () => {
       const report = await platformStatus(platform);

@@ -5,6 +5,7 @@ import { writeArtifacts } from "../../../lib/artifact-files.js";
 import { hashOf, hashText } from "../../../lib/hash.js";
 import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
+import { machineGpuShortfalls } from "../gpus.js";
 import { HUB_CONFIG_FILE } from "../supervisor-spec.js";
 
 type Outline = Record<string, string | Record<string, string>>;
@@ -62,6 +63,8 @@ export function configFilesComponent(ctx: LocalContext): Component {
     outline,
     explain: (previous) => explainFiles(previous as Outline | undefined, outline),
     present: () => [...artifacts.keys()].every((p) => existsSync(posix.join(platform.paths.etcDir, p))),
+    // the hub config carries profiles[].gpus; deploy refuses these in its preflight
+    warnings: () => machineGpuShortfalls(platform, ctx.devDir).map((l) => `deploy will refuse: ${l}`),
     async apply() {
       const changed = writeArtifacts(platform.paths.etcDir, artifacts);
       return { note: changed.length === 0 ? "unchanged" : `${changed.length} written` };
