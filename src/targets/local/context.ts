@@ -2,9 +2,12 @@
 import { existsSync } from "node:fs";
 import type { Platform } from "../../model/platform.js";
 import type { Artifacts } from "../artifacts.js";
+import type { LocalPlacement } from "./placement.js";
 
 export interface LocalContext {
   platform: Platform;
+  /** Where the platform sits on this machine. */
+  placement: LocalPlacement;
   artifacts: Artifacts;
   /** Folder of the config file, for relative paths in it. */
   configDir: string;

@@ -23,6 +23,7 @@ import type { Component, Progress } from "../component.js";
 import type { LocalContext } from "./context.js";
 import { run, tryRun } from "./exec.js";
 import { writeFileAtomic } from "./fsutil.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 
 export const OIDC_SECRET = "oidc_client_secret";
@@ -35,14 +36,14 @@ function oidcOf(platform: Platform): OidcAuth | undefined {
 }
 
 /** The hub's record of the accounts it made at login (written by the hub glue, see oidc.py). */
-export function oidcAccountsFile(platform: Platform): string {
-  return posix.join(platform.paths.hubDataDir, "oidc-accounts.json");
+export function oidcAccountsFile(placement: LocalPlacement): string {
+  return posix.join(placement.paths.hubDataDir, "oidc-accounts.json");
 }
 
 /** The hub's secret environment for OIDC: the variable the file names -> the root-only file. */
-export function oidcSecretEnv(platform: Platform): Record<string, string> {
+export function oidcSecretEnv(platform: Platform, placement: LocalPlacement): Record<string, string> {
   const oidc = oidcOf(platform);
-  return oidc ? { [oidc.client_secret_env]: secretPath(platform, OIDC_SECRET) } : {};
+  return oidc ? { [oidc.client_secret_env]: secretPath(placement, OIDC_SECRET) } : {};
 }
 
 /** What restarts the hub besides its own files: a new client secret. */
@@ -88,7 +89,7 @@ function digest(secret: string): string {
 export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
   const oidc = oidcOf(ctx.platform);
   if (!oidc) return undefined;
-  const file = secretPath(ctx.platform, OIDC_SECRET);
+  const file = secretPath(ctx.placement, OIDC_SECRET);
   const secret = takeClientSecret(oidc.client_secret_env);
   let stored: string | undefined;
   try {
@@ -137,10 +138,10 @@ export function describeAuth(platform: Platform): string {
 }
 
 /** The accounts the hub recorded as made at first login (valid names only). */
-export function loginAccounts(platform: Platform): string[] {
+export function loginAccounts(placement: LocalPlacement): string[] {
   let accounts: OidcAccounts["accounts"];
   try {
-    accounts = oidcAccounts.parse(JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8"))).accounts;
+    accounts = oidcAccounts.parse(JSON.parse(readFileSync(oidcAccountsFile(placement), "utf8"))).accounts;
   } catch {
     return [];
   }
@@ -153,8 +154,8 @@ export function loginAccounts(platform: Platform): string[] {
  * `destroy --purge`: remove the accounts the hub made at login (never any other);
  * their processes were stopped before.
  */
-export async function purgeLoginAccounts(platform: Platform, progress: Progress): Promise<void> {
-  for (const name of loginAccounts(platform)) {
+export async function purgeLoginAccounts(placement: LocalPlacement, progress: Progress): Promise<void> {
+  for (const name of loginAccounts(placement)) {
     if ((await tryRun("getent", ["passwd", name])) === undefined) continue;
     await run("userdel", ["-r", name], { okCodes: [12] });
     progress.detail(`user ${name} (made at login) removed`);

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import { tryRun } from "./exec.js";
+import type { LocalPlacement } from "./placement.js";
 import { SFTP_SERVER_CANDIDATES } from "./ssh-config.js";
 import { SYSTEM_PYTHON } from "./uv.js";
 import { videoChatBuilt } from "./videochat.js";
@@ -45,7 +46,11 @@ export function osRelease(): Record<string, string> {
   }
 }
 
-export async function checkPrerequisites(platform: Platform, ownPortsInUse: boolean): Promise<void> {
+export async function checkPrerequisites(
+  platform: Platform,
+  placement: LocalPlacement,
+  ownPortsInUse: boolean,
+): Promise<void> {
   const problems: string[] = [];
   const packages = new Set<string>();
   if (process.getuid?.() !== 0) problems.push("deploy must run as root (sudo atrium deploy ...)");
@@ -90,7 +95,7 @@ export async function checkPrerequisites(platform: Platform, ownPortsInUse: bool
     packages.add("openssh-sftp-server");
   }
   if (!ownPortsInUse) {
-    const { address, port, ports } = platform.network;
+    const { address, port, ports } = placement.network;
     const wanted: Array<[string, string, number]> = [
       ["target.port", address, port],
       ...Object.entries(ports).map(

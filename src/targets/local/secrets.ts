@@ -4,6 +4,7 @@
  */
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 
 export interface SecretSpec {
   name: string;
@@ -43,6 +44,6 @@ export function secretSpecs(platform: Platform): SecretSpec[] {
   ];
 }
 
-export function secretPath(platform: Platform, name: string): string {
-  return posix.join(platform.paths.secretsDir, name);
+export function secretPath(placement: LocalPlacement, name: string): string {
+  return posix.join(placement.paths.secretsDir, name);
 }

@@ -102,7 +102,7 @@ async function buildAll(client: EnvsClient, envs: Declared[], progress: Progress
 }
 
 export function environmentsComponent(ctx: LocalContext): Component {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   const envs: Declared[] = platform.environments.map((e) => {
     const { text, source } = specText(e, ctx.configDir);
     return { namespace: e.namespace, name: e.name, text, source };
@@ -115,13 +115,13 @@ export function environmentsComponent(ctx: LocalContext): Component {
       env: key(e),
       spec: e.text === undefined ? `missing ${e.source}` : hashText(e.text),
     })),
-    present: () => envs.every((e) => existsSync(envCurrent(platform, e.namespace, e.name))),
+    present: () => envs.every((e) => existsSync(envCurrent(placement, e.namespace, e.name))),
     async apply(previous, progress) {
       const before = ((previous?.data as Data | undefined)?.declared ?? []).filter(
         (k) => !envs.some((e) => key(e) === k),
       );
       if (envs.length === 0 && before.length === 0) return { note: "none declared", data: { declared: [] } };
-      const client = new EnvsClient(platform);
+      const client = new EnvsClient(placement);
       await client.waitUntilUp(90_000);
       const notes = await buildAll(client, envs, progress);
       for (const gone of before) {
