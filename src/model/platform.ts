@@ -8,6 +8,9 @@
 import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
 import { normalizeName } from "../requirements/pep508.js";
+import { deriveEnvironments, type PlatformEnvironment } from "./environments.js";
+
+export type { PlatformEnvironment } from "./environments.js";
 
 export interface PlatformUser {
   name: string;
@@ -37,16 +40,6 @@ export interface PlatformProfile {
   default: boolean;
   groups: string[];
   users: string[];
-}
-
-export interface PlatformEnvironment {
-  name: string;
-  namespace: string;
-  /** Conda-style file, relative to the config file's folder. */
-  file?: string;
-  python?: string;
-  dependencies: string[];
-  pip: string[];
 }
 
 export interface Platform {
@@ -102,7 +95,11 @@ function required(v: number | undefined, what: string): number {
   return v;
 }
 
-export function derivePlatform(config: Config): Platform {
+/**
+ * The Platform of a valid config. `configDir` is the config file's folder: environment
+ * files are read from there (an unreadable one throws, naming its key).
+ */
+export function derivePlatform(config: Config, configDir = "."): Platform {
   const users: PlatformUser[] = config.users
     .map((u) => {
       const user: PlatformUser = { name: u.name, admin: u.admin, groups: [...new Set(u.groups)].sort() };
@@ -142,17 +139,6 @@ export function derivePlatform(config: Config): Platform {
           if (memGuarantee !== undefined) profile.memGuarantee = memGuarantee;
           return profile;
         });
-  const environments: PlatformEnvironment[] = config.environments.map((e) => {
-    const env: PlatformEnvironment = {
-      name: e.name,
-      namespace: e.namespace,
-      dependencies: e.dependencies,
-      pip: e.pip,
-    };
-    if (e.file !== undefined) env.file = e.file;
-    if (e.python !== undefined) env.python = e.python;
-    return env;
-  });
   return {
     project: {
       name: config.project.name,
@@ -163,7 +149,7 @@ export function derivePlatform(config: Config): Platform {
     users,
     groups,
     profiles,
-    environments,
+    environments: deriveEnvironments(config.environments, configDir),
     environmentBuilds: {
       allowSource: [...new Set(config.environment_builds.allow_source.map(normalizeName))].sort(),
     },

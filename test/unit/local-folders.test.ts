@@ -38,7 +38,6 @@ target:
     platform,
     placement,
     artifacts: renderLocal(platform, placement),
-    configDir: root,
     systemd: false,
   };
 }

@@ -144,7 +144,6 @@ describe("oidc client secret", () => {
     const ctx = {
       ...localOf(keycloak(join(tmp, "data"))),
       artifacts: new Map(),
-      configDir: tmp,
       systemd: false,
     } as LocalContext;
     process.env.ATRIUM_TEST_SECRET = "first-secret";

@@ -148,7 +148,6 @@ describe("the videochat component", { skip: videoChatBuilt() ? false : "the exte
         platform,
         placement,
         artifacts: new Map(),
-        configDir: root,
         systemd: false,
       });
       assert.equal(on.present?.(), false);
@@ -172,7 +171,6 @@ describe("the videochat component", { skip: videoChatBuilt() ? false : "the exte
         platform: offPlatform,
         placement,
         artifacts: new Map(),
-        configDir: root,
         systemd: false,
       });
       assert.notDeepEqual(off.spec, on.spec);

@@ -9,8 +9,6 @@ export interface LocalContext {
   /** Where the platform sits on this machine. */
   placement: LocalPlacement;
   artifacts: Artifacts;
-  /** Folder of the config file, for relative paths in it. */
-  configDir: string;
   /** The config file being deployed (absent where nothing is deployed, as in unit tests). */
   configFile?: string;
   /** True when systemd runs this machine (PID 1). */

@@ -41,13 +41,12 @@ function platformRunning(platform: Platform, placement: LocalPlacement): boolean
 }
 
 export function localTarget(config: Config, configFile: string): LocalTarget {
-  const platform = derivePlatform(config);
+  const platform = derivePlatform(config, dirname(resolve(configFile)));
   const placement = derivePlacement(config);
   const ctx: LocalContext = {
     platform,
     placement,
     artifacts: renderLocal(platform, placement),
-    configDir: dirname(resolve(configFile)),
     configFile: resolve(configFile),
     systemd: hasSystemd(),
   };
