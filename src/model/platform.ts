@@ -8,7 +8,9 @@
 import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
 import { normalizeName } from "../requirements/pep508.js";
+import { deriveAuth, type PlatformAuth } from "./auth.js";
 import { deriveEnvironments, type PlatformEnvironment } from "./environments.js";
+import { deriveSecrets, type SecretSpec } from "./secrets.js";
 
 export type { PlatformEnvironment } from "./environments.js";
 
@@ -44,7 +46,7 @@ export interface PlatformProfile {
 
 export interface Platform {
   project: { name: string; title: string; welcome: string };
-  auth: Config["auth"];
+  auth: PlatformAuth;
   users: PlatformUser[];
   groups: PlatformGroup[];
   profiles: PlatformProfile[];
@@ -62,6 +64,8 @@ export interface Platform {
   ssh: { enabled: boolean; port: number };
   videochat: { enabled: boolean; jitsiDomain: string; rooms: string[] };
   idleCuller: { enabled: boolean; timeout: number; every: number; maxAge: number };
+  /** The secrets the platform needs, by name and kind (their values live with the target). */
+  secrets: SecretSpec[];
   /** The first admin in the file's order: gets the generated first password. */
   firstAdmin: string | null;
 }
@@ -145,7 +149,7 @@ export function derivePlatform(config: Config, configDir = "."): Platform {
       title: config.project.title ?? config.project.name,
       welcome: config.project.welcome ?? "",
     },
-    auth: config.auth,
+    auth: deriveAuth(config.auth),
     users,
     groups,
     profiles,
@@ -182,6 +186,7 @@ export function derivePlatform(config: Config, configDir = "."): Platform {
       every: seconds(config.idle_culler.every),
       maxAge: seconds(config.idle_culler.max_age),
     },
+    secrets: deriveSecrets(config.dask.enabled),
     firstAdmin: config.users.find((u) => u.admin)?.name ?? null,
   };
 }

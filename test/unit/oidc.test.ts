@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { validateText } from "../../src/config/load.js";
 import { RESERVED_NAMES } from "../../src/config/rules.js";
 import type { Config } from "../../src/config/schema.js";
 import { AtriumError } from "../../src/errors.js";
@@ -21,16 +20,11 @@ import {
   takeClientSecret,
 } from "../../src/targets/local/oidc.js";
 import { renderLocal } from "../../src/targets/local/render.js";
+import { configOf } from "./config-of.js";
 import { type Local, localOf } from "./local-of.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "atrium-oidc-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function configOf(yaml: string): Config {
-  const loaded = validateText("atrium.yaml", yaml);
-  assert.ok(loaded.config, JSON.stringify(loaded.problems));
-  return loaded.config;
-}
 
 function fixture(name: string): Config {
   return configOf(readFileSync(repoPath("test", "fixtures", "configs", name), "utf8"));

@@ -93,17 +93,17 @@ function renderAuth(platform: Platform, placement: LocalPlacement): HubSettings[
   }
   return {
     type: "oidc",
-    preset: auth.preset ?? null,
-    issuer: auth.issuer ?? null,
-    client_id: auth.client_id,
-    client_secret_env: auth.client_secret_env,
+    preset: auth.preset,
+    issuer: auth.issuer,
+    client_id: auth.clientId,
+    client_secret_env: auth.clientSecretEnv,
     // null: the preset's default, or OIDC's (python/atrium_hub/oidc.py fills them in)
-    username_claim: auth.username_claim ?? null,
-    groups_claim: auth.groups_claim ?? null,
-    scopes: auth.scopes ?? null,
-    allowed_groups: auth.allowed_groups,
-    admin_groups: auth.admin_groups,
-    group_map: auth.group_map,
+    username_claim: auth.usernameClaim,
+    groups_claim: auth.groupsClaim,
+    scopes: auth.scopes,
+    allowed_groups: auth.allowedGroups,
+    admin_groups: auth.adminGroups,
+    group_map: auth.groupMap,
     // accounts the hub makes when someone allowed by a group logs in for the first time
     home_dir: placement.paths.homeDir,
     default_shell: "/bin/bash",
