@@ -1,30 +1,30 @@
 /**
  * The Platform: the desired state derived purely from a valid Config, independent
- * of where it runs. Sizes are bytes, durations seconds, paths absolute, lists sorted
+ * of where it runs: no folders, ports, cgroups or Linux accounts (each target derives
+ * those from its own config block). Sizes are bytes, durations seconds, lists sorted
  * where order carries no meaning. Nothing below this module reads the raw config.
  */
 
-import { posix } from "node:path";
-import { type Config, DEFAULT_PIDS_LIMIT, type LocalTargetConfig } from "../config/schema.js";
-import { localTargetOf } from "../config/target.js";
+import { type Config, DEFAULT_PIDS_LIMIT } from "../config/schema.js";
 import { parseDuration, parseSize } from "../config/units.js";
 import { normalizeName } from "../requirements/pep508.js";
+import { deriveAuth, type PlatformAuth } from "./auth.js";
+import { deriveEnvironments, type PlatformEnvironment } from "./environments.js";
+import { deriveSecrets, type SecretSpec } from "./secrets.js";
+
+export type { PlatformEnvironment } from "./environments.js";
 
 export interface PlatformUser {
   name: string;
   admin: boolean;
   groups: string[];
-  uid?: number;
-  shell: string;
-  home: string;
 }
 
 export interface PlatformGroup {
   name: string;
-  gid?: number;
   description: string;
-  /** Absolute path of the group's shared folder, or null when it has none. */
-  sharedFolder: string | null;
+  /** Whether the group has a shared folder (where it is, each target decides). */
+  shared: boolean;
   members: string[];
 }
 
@@ -44,43 +44,9 @@ export interface PlatformProfile {
   users: string[];
 }
 
-export interface PlatformEnvironment {
-  name: string;
-  namespace: string;
-  /** Conda-style file, relative to the config file's folder. */
-  file?: string;
-  python?: string;
-  dependencies: string[];
-  pip: string[];
-}
-
-export interface PlatformPaths {
-  prefix: string;
-  dataDir: string;
-  stateDir: string;
-  logDir: string;
-  sharedDir: string;
-  envsDir: string;
-  homeDir: string;
-  /** Rendered config files. */
-  etcDir: string;
-  secretsDir: string;
-  hubDataDir: string;
-  hubVenv: string;
-  userVenv: string;
-  runDir: string;
-}
-
 export interface Platform {
   project: { name: string; title: string; welcome: string };
-  paths: PlatformPaths;
-  network: {
-    address: string;
-    port: number;
-    https: { mode: "none" | "self-signed" | "manual"; cert?: string; key?: string };
-    ports: LocalTargetConfig["ports"];
-  };
-  auth: Config["auth"];
+  auth: PlatformAuth;
   users: PlatformUser[];
   groups: PlatformGroup[];
   profiles: PlatformProfile[];
@@ -98,8 +64,8 @@ export interface Platform {
   ssh: { enabled: boolean; port: number };
   videochat: { enabled: boolean; jitsiDomain: string; rooms: string[] };
   idleCuller: { enabled: boolean; timeout: number; every: number; maxAge: number };
-  /** cgroup path, relative to each controller's root, under which servers and workers are placed. */
-  cgroupParent: string;
+  /** The secrets the platform needs, by name and kind (their values live with the target). */
+  secrets: SecretSpec[];
   /** The first admin in the file's order: gets the generated first password. */
   firstAdmin: string | null;
 }
@@ -133,38 +99,14 @@ function required(v: number | undefined, what: string): number {
   return v;
 }
 
-export function derivePaths(target: LocalTargetConfig): PlatformPaths {
-  const { prefix, data_dir, state_dir, log_dir, shared_dir, envs_dir, home_dir } = target;
-  return {
-    prefix,
-    dataDir: data_dir,
-    stateDir: state_dir,
-    logDir: log_dir,
-    sharedDir: shared_dir,
-    envsDir: envs_dir,
-    homeDir: home_dir,
-    etcDir: posix.join(prefix, "etc"),
-    secretsDir: posix.join(data_dir, "secrets"),
-    hubDataDir: posix.join(data_dir, "hub"),
-    hubVenv: posix.join(prefix, "venvs", "hub"),
-    userVenv: posix.join(prefix, "venvs", "user"),
-    runDir: posix.join(state_dir, "run"),
-  };
-}
-
-export function derivePlatform(config: Config): Platform {
-  const target = localTargetOf(config);
-  const paths = derivePaths(target);
+/**
+ * The Platform of a valid config. `configDir` is the config file's folder: environment
+ * files are read from there (an unreadable one throws, naming its key).
+ */
+export function derivePlatform(config: Config, configDir = "."): Platform {
   const users: PlatformUser[] = config.users
     .map((u) => {
-      const user: PlatformUser = {
-        name: u.name,
-        admin: u.admin,
-        groups: [...new Set(u.groups)].sort(),
-        shell: u.shell,
-        home: posix.join(paths.homeDir, u.name),
-      };
-      if (u.uid !== undefined) user.uid = u.uid;
+      const user: PlatformUser = { name: u.name, admin: u.admin, groups: [...new Set(u.groups)].sort() };
       return user;
     })
     .sort(byName);
@@ -173,10 +115,9 @@ export function derivePlatform(config: Config): Platform {
       const group: PlatformGroup = {
         name: g.name,
         description: g.description ?? "",
-        sharedFolder: g.shared_folder ? posix.join(paths.sharedDir, g.name) : null,
+        shared: g.shared_folder,
         members: users.filter((u) => u.groups.includes(g.name)).map((u) => u.name),
       };
-      if (g.gid !== undefined) group.gid = g.gid;
       return group;
     })
     .sort(byName);
@@ -202,35 +143,17 @@ export function derivePlatform(config: Config): Platform {
           if (memGuarantee !== undefined) profile.memGuarantee = memGuarantee;
           return profile;
         });
-  const environments: PlatformEnvironment[] = config.environments.map((e) => {
-    const env: PlatformEnvironment = {
-      name: e.name,
-      namespace: e.namespace,
-      dependencies: e.dependencies,
-      pip: e.pip,
-    };
-    if (e.file !== undefined) env.file = e.file;
-    if (e.python !== undefined) env.python = e.python;
-    return env;
-  });
   return {
     project: {
       name: config.project.name,
       title: config.project.title ?? config.project.name,
       welcome: config.project.welcome ?? "",
     },
-    paths,
-    network: {
-      address: target.address,
-      port: target.port,
-      https: { ...target.https },
-      ports: { ...target.ports },
-    },
-    auth: config.auth,
+    auth: deriveAuth(config.auth),
     users,
     groups,
     profiles,
-    environments,
+    environments: deriveEnvironments(config.environments, configDir),
     environmentBuilds: {
       allowSource: [...new Set(config.environment_builds.allow_source.map(normalizeName))].sort(),
     },
@@ -263,7 +186,7 @@ export function derivePlatform(config: Config): Platform {
       every: seconds(config.idle_culler.every),
       maxAge: seconds(config.idle_culler.max_age),
     },
-    cgroupParent: `atrium/${config.project.name}`,
+    secrets: deriveSecrets(config.dask.enabled),
     firstAdmin: config.users.find((u) => u.admin)?.name ?? null,
   };
 }

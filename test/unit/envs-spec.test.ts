@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { stringify } from "yaml";
+import { AtriumError } from "../../src/errors.js";
+import { deriveEnvironments, inlineSpec } from "../../src/model/environments.js";
 import {
   BuildFailure,
   binaryArgs,
@@ -17,7 +19,6 @@ import {
   satisfies,
   withPlatformPackages,
 } from "../../src/services/envs/spec.js";
-import { specText } from "../../src/targets/local/components/environments.js";
 
 function problems(text: string): string[] {
   try {
@@ -237,16 +238,13 @@ describe("what is built", () => {
 
 describe("environments declared in atrium.yaml", () => {
   it("become environment.yaml specs the service reads back as written", () => {
-    const { text } = specText(
-      {
-        name: "analytics",
-        namespace: "global",
-        python: "3.11",
-        dependencies: ["pandas>=2", "matplotlib"],
-        pip: ["seaborn"],
-      },
-      "/nonexistent",
-    );
+    const text = inlineSpec({
+      name: "analytics",
+      namespace: "global",
+      python: "3.11",
+      dependencies: ["pandas>=2", "matplotlib"],
+      pip: ["seaborn"],
+    });
     const spec = parseSpecification(text ?? "");
     assert.equal(spec.name, "analytics");
     assert.equal(spec.python, "==3.11.*");
@@ -254,14 +252,19 @@ describe("environments declared in atrium.yaml", () => {
   });
 
   it("name the file they could not read", () => {
-    assert.deepEqual(
-      specText(
-        { name: "ml", namespace: "team", file: "envs/ml.yaml", dependencies: [], pip: [] },
-        "/srv/conf",
-      ),
-      {
-        source: "/srv/conf/envs/ml.yaml",
-      },
+    assert.throws(
+      () =>
+        deriveEnvironments(
+          [
+            { name: "ok", namespace: "team", dependencies: [], pip: [] },
+            { name: "ml", namespace: "team", file: "envs/ml.yaml", dependencies: [], pip: [] },
+          ],
+          "/nonexistent/conf",
+        ),
+      (err: unknown) =>
+        err instanceof AtriumError &&
+        err.code === "file-not-found" &&
+        err.message === "environments[1].file (team/ml): can't read /nonexistent/conf/envs/ml.yaml (ENOENT)",
     );
   });
 });

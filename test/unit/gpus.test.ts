@@ -98,7 +98,7 @@ describe("GPUs on the local target", () => {
     );
     assert.ok(warnings[0]?.includes(NO_GPU));
     await assert.rejects(
-      checkPrerequisites(target.platform, true, target.ctx.devDir),
+      checkPrerequisites(target.platform, target.ctx.placement, true, target.ctx.devDir),
       (err: unknown) =>
         err instanceof AtriumError &&
         err.code === "prerequisite" &&
@@ -114,7 +114,7 @@ describe("GPUs on the local target", () => {
     const changes = await planChanges(target.components(), empty);
     assert.equal(changes.find((c) => c.component === "config-files")?.warnings, undefined);
     try {
-      await checkPrerequisites(target.platform, true, target.ctx.devDir);
+      await checkPrerequisites(target.platform, target.ctx.placement, true, target.ctx.devDir);
     } catch (err) {
       // other prerequisites may be missing here; the GPUs are not among them
       assert.ok(err instanceof AtriumError && !err.message.includes("gpus"), String(err));

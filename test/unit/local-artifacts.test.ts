@@ -68,16 +68,17 @@ describe("local components from the rendered files", () => {
   it("give the specs the platform gave before, with the render unchanged", () => {
     const t = target();
     const { platform } = t;
+    const { placement } = t.ctx;
     const components = t.components();
     assert.deepEqual(component(components, "accounts").spec, {
       users: platform.users.map((u) => ({
         name: u.name,
-        uid: u.uid ?? null,
-        shell: u.shell,
-        home: u.home,
+        uid: placement.accounts.get(u.name)?.uid ?? null,
+        shell: placement.accounts.get(u.name)?.shell,
+        home: placement.accounts.get(u.name)?.home,
         groups: u.groups,
       })),
-      groups: platform.groups.map((g) => ({ name: g.name, gid: g.gid ?? null })),
+      groups: platform.groups.map((g) => ({ name: g.name, gid: placement.groups.get(g.name)?.gid ?? null })),
     });
     assert.deepEqual(
       component(components, "secrets").spec,
@@ -89,7 +90,7 @@ describe("local components from the rendered files", () => {
     }>;
     assert.deepEqual(
       rendered.map((s) => s.file),
-      secretSpecs(platform).map((s) => secretPath(platform, s.name)),
+      secretSpecs(platform).map((s) => secretPath(placement, s.name)),
     );
   });
 });

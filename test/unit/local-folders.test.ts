@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { validateText } from "../../src/config/load.js";
-import { derivePlatform } from "../../src/model/platform.js";
 import { directoriesComponent, readDirectoriesData } from "../../src/targets/local/components/directories.js";
 import { secretsComponent } from "../../src/targets/local/components/secrets.js";
 import type { LocalContext } from "../../src/targets/local/context.js";
 import { gatewayDbFile } from "../../src/targets/local/dask-gateway.js";
 import { renderLocal } from "../../src/targets/local/render.js";
+import { localOf } from "./local-of.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "atrium-folders-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,8 +33,13 @@ target:
 `;
   const loaded = validateText("atrium.yaml", yaml);
   assert.ok(loaded.config, JSON.stringify(loaded.problems));
-  const platform = derivePlatform(loaded.config);
-  return { platform, artifacts: renderLocal(platform), configDir: root, systemd: false };
+  const { platform, placement } = localOf(loaded.config);
+  return {
+    platform,
+    placement,
+    artifacts: renderLocal(platform, placement),
+    systemd: false,
+  };
 }
 
 const quiet = { detail() {}, important() {} };
@@ -63,7 +68,7 @@ describe("folders a deploy made", () => {
 
   it("moves aside a dask-gateway database when its key is made anew", async () => {
     const ctx = contextIn(join(tmp, "stale"));
-    const db = gatewayDbFile(ctx.platform);
+    const db = gatewayDbFile(ctx.placement);
     mkdirSync(join(db, ".."), { recursive: true });
     writeFileSync(db, "encrypted with a key that was deleted");
     const lines: string[] = [];

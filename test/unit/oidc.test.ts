@@ -7,11 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { validateText } from "../../src/config/load.js";
 import { RESERVED_NAMES } from "../../src/config/rules.js";
 import type { Config } from "../../src/config/schema.js";
 import { AtriumError } from "../../src/errors.js";
-import { derivePlatform, type Platform } from "../../src/model/platform.js";
+import { derivePlatform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import type { LocalContext } from "../../src/targets/local/context.js";
 import {
@@ -21,15 +20,11 @@ import {
   takeClientSecret,
 } from "../../src/targets/local/oidc.js";
 import { renderLocal } from "../../src/targets/local/render.js";
+import { configOf } from "./config-of.js";
+import { type Local, localOf } from "./local-of.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "atrium-oidc-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function configOf(yaml: string): Config {
-  const loaded = validateText("atrium.yaml", yaml);
-  assert.ok(loaded.config, JSON.stringify(loaded.problems));
-  return loaded.config;
-}
 
 function fixture(name: string): Config {
   return configOf(readFileSync(repoPath("test", "fixtures", "configs", name), "utf8"));
@@ -52,18 +47,18 @@ groups: [{name: analysts}]
 users: [{name: ada, groups: [analysts]}]
 `);
 
-const hubJson = (platform: Platform) =>
-  JSON.parse(renderLocal(platform).get("hub/atrium_hub.json") ?? "{}") as Record<string, unknown>;
-const hubProcess = (platform: Platform) =>
+const hubJson = ({ platform, placement }: Local) =>
+  JSON.parse(renderLocal(platform, placement).get("hub/atrium_hub.json") ?? "{}") as Record<string, unknown>;
+const hubProcess = ({ platform, placement }: Local) =>
   (
-    JSON.parse(renderLocal(platform).get("supervisor.json") ?? "{}") as {
+    JSON.parse(renderLocal(platform, placement).get("supervisor.json") ?? "{}") as {
       processes: Array<{ name: string; secretEnv: Record<string, string>; restartOn: string[] }>;
     }
   ).processes.find((p) => p.name === "hub");
 
 describe("oidc render", () => {
   it("renders the auth section the hub glue reads, defaults left to the glue", () => {
-    assert.deepEqual(hubJson(derivePlatform(keycloak())).auth, {
+    assert.deepEqual(hubJson(localOf(keycloak())).auth, {
       type: "oidc",
       preset: "keycloak",
       issuer: "https://id.example.com/realms/team",
@@ -84,10 +79,7 @@ describe("oidc render", () => {
   });
 
   it("keeps the claims and scopes the file gives", () => {
-    const auth = hubJson(derivePlatform(fixture("oidc-keycloak.happy.auth.yaml"))).auth as Record<
-      string,
-      unknown
-    >;
+    const auth = hubJson(localOf(fixture("oidc-keycloak.happy.auth.yaml"))).auth as Record<string, unknown>;
     assert.deepEqual(
       [auth.username_claim, auth.groups_claim, auth.scopes],
       ["preferred_username", "groups", ["openid", "profile", "email", "groups"]],
@@ -95,13 +87,13 @@ describe("oidc render", () => {
   });
 
   it("hands the secret to the hub as the variable the file names, from the root-only file", () => {
-    const hub = hubProcess(derivePlatform(keycloak()));
+    const hub = hubProcess(localOf(keycloak()));
     assert.deepEqual(hub?.secretEnv, { ATRIUM_TEST_SECRET: "/var/lib/atrium/secrets/oidc_client_secret" });
     assert.ok(hub?.restartOn.includes("component:oidc-secret"));
   });
 
   it("gives the hub no secret environment with password login", () => {
-    const quickstart = derivePlatform(configOf("project: {name: pw}\nusers: [{name: ada, admin: true}]\n"));
+    const quickstart = localOf(configOf("project: {name: pw}\nusers: [{name: ada, admin: true}]\n"));
     assert.deepEqual(hubProcess(quickstart)?.secretEnv, {});
     assert.equal((hubJson(quickstart).auth as { type: string }).type, "password");
   });
@@ -109,7 +101,9 @@ describe("oidc render", () => {
   it("never renders the secret itself", () => {
     const env: NodeJS.ProcessEnv = { ATRIUM_TEST_SECRET: "the-very-secret-value" };
     takeClientSecret("ATRIUM_TEST_SECRET", env);
-    const all = [...renderLocal(derivePlatform(keycloak())).values()].join("\n");
+    const all = [...renderLocal(localOf(keycloak()).platform, localOf(keycloak()).placement).values()].join(
+      "\n",
+    );
     assert.doesNotMatch(all, /the-very-secret-value/);
   });
 });
@@ -141,8 +135,11 @@ describe("oidc client secret", () => {
   });
 
   it("is stored root-only, and a new secret changes the component's spec", async () => {
-    const platform = derivePlatform(keycloak(join(tmp, "data")));
-    const ctx = { platform, artifacts: new Map(), configDir: tmp, systemd: false } as LocalContext;
+    const ctx = {
+      ...localOf(keycloak(join(tmp, "data"))),
+      artifacts: new Map(),
+      systemd: false,
+    } as LocalContext;
     process.env.ATRIUM_TEST_SECRET = "first-secret";
     const first = oidcSecretComponent(ctx);
     assert.ok(first);
@@ -159,7 +156,7 @@ describe("oidc client secret", () => {
       (c?.spec as { digest: string | null } | undefined)?.digest;
     const withEnv = (name: string) => ({
       ...ctx,
-      platform: derivePlatform(keycloak(join(tmp, "data"), name)),
+      ...localOf(keycloak(join(tmp, "data"), name)),
     });
     process.env.ATRIUM_TEST_SECRET_2 = "second-secret";
     const rotated = oidcSecretComponent(withEnv("ATRIUM_TEST_SECRET_2"));
@@ -170,8 +167,7 @@ describe("oidc client secret", () => {
   });
 
   it("is not a component with password login", () => {
-    const platform = derivePlatform(configOf("project: {name: pw}\n"));
-    assert.equal(oidcSecretComponent({ platform } as LocalContext), undefined);
+    assert.equal(oidcSecretComponent(localOf(configOf("project: {name: pw}\n")) as LocalContext), undefined);
   });
 });
 

@@ -2,13 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
 import type { SshServiceConfig } from "../../src/contracts/ssh-service.js";
-import { derivePlatform, type Platform } from "../../src/model/platform.js";
+import type { Platform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import { renderLocal } from "../../src/targets/local/render.js";
 import { renderSshConfig, SSH_CONFIG_FILE } from "../../src/targets/local/ssh-config.js";
 import { renderSupervisor } from "../../src/targets/local/supervisor-spec.js";
+import { localOf } from "./local-of.js";
 
-const example = (name: string) => derivePlatform(loadConfig(repoPath("examples", `${name}.yaml`)));
+const example = (name: string) => localOf(loadConfig(repoPath("examples", `${name}.yaml`)));
+const team = example("team");
+const quickstart = example("quickstart");
 
 function withSsh(platform: Platform, enabled: boolean): Platform {
   return { ...platform, ssh: { ...platform.ssh, enabled } };
@@ -17,7 +20,7 @@ function withSsh(platform: Platform, enabled: boolean): Platform {
 describe("SSH gateway render", () => {
   it("renders services/ssh.json with the team's users and their default profile's limits", () => {
     const config = JSON.parse(
-      renderLocal(example("team")).get(SSH_CONFIG_FILE) ?? "null",
+      renderLocal(team.platform, team.placement).get(SSH_CONFIG_FILE) ?? "null",
     ) as SshServiceConfig;
     assert.deepEqual(config.listen, { address: "0.0.0.0", port: 8022 });
     assert.equal(config.hub_api_url, "http://127.0.0.1:881/hub/api");
@@ -45,7 +48,7 @@ describe("SSH gateway render", () => {
   });
 
   it("gives users of a file without profiles no memory or CPU limits, and the default pids limit", () => {
-    const config = renderSshConfig(example("quickstart"));
+    const config = renderSshConfig(quickstart.platform, quickstart.placement);
     assert.ok(config.users.length > 0);
     for (const u of config.users) {
       assert.equal(u.profile, "default");
@@ -60,7 +63,7 @@ describe("SSH gateway render", () => {
   });
 
   it("runs the gateway under the supervisor: reloaded when its config changes, restarted for its port or host key", () => {
-    const ssh = renderSupervisor(example("team")).processes.find((p) => p.name === "ssh");
+    const ssh = renderSupervisor(team.platform, team.placement).processes.find((p) => p.name === "ssh");
     assert.deepEqual(ssh?.command, [
       "@atrium",
       "service",
@@ -71,15 +74,15 @@ describe("SSH gateway render", () => {
     assert.deepEqual(ssh?.secretEnv, {});
     assert.deepEqual(ssh?.restartOn, ["component:ssh-host-key", "atrium:code"]);
     assert.deepEqual(ssh?.reloadOn, ["artifact:services/ssh.json"]);
-    const config = renderSshConfig(example("team"));
+    const config = renderSshConfig(team.platform, team.placement);
     assert.deepEqual(ssh?.restartValues, { listen: config.listen, host_key_file: config.host_key_file });
   });
 
   it("renders neither the config nor the process with ssh.enabled false", () => {
-    const platform = withSsh(example("team"), false);
-    assert.equal(renderLocal(platform).has(SSH_CONFIG_FILE), false);
+    const platform = withSsh(team.platform, false);
+    assert.equal(renderLocal(platform, team.placement).has(SSH_CONFIG_FILE), false);
     assert.equal(
-      renderSupervisor(platform).processes.some((p) => p.name === "ssh"),
+      renderSupervisor(platform, team.placement).processes.some((p) => p.name === "ssh"),
       false,
     );
   });

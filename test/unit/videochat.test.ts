@@ -10,18 +10,25 @@ import {
   roomsUrl,
 } from "../../extensions/videochat/src/hub.js";
 import { validateText } from "../../src/config/load.js";
-import { derivePlatform, type Platform } from "../../src/model/platform.js";
+import type { Platform } from "../../src/model/platform.js";
 import { jitsiRoomName, videoChatRooms } from "../../src/model/videochat.js";
 import { videoChatComponent } from "../../src/targets/local/components/videochat.js";
 import { renderHubConfig } from "../../src/targets/local/hub-config.js";
 import { videoChatBuild, videoChatBuilt } from "../../src/targets/local/videochat.js";
+import { type Local, localOf } from "./local-of.js";
 
-function platformOf(yaml: string): Platform {
+function localFrom(yaml: string): Local {
   const loaded = validateText("atrium.yaml", yaml);
   assert.deepEqual(loaded.problems, []);
   assert.ok(loaded.config);
-  return derivePlatform(loaded.config);
+  return localOf(loaded.config);
 }
+
+const platformOf = (yaml: string): Platform => localFrom(yaml).platform;
+const hubVideoChat = (yaml: string) => {
+  const { platform, placement } = localFrom(yaml);
+  return renderHubConfig(platform, placement).videochat;
+};
 
 const TEAM = `
 project: {name: lab}
@@ -50,7 +57,7 @@ describe("video chat rooms", () => {
   });
 
   it("renders the hub JSON's videochat section with every room named", () => {
-    assert.deepEqual(renderHubConfig(platformOf(TEAM)).videochat, {
+    assert.deepEqual(hubVideoChat(TEAM), {
       enabled: true,
       jitsi_domain: "jitsi.example.org:8443",
       project: "lab",
@@ -66,7 +73,7 @@ describe("video chat rooms", () => {
   });
 
   it("renders the defaults: the public Jitsi server, on, with no open rooms", () => {
-    assert.deepEqual(renderHubConfig(platformOf("project: {name: solo}\n")).videochat, {
+    assert.deepEqual(hubVideoChat("project: {name: solo}\n"), {
       enabled: true,
       jitsi_domain: "meet.jit.si",
       project: "solo",
@@ -76,7 +83,7 @@ describe("video chat rooms", () => {
   });
 
   it("keeps the section when video chat is off, marked off", () => {
-    const off = renderHubConfig(platformOf(`${TEAM}  enabled: false\n`)).videochat as { enabled: boolean };
+    const off = hubVideoChat(`${TEAM}  enabled: false\n`) as { enabled: boolean };
     assert.equal(off.enabled, false);
   });
 });
@@ -132,13 +139,20 @@ describe("the videochat component", { skip: videoChatBuilt() ? false : "the exte
   it("installs the built extension into the user env, and removes it when video chat is off", async () => {
     const root = mkdtempSync(join(tmpdir(), "atrium-videochat-"));
     try {
-      const platform = platformOf(`project: {name: solo}\ntarget: {type: local, prefix: ${root}}\n`);
-      mkdirSync(platform.paths.userVenv, { recursive: true });
+      const { platform, placement } = localFrom(
+        `project: {name: solo}\ntarget: {type: local, prefix: ${root}}\n`,
+      );
+      mkdirSync(placement.paths.userVenv, { recursive: true });
       const quiet = { detail() {}, important() {} };
-      const on = videoChatComponent({ platform, artifacts: new Map(), configDir: root, systemd: false });
+      const on = videoChatComponent({
+        platform,
+        placement,
+        artifacts: new Map(),
+        systemd: false,
+      });
       assert.equal(on.present?.(), false);
       await on.apply(undefined, quiet);
-      const dir = join(platform.paths.userVenv, "share", "jupyter", "labextensions", "@atrium", "videochat");
+      const dir = join(placement.paths.userVenv, "share", "jupyter", "labextensions", "@atrium", "videochat");
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
         name: string;
         jupyterlab: { _build: { load: string } };
@@ -155,8 +169,8 @@ describe("the videochat component", { skip: videoChatBuilt() ? false : "the exte
       const offPlatform: Platform = { ...platform, videochat: { ...platform.videochat, enabled: false } };
       const off = videoChatComponent({
         platform: offPlatform,
+        placement,
         artifacts: new Map(),
-        configDir: root,
         systemd: false,
       });
       assert.notDeepEqual(off.spec, on.spec);

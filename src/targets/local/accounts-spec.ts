@@ -1,5 +1,6 @@
 /** The Linux accounts, groups, homes and shared folders the platform needs, as data. */
 import type { Platform } from "../../model/platform.js";
+import { accountOf, groupOf, type LocalPlacement } from "./placement.js";
 
 export interface AccountsSpec {
   homeMode: string;
@@ -8,17 +9,23 @@ export interface AccountsSpec {
   groups: Array<{ name: string; gid: number | null; sharedFolder: string | null }>;
 }
 
-export function renderAccounts(platform: Platform): AccountsSpec {
+export function renderAccounts(platform: Platform, placement: LocalPlacement): AccountsSpec {
   return {
     homeMode: "0700",
     sharedMode: "2770",
-    users: platform.users.map((u) => ({
-      name: u.name,
-      uid: u.uid ?? null,
-      shell: u.shell,
-      home: u.home,
-      groups: u.groups,
-    })),
-    groups: platform.groups.map((g) => ({ name: g.name, gid: g.gid ?? null, sharedFolder: g.sharedFolder })),
+    users: platform.users.map((u) => {
+      const account = accountOf(placement, u.name);
+      return {
+        name: u.name,
+        uid: account.uid ?? null,
+        shell: account.shell,
+        home: account.home,
+        groups: u.groups,
+      };
+    }),
+    groups: platform.groups.map((g) => {
+      const group = groupOf(placement, g.name);
+      return { name: g.name, gid: group.gid ?? null, sharedFolder: group.sharedFolder };
+    }),
   };
 }

@@ -2,12 +2,13 @@
 import { existsSync } from "node:fs";
 import type { Platform } from "../../model/platform.js";
 import type { Artifacts } from "../artifacts.js";
+import type { LocalPlacement } from "./placement.js";
 
 export interface LocalContext {
   platform: Platform;
+  /** Where the platform sits on this machine. */
+  placement: LocalPlacement;
   artifacts: Artifacts;
-  /** Folder of the config file, for relative paths in it. */
-  configDir: string;
   /** The config file being deployed (absent where nothing is deployed, as in unit tests). */
   configFile?: string;
   /** True when systemd runs this machine (PID 1). */

@@ -11,6 +11,7 @@ import type { DaskGatewaySettings } from "../../contracts/dask-gateway.js";
 import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
 import { daskEnvironmentsFile } from "./envs.js";
+import type { LocalPlacement } from "./placement.js";
 import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl, publicUrl } from "./urls.js";
@@ -29,51 +30,52 @@ from atrium_hub.dask_gateway import apply, load_settings_from_env
 apply(c, load_settings_from_env())  # noqa: F821 - c is provided by dask-gateway-server
 `;
 
-export function gatewayDataDir(platform: Platform): string {
-  return posix.join(platform.paths.dataDir, "dask-gateway");
+export function gatewayDataDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.dataDir, "dask-gateway");
 }
 
 /** Each cluster's working folder (0700, owned by its user) is made below this. */
-export function gatewayClustersDir(platform: Platform): string {
-  return posix.join(platform.paths.dataDir, "dask-clusters");
+export function gatewayClustersDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.dataDir, "dask-clusters");
 }
 
 /** dask-gateway's database, encrypted with the `dask_gateway_db_key` secret. */
-export function gatewayDbFile(platform: Platform): string {
-  return posix.join(gatewayDataDir(platform), "gateway.sqlite");
+export function gatewayDbFile(placement: LocalPlacement): string {
+  return posix.join(gatewayDataDir(placement), "gateway.sqlite");
 }
 
-export function renderGatewayConfig(platform: Platform): DaskGatewaySettings {
-  const { dask, paths } = platform;
+export function renderGatewayConfig(platform: Platform, placement: LocalPlacement): DaskGatewaySettings {
+  const { dask } = platform;
+  const { paths } = placement;
   return {
     project: platform.project.name,
-    hub_api_url: `${hubUrl(platform)}/hub/api`,
+    hub_api_url: `${hubUrl(placement)}/hub/api`,
     service_name: GATEWAY_SERVICE,
-    api_token_file: secretPath(platform, "dask_gateway_api_token"),
-    db_url: `sqlite:///${gatewayDbFile(platform)}`,
-    db_key_file: secretPath(platform, "dask_gateway_db_key"),
+    api_token_file: secretPath(placement, "dask_gateway_api_token"),
+    db_url: `sqlite:///${gatewayDbFile(placement)}`,
+    db_key_file: secretPath(placement, "dask_gateway_db_key"),
     // The private API listens on a port the system picks; only the gateway's own proxy uses it.
     address: "127.0.0.1:0",
     // The schedulers' TLS connections have a port of their own, which serves nothing
     // else; the HTTP routes (API and dashboards) listen on a port only root may
     // connect to (dask-firewall.ts), so everyone reaches them through Atrium's guard.
     proxy: {
-      address: gatewayWebAddress(platform),
-      tcp_address: gatewayProxyAddress(platform),
+      address: gatewayWebAddress(placement),
+      tcp_address: gatewayProxyAddress(placement),
       prefix: GATEWAY_PREFIX,
     },
     // Schedulers run as their users, who may not reach the web proxy: they call the
     // gateway's API through the guard, which passes API calls on untouched.
-    api_url: `http://127.0.0.1:${platform.network.ports.dask_gateway}${GATEWAY_PREFIX}/api`,
-    clusters_dir: gatewayClustersDir(platform),
+    api_url: `http://127.0.0.1:${placement.network.ports.dask_gateway}${GATEWAY_PREFIX}/api`,
+    clusters_dir: gatewayClustersDir(placement),
     worker_profiles: dask.workerProfiles,
     scheduler_memory: dask.schedulerMemory,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
     // managed environments (written by the environment service, read at each cluster request)
-    environments_file: daskEnvironmentsFile(platform),
+    environments_file: daskEnvironmentsFile(placement),
     // loaded by the gateway at each start: its web proxy never runs without the rule
     firewall_file: posix.join(paths.etcDir, GATEWAY_FIREWALL_FILE),
-    dashboard_ports: dashboardPorts(platform),
+    dashboard_ports: dashboardPorts(placement),
     limits: {
       max_workers: dask.limits.maxWorkers,
       max_cores: dask.limits.maxCores,
@@ -84,24 +86,24 @@ export function renderGatewayConfig(platform: Platform): DaskGatewaySettings {
     cgroup: {
       mode: "auto",
       v1_root: "/sys/fs/cgroup",
-      parent: `${platform.cgroupParent}/dask`,
+      parent: `${placement.cgroupParent}/dask`,
       pids_limit: DEFAULT_PIDS_LIMIT,
     },
   };
 }
 
-function gatewayProxyAddress(platform: Platform): string {
-  return `127.0.0.1:${platform.network.ports.dask_scheduler_proxy}`;
+function gatewayProxyAddress(placement: LocalPlacement): string {
+  return `127.0.0.1:${placement.network.ports.dask_scheduler_proxy}`;
 }
 
-function gatewayWebAddress(platform: Platform): string {
-  return `127.0.0.1:${platform.network.ports.dask_gateway_web}`;
+function gatewayWebAddress(placement: LocalPlacement): string {
+  return `127.0.0.1:${placement.network.ports.dask_gateway_web}`;
 }
 
 /** `at-e2eab` -> `atrium_at_e2eab`: project names are DNS labels, so this stays unique. */
 /** First and last port of the block schedulers' dashboards listen on. */
-export function dashboardPorts(platform: Platform): [number, number] {
-  const first = platform.network.ports.dask_dashboards;
+export function dashboardPorts(placement: LocalPlacement): [number, number] {
+  const first = placement.network.ports.dask_dashboards;
   return [first, first + DASHBOARD_PORT_COUNT - 1];
 }
 
@@ -110,10 +112,10 @@ export function firewallTable(platform: Platform): string {
 }
 
 /** The nft script (components/dask-firewall.ts) that (re)defines the project's table with the one rule. */
-export function firewallScript(platform: Platform): string {
+export function firewallScript(platform: Platform, placement: LocalPlacement): string {
   const table = `inet ${firewallTable(platform)}`;
-  const port = platform.network.ports.dask_gateway_web;
-  const [first, last] = dashboardPorts(platform);
+  const port = placement.network.ports.dask_gateway_web;
+  const [first, last] = dashboardPorts(placement);
   return [
     // Creating it empty first makes the delete succeed on the first deploy too.
     `table ${table} {}`,
@@ -131,20 +133,20 @@ export function firewallScript(platform: Platform): string {
 
 export const DASK_AUTH_CONFIG = "services/dask-auth.json";
 
-export function renderDaskAuthConfig(platform: Platform): DaskAuthConfig {
+export function renderDaskAuthConfig(placement: LocalPlacement): DaskAuthConfig {
   return {
-    listen: { host: "127.0.0.1", port: platform.network.ports.dask_gateway },
-    upstream: `http://${gatewayWebAddress(platform)}`,
+    listen: { host: "127.0.0.1", port: placement.network.ports.dask_gateway },
+    upstream: `http://${gatewayWebAddress(placement)}`,
     prefix: GATEWAY_PREFIX,
-    hubApiUrl: `${hubUrl(platform)}/hub/api`,
+    hubApiUrl: `${hubUrl(placement)}/hub/api`,
     hubPrefix: "/hub",
     clientId: `service-${GATEWAY_SERVICE}`,
-    apiTokenFile: secretPath(platform, "dask_gateway_api_token"),
+    apiTokenFile: secretPath(placement, "dask_gateway_api_token"),
   };
 }
 
-export function daskAuthProcess(platform: Platform): ProcessSpec {
-  const { paths } = platform;
+export function daskAuthProcess(placement: LocalPlacement): ProcessSpec {
+  const { paths } = placement;
   return {
     name: "dask-auth",
     command: ["@atrium", "service", "dask-auth", "--config", posix.join(paths.etcDir, DASK_AUTH_CONFIG)],
@@ -157,8 +159,8 @@ export function daskAuthProcess(platform: Platform): ProcessSpec {
   };
 }
 
-export function gatewayProcess(platform: Platform): ProcessSpec {
-  const { paths } = platform;
+export function gatewayProcess(placement: LocalPlacement): ProcessSpec {
+  const { paths } = placement;
   return {
     name: GATEWAY_SERVICE,
     command: [
@@ -171,7 +173,7 @@ export function gatewayProcess(platform: Platform): ProcessSpec {
       JUPYTERHUB_SERVICE_NAME: GATEWAY_SERVICE,
     },
     secretEnv: {},
-    cwd: gatewayDataDir(platform),
+    cwd: gatewayDataDir(placement),
     log: posix.join(paths.logDir, `${GATEWAY_SERVICE}.log`),
     pidFile: posix.join(paths.runDir, `${GATEWAY_SERVICE}.pid`),
     restartOn: [
@@ -184,25 +186,25 @@ export function gatewayProcess(platform: Platform): ProcessSpec {
   };
 }
 
-export function gatewayHubService(platform: Platform): HubService {
+export function gatewayHubService(placement: LocalPlacement): HubService {
   return {
     name: GATEWAY_SERVICE,
-    url: `http://127.0.0.1:${platform.network.ports.dask_gateway}`,
-    api_token_file: secretPath(platform, "dask_gateway_api_token"),
+    url: `http://127.0.0.1:${placement.network.ports.dask_gateway}`,
+    api_token_file: secretPath(placement, "dask_gateway_api_token"),
     oauth_redirect_uri: `${GATEWAY_PREFIX}/oauth_callback`,
     user_access: true,
   };
 }
 
 /** The users' client config, so `Gateway()` needs no arguments in the default env. */
-export function renderDaskClientConfig(platform: Platform): string {
-  const url = publicUrl(platform);
+export function renderDaskClientConfig(placement: LocalPlacement): string {
+  const url = publicUrl(placement);
   const host = new URL(url).hostname;
   return `# Written by Atrium: how the dask-gateway client reaches this platform's gateway.
 gateway:
   address: "${url}${GATEWAY_PREFIX}"
   public-address: "${GATEWAY_PREFIX}"
-  proxy-address: "tls://${host}:${platform.network.ports.dask_scheduler_proxy}"
+  proxy-address: "tls://${host}:${placement.network.ports.dask_scheduler_proxy}"
   auth:
     type: jupyterhub
 `;

@@ -43,6 +43,7 @@ import { HubApi } from "./hub-api.js";
 import { serverSocketsDir } from "./hub-config.js";
 import { deployedCopyPath, forgetMachineLinks } from "./machine-links.js";
 import { loginAccounts, purgeLoginAccounts } from "./oidc.js";
+import type { LocalPlacement } from "./placement.js";
 import {
   findPlatformProcesses,
   type ProcessScope,
@@ -53,10 +54,10 @@ import { loadState, saveState, statePath } from "./state-file.js";
 import { unitName } from "./systemd-unit.js";
 import { publicUrl } from "./urls.js";
 
-async function stopUserServers(platform: Platform, progress: Progress): Promise<void> {
-  if ((await probe(`${publicUrl(platform)}/hub/api`)) !== 200) return;
+async function stopUserServers(placement: LocalPlacement, progress: Progress): Promise<void> {
+  if ((await probe(`${publicUrl(placement)}/hub/api`)) !== 200) return;
   try {
-    const api = new HubApi(platform);
+    const api = new HubApi(placement);
     for (const u of await api.users()) {
       if (Object.keys(u.servers ?? {}).length === 0) continue;
       await api.stopServer(u.name);
@@ -67,13 +68,17 @@ async function stopUserServers(platform: Platform, progress: Progress): Promise<
   }
 }
 
-async function stopSupervisor(platform: Platform, progress: Progress): Promise<void> {
+async function stopSupervisor(
+  platform: Platform,
+  placement: LocalPlacement,
+  progress: Progress,
+): Promise<void> {
   if (hasSystemd()) {
     await run("systemctl", ["disable", "--now", unitName(platform)], { okCodes: [1, 5] });
     rmSync(posix.join(UNIT_DIR, unitName(platform)), { force: true });
     await run("systemctl", ["daemon-reload"], { okCodes: [1] });
   }
-  const pid = supervisorPid(platform);
+  const pid = supervisorPid(platform, placement);
   if (pid === undefined) return;
   process.kill(pid, "SIGTERM");
   const until = Date.now() + 30_000;
@@ -91,15 +96,20 @@ async function removeTrees(paths: string[], progress: Progress): Promise<void> {
 }
 
 /** Whose processes go: the platform's users' platform processes; with purge, all of the deleted accounts'. */
-async function processScope(platform: Platform, state: DeployState, purge: boolean): Promise<ProcessScope> {
+async function processScope(
+  platform: Platform,
+  placement: LocalPlacement,
+  state: DeployState,
+  purge: boolean,
+): Promise<ProcessScope> {
   const created = createdAccounts(state.components.accounts).users;
-  const deleted = purge ? [...created, ...loginAccounts(platform)] : [];
+  const deleted = purge ? [...created, ...loginAccounts(placement)] : [];
   return {
     // The build account is shared by the machine's platforms: only its builds for this one go.
     userUids: await uidsOf([
       ...platform.users.map((u) => u.name),
       ...created,
-      ...loginAccounts(platform),
+      ...loginAccounts(placement),
       BUILD_ACCOUNT,
     ]),
     allOfUids: await uidsOf(deleted),
@@ -107,28 +117,28 @@ async function processScope(platform: Platform, state: DeployState, purge: boole
 }
 
 /** Folders made by Atrium that hold only what Atrium put there; removed whole by purge. */
-function ownedTrees(platform: Platform, state: DeployState): string[] {
-  const { paths } = platform;
+function ownedTrees(platform: Platform, placement: LocalPlacement, state: DeployState): string[] {
+  const { paths } = placement;
   const data = state.components.accounts?.data as { managedGroups?: string[] } | undefined;
   const groups = new Set([
-    ...platform.groups.filter((g) => g.sharedFolder).map((g) => g.name),
+    ...platform.groups.filter((g) => g.shared).map((g) => g.name),
     ...createdAccounts(state.components.accounts).groups,
     ...(data?.managedGroups ?? []),
   ]);
   return [
-    gatewayDataDir(platform),
-    gatewayClustersDir(platform),
+    gatewayDataDir(placement),
+    gatewayClustersDir(placement),
     ...[...groups].map((g) => posix.join(paths.sharedDir, g)),
   ];
 }
 
 /** Removed whole after the accounts: they hold the secrets, the hub's records and the software. */
-function dataTrees(platform: Platform): string[] {
-  const { paths } = platform;
+function dataTrees(placement: LocalPlacement): string[] {
+  const { paths } = placement;
   return [
     paths.secretsDir,
     paths.hubDataDir,
-    serverSocketsDir(platform),
+    serverSocketsDir(placement),
     posix.join(paths.dataDir, "tls"),
     paths.envsDir,
     paths.logDir,
@@ -137,8 +147,8 @@ function dataTrees(platform: Platform): string[] {
 }
 
 /** `dir` is the state folder or holds it: it can only go after the state. */
-function holdsState(platform: Platform, dir: string): boolean {
-  const { stateDir } = platform.paths;
+function holdsState(placement: LocalPlacement, dir: string): boolean {
+  const { stateDir } = placement.paths;
   return dir === stateDir || stateDir.startsWith(`${dir}/`);
 }
 
@@ -148,8 +158,8 @@ function holdsState(platform: Platform, dir: string): boolean {
  * runs, so it and its parents are never in the record). The home root is not the
  * platform's (it is /home by default) unless recorded. Each goes only when empty.
  */
-function madeFolders(platform: Platform, state: DeployState): string[] {
-  const { paths } = platform;
+function madeFolders(placement: LocalPlacement, state: DeployState): string[] {
+  const { paths } = placement;
   const recorded = readDirectoriesData(state.components.directories).created;
   const roots = [paths.sharedDir, paths.dataDir, paths.stateDir];
   return [...new Set([...recorded, ...roots])].sort((a, b) => b.length - a.length);
@@ -173,40 +183,46 @@ function describeLeft(dir: string): string {
 }
 
 /** What Atrium made that is still there: accounts, folders, cgroups, processes. */
-async function whatRemains(platform: Platform, state: DeployState, scope: ProcessScope): Promise<string[]> {
+async function whatRemains(
+  platform: Platform,
+  placement: LocalPlacement,
+  state: DeployState,
+  scope: ProcessScope,
+): Promise<string[]> {
   const left = await remainingAccounts(state.components.accounts);
-  for (const name of loginAccounts(platform)) left.push(`user ${name} (made at login)`);
-  const folders = madeFolders(platform, state).filter((d) => !holdsState(platform, d));
-  for (const p of [...ownedTrees(platform, state), ...dataTrees(platform), ...folders]) {
+  for (const name of loginAccounts(placement)) left.push(`user ${name} (made at login)`);
+  const folders = madeFolders(placement, state).filter((d) => !holdsState(placement, d));
+  for (const p of [...ownedTrees(platform, placement, state), ...dataTrees(placement), ...folders]) {
     if (existsSync(p)) left.push(describeLeft(p));
   }
-  for (const dir of existingCgroups(platform.cgroupParent)) left.push(`cgroup ${dir}`);
-  for (const p of findPlatformProcesses(platform, scope)) left.push(`process ${p.pid} (${p.command})`);
+  for (const dir of existingCgroups(placement.cgroupParent)) left.push(`cgroup ${dir}`);
+  for (const p of findPlatformProcesses(placement, scope)) left.push(`process ${p.pid} (${p.command})`);
   return [...new Set(left)];
 }
 
 async function purgeEverything(
   platform: Platform,
+  placement: LocalPlacement,
   state: DeployState,
   scope: ProcessScope,
   progress: Progress,
 ): Promise<void> {
-  const { paths } = platform;
-  const cgroupsLeft = await removeCgroups(platform.cgroupParent);
-  if (cgroupsLeft.length === 0) progress.detail(`cgroups ${platform.cgroupParent} removed`);
+  const { paths } = placement;
+  const cgroupsLeft = await removeCgroups(placement.cgroupParent);
+  if (cgroupsLeft.length === 0) progress.detail(`cgroups ${placement.cgroupParent} removed`);
   // The gateway's database is encrypted with a secret: it goes first, never after the key.
-  await removeTrees(ownedTrees(platform, state), progress);
-  await purgeLoginAccounts(platform, progress);
+  await removeTrees(ownedTrees(platform, placement, state), progress);
+  await purgeLoginAccounts(placement, progress);
   await purgeAccounts(state.components.accounts, progress);
   await removeTrees(
-    dataTrees(platform).filter((p) => p !== paths.prefix),
+    dataTrees(placement).filter((p) => p !== paths.prefix),
     progress,
   );
   // Late, so that a purge stopped before here is found again by a rerun without -c.
-  for (const link of forgetMachineLinks(platform)) progress.detail(`removed ${link}`);
+  for (const link of forgetMachineLinks(placement)) progress.detail(`removed ${link}`);
   await removeTrees([paths.prefix], progress);
-  for (const d of madeFolders(platform, state)) removeIfEmpty(d);
-  const left = await whatRemains(platform, state, scope);
+  for (const d of madeFolders(placement, state)) removeIfEmpty(d);
+  const left = await whatRemains(platform, placement, state, scope);
   if (left.length > 0) {
     throw new AtriumError(
       "apply-failed",
@@ -216,9 +232,9 @@ async function purgeEverything(
   }
   // Last: the record of what Atrium made, then the folders that held it.
   rmSync(statePath(paths.stateDir), { force: true });
-  rmSync(deployedCopyPath(platform), { force: true });
+  rmSync(deployedCopyPath(placement), { force: true });
   rmSync(posix.join(paths.stateDir, "deploy.lock"), { force: true });
-  const stateFolders = madeFolders(platform, state).filter((d) => holdsState(platform, d));
+  const stateFolders = madeFolders(placement, state).filter((d) => holdsState(placement, d));
   for (const d of stateFolders) removeIfEmpty(d);
   const stateLeft = stateFolders.filter((d) => existsSync(d));
   if (stateLeft.length > 0) {
@@ -231,16 +247,21 @@ async function purgeEverything(
   progress.detail("removed everything Atrium made");
 }
 
-export async function destroyLocal(platform: Platform, purge: boolean, progress: Progress): Promise<void> {
-  const { paths } = platform;
+export async function destroyLocal(
+  platform: Platform,
+  placement: LocalPlacement,
+  purge: boolean,
+  progress: Progress,
+): Promise<void> {
+  const { paths } = placement;
   const state = loadState(paths.stateDir, platform.project.name);
-  const scope = await processScope(platform, state, purge);
-  await stopUserServers(platform, progress);
-  await stopSupervisor(platform, progress);
-  const stopped = await stopPlatformProcesses(platform, scope);
+  const scope = await processScope(platform, placement, state, purge);
+  await stopUserServers(placement, progress);
+  await stopSupervisor(platform, placement, progress);
+  const stopped = await stopPlatformProcesses(platform, placement, scope);
   if (stopped > 0) progress.detail(`${stopped} more processes of the platform stopped`);
   await removeDaskFirewall(platform);
-  await removeTrees([paths.etcDir, paths.runDir, liveSpecPath(platform)], progress);
+  await removeTrees([paths.etcDir, paths.runDir, liveSpecPath(placement)], progress);
   if (!purge) {
     // Remember which accounts and folders Atrium created, so a later `destroy --purge` removes them.
     const kept = Object.fromEntries(
@@ -253,5 +274,5 @@ export async function destroyLocal(platform: Platform, purge: boolean, progress:
     progress.detail("kept homes, shared folders, environments, the hub database and secrets");
     return;
   }
-  await purgeEverything(platform, state, scope, progress);
+  await purgeEverything(platform, placement, state, scope, progress);
 }

@@ -7,8 +7,8 @@
 import { readFileSync } from "node:fs";
 import type { ApiBuild, ApiError } from "../../contracts/envs-api.js";
 import { AtriumError } from "../../errors.js";
-import type { Platform } from "../../model/platform.js";
 import { envsUrl } from "./envs.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 
 export interface EnvsAnswer {
@@ -22,12 +22,12 @@ export class EnvsClient {
   private readonly token: string;
 
   constructor(
-    platform: Platform,
+    placement: LocalPlacement,
     private readonly actAs?: string,
   ) {
-    this.base = `${envsUrl(platform)}/api/v1`;
+    this.base = `${envsUrl(placement)}/api/v1`;
     try {
-      this.token = readFileSync(secretPath(platform, "atrium_api_token"), "utf8").trim();
+      this.token = readFileSync(secretPath(placement, "atrium_api_token"), "utf8").trim();
     } catch {
       throw new AtriumError(
         "not-found",

@@ -1,8 +1,8 @@
 /** What `atrium status` says about managed environments: builds running, waiting, and failed. */
 
 import type { ApiEnvironment } from "../../contracts/envs-api.js";
-import type { Platform } from "../../model/platform.js";
 import { EnvsClient } from "./envs-client.js";
+import type { LocalPlacement } from "./placement.js";
 
 export interface EnvsReport {
   answering: boolean;
@@ -14,10 +14,10 @@ export interface EnvsReport {
   error?: string;
 }
 
-export async function envsReport(platform: Platform): Promise<EnvsReport> {
+export async function envsReport(placement: LocalPlacement): Promise<EnvsReport> {
   const report: EnvsReport = { answering: false, environments: 0, building: [], queued: [], failed: [] };
   try {
-    const envs = await new EnvsClient(platform).json<ApiEnvironment[]>("GET", "environment/?size=1000");
+    const envs = await new EnvsClient(placement).json<ApiEnvironment[]>("GET", "environment/?size=1000");
     report.answering = true;
     report.environments = envs.length;
     for (const e of envs) {

@@ -8,6 +8,7 @@ import { posix } from "node:path";
 import type { EnvsServiceConfig } from "../../contracts/envs-service.js";
 import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl } from "./urls.js";
@@ -21,18 +22,18 @@ export const BUILD_ACCOUNT = "atrium-build";
 /** Builds: 2 at a time (they wait on the network more than on the CPU), 30 minutes each, 5 kept. */
 export const BUILDS = { concurrency: 2, timeoutSeconds: 1800, keep: 5 };
 
-export function envsStateDir(platform: Platform): string {
-  return posix.join(platform.paths.envsDir, ".atrium");
+export function envsStateDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.envsDir, ".atrium");
 }
 
 /** Per-user kernelspec folders; the spawner adds <this>/<user> to JUPYTER_PATH. */
-export function kernelsDir(platform: Platform): string {
-  return posix.join(platform.paths.envsDir, ".kernels");
+export function kernelsDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.envsDir, ".kernels");
 }
 
 /** Worker environments dask-gateway offers besides the default one. */
-export function daskEnvironmentsFile(platform: Platform): string {
-  return posix.join(platform.paths.envsDir, ".dask-environments.json");
+export function daskEnvironmentsFile(placement: LocalPlacement): string {
+  return posix.join(placement.paths.envsDir, ".dask-environments.json");
 }
 
 /**
@@ -40,49 +41,49 @@ export function daskEnvironmentsFile(platform: Platform): string {
  * (`<this>/<namespace>`, owned by the build account): no build reads what another
  * namespace's build wrote. Apart from the platform's own cache.
  */
-export function buildCacheDir(platform: Platform): string {
-  return posix.join(platform.paths.prefix, "cache", "env-builds");
+export function buildCacheDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.prefix, "cache", "env-builds");
 }
 
 /** Each build's processes run in `<this>/build-<id>` (cgroup v1), under Atrium's own cgroup. */
-export function buildCgroupParent(platform: Platform): string {
-  return `${platform.cgroupParent}/builds`;
+export function buildCgroupParent(placement: LocalPlacement): string {
+  return `${placement.cgroupParent}/builds`;
 }
 
 /** Where the service answers on this machine (deploy and the CLI talk to it directly). */
-export function envsUrl(platform: Platform): string {
-  return `http://127.0.0.1:${platform.network.ports.envs}${ENVS_PREFIX}`;
+export function envsUrl(placement: LocalPlacement): string {
+  return `http://127.0.0.1:${placement.network.ports.envs}${ENVS_PREFIX}`;
 }
 
 /** <envs_dir>/<namespace>/<env>/current: the environment's active build. */
-export function envCurrent(platform: Platform, namespace: string, name: string): string {
-  return posix.join(platform.paths.envsDir, namespace, name, "current");
+export function envCurrent(placement: LocalPlacement, namespace: string, name: string): string {
+  return posix.join(placement.paths.envsDir, namespace, name, "current");
 }
 
-export function renderEnvsConfig(platform: Platform): EnvsServiceConfig {
+export function renderEnvsConfig(platform: Platform, placement: LocalPlacement): EnvsServiceConfig {
   return {
-    listen: { host: "127.0.0.1", port: platform.network.ports.envs },
+    listen: { host: "127.0.0.1", port: placement.network.ports.envs },
     prefix: ENVS_PREFIX,
-    hubApiUrl: `${hubUrl(platform)}/hub/api`,
+    hubApiUrl: `${hubUrl(placement)}/hub/api`,
     hubPrefix: "/hub",
     clientId: `service-${ENVS_SERVICE}`,
-    apiTokenFile: secretPath(platform, "envs_api_token"),
-    envsDir: platform.paths.envsDir,
-    stateFile: posix.join(envsStateDir(platform), "state.json"),
-    kernelsDir: kernelsDir(platform),
-    daskEnvironmentsFile: platform.dask.enabled ? daskEnvironmentsFile(platform) : null,
+    apiTokenFile: secretPath(placement, "envs_api_token"),
+    envsDir: placement.paths.envsDir,
+    stateFile: posix.join(envsStateDir(placement), "state.json"),
+    kernelsDir: kernelsDir(placement),
+    daskEnvironmentsFile: platform.dask.enabled ? daskEnvironmentsFile(placement) : null,
     python: SYSTEM_PYTHON,
-    defaultEnv: platform.paths.userVenv,
-    uv: { tools: toolsUv(platform), cacheDir: buildCacheDir(platform) },
+    defaultEnv: placement.paths.userVenv,
+    uv: { tools: toolsUv(placement), cacheDir: buildCacheDir(placement) },
     buildAccount: BUILD_ACCOUNT,
     builds: { ...BUILDS, allowSource: platform.environmentBuilds.allowSource },
-    cgroup: { v1Root: "/sys/fs/cgroup", parent: buildCgroupParent(platform) },
+    cgroup: { v1Root: "/sys/fs/cgroup", parent: buildCgroupParent(placement) },
     groupEditors: "members",
   };
 }
 
-export function envsProcess(platform: Platform): ProcessSpec {
-  const { paths } = platform;
+export function envsProcess(placement: LocalPlacement): ProcessSpec {
+  const { paths } = placement;
   return {
     name: ENVS_SERVICE,
     command: ["@atrium", "service", ENVS_SERVICE, "--config", posix.join(paths.etcDir, ENVS_CONFIG)],
@@ -95,11 +96,11 @@ export function envsProcess(platform: Platform): ProcessSpec {
   };
 }
 
-export function envsHubService(platform: Platform): HubService {
+export function envsHubService(placement: LocalPlacement): HubService {
   return {
     name: ENVS_SERVICE,
-    url: `http://127.0.0.1:${platform.network.ports.envs}`,
-    api_token_file: secretPath(platform, "envs_api_token"),
+    url: `http://127.0.0.1:${placement.network.ports.envs}`,
+    api_token_file: secretPath(placement, "envs_api_token"),
     oauth_redirect_uri: `${ENVS_PREFIX}/oauth_callback`,
     user_access: true,
     // Who is in which group decides who may use which environment.

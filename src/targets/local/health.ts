@@ -2,7 +2,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { AtriumError } from "../../errors.js";
-import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 import { publicUrl } from "./urls.js";
 
 /** GET a URL on this machine; resolves the status code, or 0 when nothing answers. */
@@ -23,11 +23,11 @@ export function probe(url: string, timeoutMs = 2000): Promise<number> {
 
 /** Poll until the hub answers; `check` runs between polls and may throw to give up early. */
 export async function waitForHub(
-  platform: Platform,
+  placement: LocalPlacement,
   timeoutMs: number,
   check: () => void = () => {},
 ): Promise<void> {
-  const url = `${publicUrl(platform)}/hub/api`;
+  const url = `${publicUrl(placement)}/hub/api`;
   const until = Date.now() + timeoutMs;
   let last = 0;
   while (Date.now() < until) {

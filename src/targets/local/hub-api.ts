@@ -1,7 +1,7 @@
 /** A small client of the hub's REST API, with Atrium's own service token (root-only file). */
 import { readFileSync } from "node:fs";
 import { AtriumError } from "../../errors.js";
-import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl } from "./urls.js";
 
@@ -17,10 +17,10 @@ export class HubApi {
   private readonly base: string;
   private readonly token: string;
 
-  constructor(platform: Platform) {
-    this.base = `${hubUrl(platform)}/hub/api`;
+  constructor(placement: LocalPlacement) {
+    this.base = `${hubUrl(placement)}/hub/api`;
     try {
-      this.token = readFileSync(secretPath(platform, "atrium_api_token"), "utf8").trim();
+      this.token = readFileSync(secretPath(placement, "atrium_api_token"), "utf8").trim();
     } catch {
       throw new AtriumError("not-found", "Atrium's hub token is missing", "run atrium deploy first");
     }

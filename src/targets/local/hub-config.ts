@@ -9,39 +9,40 @@ import type { Platform } from "../../model/platform.js";
 import { gatewayHubService } from "./dask-gateway.js";
 import { envsHubService, kernelsDir } from "./envs.js";
 import { oidcAccountsFile } from "./oidc.js";
+import { accountOf, groupOf, type LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl, publicUrl } from "./urls.js";
 import { renderVideoChat } from "./videochat.js";
 
-export function renderHubConfig(platform: Platform): HubSettings {
-  const { paths, network } = platform;
+export function renderHubConfig(platform: Platform, placement: LocalPlacement): HubSettings {
+  const { paths, network } = placement;
   return {
     version: 1,
     project: platform.project,
     hub: {
-      bind_url: `${hubUrl(platform)}/`,
-      public_url: publicUrl(platform),
+      bind_url: `${hubUrl(placement)}/`,
+      public_url: publicUrl(placement),
       base_url: "/",
       data_dir: paths.hubDataDir,
       db_url: `sqlite:///${posix.join(paths.hubDataDir, "jupyterhub.sqlite")}`,
-      cookie_secret_file: secretPath(platform, "cookie_secret"),
+      cookie_secret_file: secretPath(placement, "cookie_secret"),
     },
     proxy: {
       api_url: `http://127.0.0.1:${network.ports.proxy_api}`,
-      auth_token_file: secretPath(platform, "proxy_auth_token"),
+      auth_token_file: secretPath(placement, "proxy_auth_token"),
     },
-    auth: renderAuth(platform),
+    auth: renderAuth(platform, placement),
     users: platform.users.map((u) => ({
       name: u.name,
       admin: u.admin,
       groups: u.groups,
-      home: u.home,
-      shell: u.shell,
+      home: accountOf(placement, u.name).home,
+      shell: accountOf(placement, u.name).shell,
     })),
     groups: platform.groups.map((g) => ({
       name: g.name,
       description: g.description,
-      shared_folder: g.sharedFolder,
+      shared_folder: groupOf(placement, g.name).sharedFolder,
     })),
     profiles: platform.profiles.map((p) => ({
       name: p.name,
@@ -62,11 +63,11 @@ export function renderHubConfig(platform: Platform): HubSettings {
       default_url: "/lab",
       path_prepend: [posix.join(paths.userVenv, "bin")],
       environment: {},
-      cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+      cgroup: { mode: "auto", v1_root: "/sys/fs/cgroup", parent: `${placement.cgroupParent}/users` },
       // servers listen on Unix sockets here, never on a TCP port another user could claim
-      sockets_dir: serverSocketsDir(platform),
+      sockets_dir: serverSocketsDir(placement),
       // each user's managed-environment kernels: <kernels_dir>/<user> goes on JUPYTER_PATH
-      kernels_dir: kernelsDir(platform),
+      kernels_dir: kernelsDir(placement),
     },
     videochat: renderVideoChat(platform),
     idle_culler: {
@@ -78,36 +79,36 @@ export function renderHubConfig(platform: Platform): HubSettings {
     },
     services: [
       // Atrium's own access to the hub API (status, destroy, tests); the token file is root-only.
-      { name: "atrium", admin: true, api_token_file: secretPath(platform, "atrium_api_token") },
-      ...(platform.dask.enabled ? [gatewayHubService(platform)] : []),
-      envsHubService(platform),
+      { name: "atrium", admin: true, api_token_file: secretPath(placement, "atrium_api_token") },
+      ...(platform.dask.enabled ? [gatewayHubService(placement)] : []),
+      envsHubService(placement),
     ],
   };
 }
 
-function renderAuth(platform: Platform): HubSettings["auth"] {
+function renderAuth(platform: Platform, placement: LocalPlacement): HubSettings["auth"] {
   const auth = platform.auth;
   if (auth.type === "password") {
-    return { type: "password", password_file: secretPath(platform, "passwords.json") };
+    return { type: "password", password_file: secretPath(placement, "passwords.json") };
   }
   return {
     type: "oidc",
-    preset: auth.preset ?? null,
-    issuer: auth.issuer ?? null,
-    client_id: auth.client_id,
-    client_secret_env: auth.client_secret_env,
+    preset: auth.preset,
+    issuer: auth.issuer,
+    client_id: auth.clientId,
+    client_secret_env: auth.clientSecretEnv,
     // null: the preset's default, or OIDC's (python/atrium_hub/oidc.py fills them in)
-    username_claim: auth.username_claim ?? null,
-    groups_claim: auth.groups_claim ?? null,
-    scopes: auth.scopes ?? null,
-    allowed_groups: auth.allowed_groups,
-    admin_groups: auth.admin_groups,
-    group_map: auth.group_map,
+    username_claim: auth.usernameClaim,
+    groups_claim: auth.groupsClaim,
+    scopes: auth.scopes,
+    allowed_groups: auth.allowedGroups,
+    admin_groups: auth.adminGroups,
+    group_map: auth.groupMap,
     // accounts the hub makes when someone allowed by a group logs in for the first time
-    home_dir: platform.paths.homeDir,
+    home_dir: placement.paths.homeDir,
     default_shell: "/bin/bash",
-    shared_dir: platform.paths.sharedDir,
-    accounts_file: oidcAccountsFile(platform),
+    shared_dir: placement.paths.sharedDir,
+    accounts_file: oidcAccountsFile(placement),
     reserved_names: [...RESERVED_NAMES].sort(),
   };
 }
@@ -116,6 +117,6 @@ function renderAuth(platform: Platform): HubSettings["auth"] {
  * Root-owned folder of the user servers' Unix sockets (python/atrium_hub/server_socket.py);
  * below the data folder, which users may traverse (the state folder is root-only).
  */
-export function serverSocketsDir(platform: Platform): string {
-  return posix.join(platform.paths.dataDir, "servers");
+export function serverSocketsDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.dataDir, "servers");
 }

@@ -3,11 +3,12 @@ import { closeSync, existsSync, openSync, readSync, statSync, watchFile } from "
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import type { LogOptions } from "../target.js";
+import type { LocalPlacement } from "./placement.js";
 import { renderSupervisor } from "./supervisor-spec.js";
 
 /** Process name -> its log file, and the supervisor's own. */
-export function logFiles(platform: Platform): Map<string, string> {
-  const spec = renderSupervisor(platform);
+export function logFiles(platform: Platform, placement: LocalPlacement): Map<string, string> {
+  const spec = renderSupervisor(platform, placement);
   return new Map([
     ...spec.processes.map((p) => [p.name, p.log] as [string, string]),
     ["supervisor", spec.log],
@@ -25,8 +26,13 @@ function readRange(file: string, from: number, to: number): string {
   }
 }
 
-export async function showLog(platform: Platform, name: string, options: LogOptions): Promise<void> {
-  const file = logFiles(platform).get(name) ?? "";
+export async function showLog(
+  platform: Platform,
+  placement: LocalPlacement,
+  name: string,
+  options: LogOptions,
+): Promise<void> {
+  const file = logFiles(platform, placement).get(name) ?? "";
   if (!existsSync(file))
     throw new AtriumError("not-found", `${file} does not exist yet`, "has the platform been deployed?");
   let size = statSync(file).size;

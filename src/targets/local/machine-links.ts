@@ -24,7 +24,7 @@ import {
 } from "node:fs";
 import { dirname, posix, resolve } from "node:path";
 import { AtriumError } from "../../errors.js";
-import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 import { launcherPath } from "./systemd-unit.js";
 
 export const DEFAULT_BIN_LINK = "/usr/local/bin/atrium";
@@ -41,8 +41,8 @@ export function deployedLinkPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The copy of the deployed file, kept with the platform's state (root-only). */
-export function deployedCopyPath(platform: Platform): string {
-  return posix.join(platform.paths.stateDir, "atrium.yaml");
+export function deployedCopyPath(placement: LocalPlacement): string {
+  return posix.join(placement.paths.stateDir, "atrium.yaml");
 }
 
 function linkTarget(link: string): string | undefined | null {
@@ -105,11 +105,11 @@ export function unlinkIfPointsAt(link: string, target: string): boolean {
  * launcher, the deployed file and its link while it points at this platform. A plain
  * destroy keeps them, so `atrium destroy --purge` still works as written after it.
  */
-export function forgetMachineLinks(platform: Platform): string[] {
+export function forgetMachineLinks(placement: LocalPlacement): string[] {
   const removed: string[] = [];
-  if (unlinkIfPointsAt(binLinkPath(), launcherPath(platform))) removed.push(binLinkPath());
+  if (unlinkIfPointsAt(binLinkPath(), launcherPath(placement))) removed.push(binLinkPath());
   const link = deployedLinkPath();
-  if (unlinkIfPointsAt(link, deployedCopyPath(platform))) {
+  if (unlinkIfPointsAt(link, deployedCopyPath(placement))) {
     removed.push(link);
     try {
       if (readdirSync(dirname(link)).length === 0) rmdirSync(dirname(link));
@@ -117,7 +117,7 @@ export function forgetMachineLinks(platform: Platform): string[] {
       // not there or not empty
     }
   }
-  rmSync(deployedCopyPath(platform), { force: true });
+  rmSync(deployedCopyPath(placement), { force: true });
   return removed;
 }
 

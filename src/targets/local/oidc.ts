@@ -18,31 +18,31 @@ import { existsSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
 import { type OidcAccounts, oidcAccounts } from "../../contracts/oidc-accounts.js";
 import { AtriumError } from "../../errors.js";
+import type { OidcLogin } from "../../model/auth.js";
 import type { Platform } from "../../model/platform.js";
 import type { Component, Progress } from "../component.js";
 import type { LocalContext } from "./context.js";
 import { run, tryRun } from "./exec.js";
 import { writeFileAtomic } from "./fsutil.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 
 export const OIDC_SECRET = "oidc_client_secret";
 export const OIDC_SECRET_COMPONENT = "oidc-secret";
 
-type OidcAuth = Extract<Platform["auth"], { type: "oidc" }>;
-
-function oidcOf(platform: Platform): OidcAuth | undefined {
+function oidcOf(platform: Platform): OidcLogin | undefined {
   return platform.auth.type === "oidc" ? platform.auth : undefined;
 }
 
 /** The hub's record of the accounts it made at login (written by the hub glue, see oidc.py). */
-export function oidcAccountsFile(platform: Platform): string {
-  return posix.join(platform.paths.hubDataDir, "oidc-accounts.json");
+export function oidcAccountsFile(placement: LocalPlacement): string {
+  return posix.join(placement.paths.hubDataDir, "oidc-accounts.json");
 }
 
 /** The hub's secret environment for OIDC: the variable the file names -> the root-only file. */
-export function oidcSecretEnv(platform: Platform): Record<string, string> {
+export function oidcSecretEnv(platform: Platform, placement: LocalPlacement): Record<string, string> {
   const oidc = oidcOf(platform);
-  return oidc ? { [oidc.client_secret_env]: secretPath(platform, OIDC_SECRET) } : {};
+  return oidc ? { [oidc.clientSecretEnv]: secretPath(placement, OIDC_SECRET) } : {};
 }
 
 /** What restarts the hub besides its own files: a new client secret. */
@@ -70,8 +70,8 @@ export function takeClientSecret(name: string, env: NodeJS.ProcessEnv = process.
 /** Deploy's check before it changes anything: the variable must be set. */
 export function checkClientSecret(platform: Platform, env: NodeJS.ProcessEnv = process.env): void {
   const oidc = oidcOf(platform);
-  if (!oidc || takeClientSecret(oidc.client_secret_env, env) !== undefined) return;
-  const name = oidc.client_secret_env;
+  if (!oidc || takeClientSecret(oidc.clientSecretEnv, env) !== undefined) return;
+  const name = oidc.clientSecretEnv;
   throw new AtriumError(
     "prerequisite",
     `the OIDC client secret is missing: $${name} (auth.client_secret_env) is not set; nothing was changed`,
@@ -88,8 +88,8 @@ function digest(secret: string): string {
 export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
   const oidc = oidcOf(ctx.platform);
   if (!oidc) return undefined;
-  const file = secretPath(ctx.platform, OIDC_SECRET);
-  const secret = takeClientSecret(oidc.client_secret_env);
+  const file = secretPath(ctx.placement, OIDC_SECRET);
+  const secret = takeClientSecret(oidc.clientSecretEnv);
   let stored: string | undefined;
   try {
     stored = readFileSync(file, "utf8").trim();
@@ -100,8 +100,8 @@ export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
   const current = secret ?? stored;
   return {
     name: OIDC_SECRET_COMPONENT,
-    title: `OIDC client secret from $${oidc.client_secret_env} (root-only file)`,
-    spec: { env: oidc.client_secret_env, file, digest: current === undefined ? null : digest(current) },
+    title: `OIDC client secret from $${oidc.clientSecretEnv} (root-only file)`,
+    spec: { env: oidc.clientSecretEnv, file, digest: current === undefined ? null : digest(current) },
     present: () => existsSync(file),
     async apply() {
       if (secret === undefined) {
@@ -130,17 +130,17 @@ export function describeAuth(platform: Platform): string {
     (oidc.preset === "google" ? "https://accounts.google.com" : oidc.preset === "github" ? "github.com" : "");
   const provider = oidc.preset ? `${names[oidc.preset] ?? oidc.preset} ${at}`.trim() : at;
   const who =
-    oidc.allowed_groups.length > 0
-      ? `users in the file and groups ${oidc.allowed_groups.join(", ")}`
+    oidc.allowedGroups.length > 0
+      ? `users in the file and groups ${oidc.allowedGroups.join(", ")}`
       : "users in the file";
-  return `oidc via ${provider}, client ${oidc.client_id}; may log in: ${who}`;
+  return `oidc via ${provider}, client ${oidc.clientId}; may log in: ${who}`;
 }
 
 /** The accounts the hub recorded as made at first login (valid names only). */
-export function loginAccounts(platform: Platform): string[] {
+export function loginAccounts(placement: LocalPlacement): string[] {
   let accounts: OidcAccounts["accounts"];
   try {
-    accounts = oidcAccounts.parse(JSON.parse(readFileSync(oidcAccountsFile(platform), "utf8"))).accounts;
+    accounts = oidcAccounts.parse(JSON.parse(readFileSync(oidcAccountsFile(placement), "utf8"))).accounts;
   } catch {
     return [];
   }
@@ -153,8 +153,8 @@ export function loginAccounts(platform: Platform): string[] {
  * `destroy --purge`: remove the accounts the hub made at login (never any other);
  * their processes were stopped before.
  */
-export async function purgeLoginAccounts(platform: Platform, progress: Progress): Promise<void> {
-  for (const name of loginAccounts(platform)) {
+export async function purgeLoginAccounts(placement: LocalPlacement, progress: Progress): Promise<void> {
+  for (const name of loginAccounts(placement)) {
     if ((await tryRun("getent", ["passwd", name])) === undefined) continue;
     await run("userdel", ["-r", name], { okCodes: [12] });
     progress.detail(`user ${name} (made at login) removed`);

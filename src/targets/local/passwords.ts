@@ -6,27 +6,27 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { posix } from "node:path";
 import { passwordHashes } from "../../contracts/passwords.js";
-import type { Platform } from "../../model/platform.js";
 import { run } from "./exec.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 
-export function passwordFile(platform: Platform): string {
-  return secretPath(platform, "passwords.json");
+export function passwordFile(placement: LocalPlacement): string {
+  return secretPath(placement, "passwords.json");
 }
 
-export function hasPassword(platform: Platform, user: string): boolean {
+export function hasPassword(placement: LocalPlacement, user: string): boolean {
   try {
-    const hashes = passwordHashes.parse(JSON.parse(readFileSync(passwordFile(platform), "utf8")));
+    const hashes = passwordHashes.parse(JSON.parse(readFileSync(passwordFile(placement), "utf8")));
     return hashes[user] !== undefined;
   } catch {
     return false;
   }
 }
 
-export async function setPassword(platform: Platform, user: string, password: string): Promise<void> {
+export async function setPassword(placement: LocalPlacement, user: string, password: string): Promise<void> {
   await run(
-    posix.join(platform.paths.hubVenv, "bin", "python"),
-    ["-m", "atrium_hub.passwords", "set", "--file", passwordFile(platform), "--user", user],
+    posix.join(placement.paths.hubVenv, "bin", "python"),
+    ["-m", "atrium_hub.passwords", "set", "--file", passwordFile(placement), "--user", user],
     { input: `${password}\n` },
   );
 }

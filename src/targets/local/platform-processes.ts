@@ -20,6 +20,7 @@ import type { Platform } from "../../model/platform.js";
 import { cgroupMarkers } from "./cgroups.js";
 import { gatewayClustersDir } from "./dask-gateway.js";
 import { tryRun } from "./exec.js";
+import type { LocalPlacement } from "./placement.js";
 
 export interface PlatformProcess {
   pid: number;
@@ -63,9 +64,9 @@ function zombie(stat: string): boolean {
 }
 
 /** The folders whose mention makes a process the platform's. */
-function platformRoots(platform: Platform): string[] {
-  const { prefix, envsDir } = platform.paths;
-  return [prefix, envsDir, gatewayClustersDir(platform)];
+function platformRoots(placement: LocalPlacement): string[] {
+  const { prefix, envsDir } = placement.paths;
+  return [prefix, envsDir, gatewayClustersDir(placement)];
 }
 
 function mentions(text: string, roots: string[]): boolean {
@@ -73,10 +74,10 @@ function mentions(text: string, roots: string[]): boolean {
 }
 
 /** Every live process of the platform, as this moment sees it. */
-export function findPlatformProcesses(platform: Platform, scope: ProcessScope): PlatformProcess[] {
+export function findPlatformProcesses(placement: LocalPlacement, scope: ProcessScope): PlatformProcess[] {
   const skip = selfAndAncestors();
-  const markers = cgroupMarkers(platform.cgroupParent);
-  const roots = platformRoots(platform);
+  const markers = cgroupMarkers(placement.cgroupParent);
+  const roots = platformRoots(placement);
   const found: PlatformProcess[] = [];
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
@@ -119,10 +120,14 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
-async function waitGone(platform: Platform, scope: ProcessScope, ms: number): Promise<PlatformProcess[]> {
+async function waitGone(
+  placement: LocalPlacement,
+  scope: ProcessScope,
+  ms: number,
+): Promise<PlatformProcess[]> {
   const until = Date.now() + ms;
   for (;;) {
-    const left = findPlatformProcesses(platform, scope);
+    const left = findPlatformProcesses(placement, scope);
     if (left.length === 0 || Date.now() > until) return left;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -134,23 +139,24 @@ async function waitGone(platform: Platform, scope: ProcessScope, ms: number): Pr
  */
 export async function stopPlatformProcesses(
   platform: Platform,
+  placement: LocalPlacement,
   scope: ProcessScope,
   graceMs = 10_000,
 ): Promise<number> {
-  const first = findPlatformProcesses(platform, scope);
+  const first = findPlatformProcesses(placement, scope);
   if (first.length === 0) return 0;
   signal(
     first.map((p) => p.pid),
     "SIGTERM",
   );
-  let left = await waitGone(platform, scope, graceMs);
+  let left = await waitGone(placement, scope, graceMs);
   // What forked meanwhile is found again: a few rounds of SIGKILL.
   for (let round = 0; round < 3 && left.length > 0; round++) {
     signal(
       left.map((p) => p.pid),
       "SIGKILL",
     );
-    left = await waitGone(platform, scope, 5_000);
+    left = await waitGone(placement, scope, 5_000);
   }
   if (left.length > 0) {
     throw new AtriumError(

@@ -10,6 +10,7 @@ import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
 import { tryRun } from "./exec.js";
 import { DEV_DIR, machineGpuShortfalls } from "./gpus.js";
+import type { LocalPlacement } from "./placement.js";
 import { SFTP_SERVER_CANDIDATES } from "./ssh-config.js";
 import { SYSTEM_PYTHON } from "./uv.js";
 import { videoChatBuilt } from "./videochat.js";
@@ -49,6 +50,7 @@ export function osRelease(): Record<string, string> {
 
 export async function checkPrerequisites(
   platform: Platform,
+  placement: LocalPlacement,
   ownPortsInUse: boolean,
   devDir: string = DEV_DIR,
 ): Promise<void> {
@@ -96,7 +98,7 @@ export async function checkPrerequisites(
     packages.add("openssh-sftp-server");
   }
   if (!ownPortsInUse) {
-    const { address, port, ports } = platform.network;
+    const { address, port, ports } = placement.network;
     const wanted: Array<[string, string, number]> = [
       ["target.port", address, port],
       ...Object.entries(ports).map(

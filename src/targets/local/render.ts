@@ -22,6 +22,7 @@ import {
 } from "./dask-gateway.js";
 import { ENVS_CONFIG, renderEnvsConfig } from "./envs.js";
 import { renderHubConfig } from "./hub-config.js";
+import type { LocalPlacement } from "./placement.js";
 import { secretPath, secretSpecs } from "./secrets.js";
 import { renderSshConfig, SSH_CONFIG_FILE } from "./ssh-config.js";
 import { HUB_CONFIG_FILE, HUB_CONFIG_PY, renderSupervisor } from "./supervisor-spec.js";
@@ -35,25 +36,25 @@ from atrium_hub.settings import load_settings_from_env
 apply(get_config(), load_settings_from_env())  # noqa: F821 - get_config is provided by JupyterHub
 `;
 
-export function renderLocal(platform: Platform): Artifacts {
+export function renderLocal(platform: Platform, placement: LocalPlacement): Artifacts {
   const artifacts: Artifacts = new Map();
-  artifacts.set(HUB_CONFIG_FILE, stableJson(renderHubConfig(platform)));
+  artifacts.set(HUB_CONFIG_FILE, stableJson(renderHubConfig(platform, placement)));
   artifacts.set(HUB_CONFIG_PY, HUB_CONFIG_PY_TEXT);
-  artifacts.set(SUPERVISOR_FILE, stableJson(renderSupervisor(platform)));
+  artifacts.set(SUPERVISOR_FILE, stableJson(renderSupervisor(platform, placement)));
   if (platform.dask.enabled) {
-    artifacts.set(GATEWAY_CONFIG_FILE, stableJson(renderGatewayConfig(platform)));
+    artifacts.set(GATEWAY_CONFIG_FILE, stableJson(renderGatewayConfig(platform, placement)));
     artifacts.set(GATEWAY_CONFIG_PY, GATEWAY_CONFIG_PY_TEXT);
-    artifacts.set(GATEWAY_FIREWALL_FILE, firewallScript(platform));
-    artifacts.set(DASK_CLIENT_CONFIG, renderDaskClientConfig(platform));
-    artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(platform)));
+    artifacts.set(GATEWAY_FIREWALL_FILE, firewallScript(platform, placement));
+    artifacts.set(DASK_CLIENT_CONFIG, renderDaskClientConfig(placement));
+    artifacts.set(DASK_AUTH_CONFIG, stableJson(renderDaskAuthConfig(placement)));
   }
-  artifacts.set(ENVS_CONFIG, stableJson(renderEnvsConfig(platform)));
-  artifacts.set(ACCOUNTS_FILE, stableJson(renderAccounts(platform)));
+  artifacts.set(ENVS_CONFIG, stableJson(renderEnvsConfig(platform, placement)));
+  artifacts.set(ACCOUNTS_FILE, stableJson(renderAccounts(platform, placement)));
   artifacts.set(
     SECRETS_FILE,
-    stableJson(secretSpecs(platform).map((s) => ({ ...s, file: secretPath(platform, s.name) }))),
+    stableJson(secretSpecs(platform).map((s) => ({ ...s, file: secretPath(placement, s.name) }))),
   );
-  artifacts.set(posix.join("systemd", unitName(platform)), renderSystemdUnit(platform));
-  if (platform.ssh.enabled) artifacts.set(SSH_CONFIG_FILE, stableJson(renderSshConfig(platform)));
+  artifacts.set(posix.join("systemd", unitName(platform)), renderSystemdUnit(platform, placement));
+  if (platform.ssh.enabled) artifacts.set(SSH_CONFIG_FILE, stableJson(renderSshConfig(platform, placement)));
   return new Map([...artifacts.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Platform } from "../../model/platform.js";
+import type { LocalPlacement } from "./placement.js";
 
 const UNPRIVILEGED_START = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
 
@@ -21,8 +22,8 @@ export function firstUnprivilegedPort(file = UNPRIVILEGED_START): number {
 }
 
 /** Ports only root services listen on; the dashboards' block is the schedulers' (guarded by nftables instead). */
-export function rootServicePorts(platform: Platform): Array<[string, number]> {
-  return Object.entries(platform.network.ports)
+export function rootServicePorts(platform: Platform, placement: LocalPlacement): Array<[string, number]> {
+  return Object.entries(placement.network.ports)
     .filter(([key]) => key !== "dask_dashboards" && (platform.dask.enabled || !key.startsWith("dask_")))
     .map(([key, port]) => [`target.ports.${key}`, port]);
 }
@@ -30,9 +31,10 @@ export function rootServicePorts(platform: Platform): Array<[string, number]> {
 /** One warning per root service port another local user could listen on. */
 export function claimablePortWarnings(
   platform: Platform,
+  placement: LocalPlacement,
   firstUnprivileged = firstUnprivilegedPort(),
 ): string[] {
-  return rootServicePorts(platform)
+  return rootServicePorts(platform, placement)
     .filter(([, port]) => port >= firstUnprivileged)
     .map(
       ([key, port]) =>

@@ -22,6 +22,7 @@ import {
   type PlatformUser,
 } from "../../model/platform.js";
 import { oidcAccountsFile } from "./oidc.js";
+import { accountOf, type LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl } from "./urls.js";
 
@@ -42,8 +43,8 @@ export function defaultProfileFor(platform: Platform, user: PlatformUser) {
   return allowed.find((p) => p.default) ?? allowed[0] ?? FALLBACK_PROFILE;
 }
 
-export function sshStatusPath(platform: Platform): string {
-  return posix.join(platform.paths.runDir, "ssh.json");
+export function sshStatusPath(placement: LocalPlacement): string {
+  return posix.join(placement.paths.runDir, "ssh.json");
 }
 
 function limitsOf(profile: PlatformProfile): SshLimits {
@@ -56,44 +57,48 @@ function limitsOf(profile: PlatformProfile): SshLimits {
   };
 }
 
-function signOn(platform: Platform): SshServiceConfig["sign_on"] {
+function signOn(platform: Platform, placement: LocalPlacement): SshServiceConfig["sign_on"] {
   if (platform.auth.type !== "oidc") return null;
   const open = platform.profiles.filter((p) => p.groups.length === 0 && p.users.length === 0);
   const profile = open.find((p) => p.default) ?? open[0] ?? FALLBACK_PROFILE;
-  return { accounts_file: oidcAccountsFile(platform), profile: profile.name, limits: limitsOf(profile) };
+  return { accounts_file: oidcAccountsFile(placement), profile: profile.name, limits: limitsOf(profile) };
 }
 
 /** The part of the config the gateway reads only when it starts: a change restarts it. */
-export function sshStartOnly(platform: Platform): Pick<SshServiceConfig, "listen" | "host_key_file"> {
+export function sshStartOnly(
+  platform: Platform,
+  placement: LocalPlacement,
+): Pick<SshServiceConfig, "listen" | "host_key_file"> {
   return {
-    listen: { address: platform.network.address, port: platform.ssh.port },
-    host_key_file: secretPath(platform, SSH_HOST_KEY),
+    listen: { address: placement.network.address, port: platform.ssh.port },
+    host_key_file: secretPath(placement, SSH_HOST_KEY),
   };
 }
 
-export function renderSshConfig(platform: Platform): SshServiceConfig {
-  const { paths } = platform;
+export function renderSshConfig(platform: Platform, placement: LocalPlacement): SshServiceConfig {
+  const { paths } = placement;
   return {
     version: 1,
-    ...sshStartOnly(platform),
-    hub_api_url: `${hubUrl(platform)}/hub/api`,
-    status_file: sshStatusPath(platform),
+    ...sshStartOnly(platform, placement),
+    hub_api_url: `${hubUrl(placement)}/hub/api`,
+    status_file: sshStatusPath(placement),
     path_prepend: [posix.join(paths.userVenv, "bin")],
     path: "/usr/local/bin:/usr/bin:/bin",
     sftp_server_candidates: SFTP_SERVER_CANDIDATES,
-    cgroup: { v1_root: "/sys/fs/cgroup", parent: `${platform.cgroupParent}/users` },
+    cgroup: { v1_root: "/sys/fs/cgroup", parent: `${placement.cgroupParent}/users` },
     auth: { free_failures: 3, base_delay_ms: 1000, max_delay_ms: 30_000, login_timeout: 60 },
     users: platform.users.map((u) => {
       const profile = defaultProfileFor(platform, u);
-      return { name: u.name, home: u.home, shell: u.shell, profile: profile.name, limits: limitsOf(profile) };
+      const { home, shell } = accountOf(placement, u.name);
+      return { name: u.name, home, shell, profile: profile.name, limits: limitsOf(profile) };
     }),
-    sign_on: signOn(platform),
+    sign_on: signOn(platform, placement),
   };
 }
 
-export function readSshStatus(platform: Platform): SshGatewayStatus | undefined {
+export function readSshStatus(placement: LocalPlacement): SshGatewayStatus | undefined {
   try {
-    return sshGatewayStatus.parse(JSON.parse(readFileSync(sshStatusPath(platform), "utf8")));
+    return sshGatewayStatus.parse(JSON.parse(readFileSync(sshStatusPath(placement), "utf8")));
   } catch {
     return undefined;
   }
@@ -117,9 +122,9 @@ function alive(pid: number): boolean {
   }
 }
 
-export function sshReport(platform: Platform): SshReport | null {
+export function sshReport(platform: Platform, placement: LocalPlacement): SshReport | null {
   if (!platform.ssh.enabled) return null;
-  const st = readSshStatus(platform);
+  const st = readSshStatus(placement);
   const up = st !== undefined && st.listening !== null && alive(st.pid);
   return {
     port: platform.ssh.port,

@@ -10,6 +10,7 @@ import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
 import { describeAuth } from "./oidc.js";
+import type { LocalPlacement } from "./placement.js";
 import { type SshReport, sshReport } from "./ssh-config.js";
 import { publicUrl } from "./urls.js";
 
@@ -39,10 +40,10 @@ export interface PlatformStatus {
   envs: EnvsReport;
 }
 
-async function daskClusters(platform: Platform): Promise<PlatformStatus["daskClusters"]> {
-  const db = gatewayDbFile(platform);
+async function daskClusters(placement: LocalPlacement): Promise<PlatformStatus["daskClusters"]> {
+  const db = gatewayDbFile(placement);
   if (!existsSync(db)) return [];
-  const out = await tryRun(posix.join(platform.paths.hubVenv, "bin", "python"), [
+  const out = await tryRun(posix.join(placement.paths.hubVenv, "bin", "python"), [
     "-m",
     "atrium_hub.dask_status",
     db,
@@ -50,16 +51,16 @@ async function daskClusters(platform: Platform): Promise<PlatformStatus["daskClu
   return out === undefined ? null : (JSON.parse(out) as PlatformStatus["daskClusters"]);
 }
 
-export async function platformStatus(platform: Platform): Promise<PlatformStatus> {
-  const pid = supervisorPid(platform) ?? null;
-  const status = readStatus(platform);
-  const url = publicUrl(platform);
+export async function platformStatus(platform: Platform, placement: LocalPlacement): Promise<PlatformStatus> {
+  const pid = supervisorPid(platform, placement) ?? null;
+  const status = readStatus(placement);
+  const url = publicUrl(placement);
   const answering = (await probe(`${url}/hub/api`)) === 200;
   let servers: PlatformStatus["servers"] = null;
   let serversError: string | undefined;
   if (answering) {
     try {
-      const users = await new HubApi(platform).users();
+      const users = await new HubApi(placement).users();
       servers = users.flatMap((u) =>
         Object.values(u.servers ?? {}).map((s) => ({
           user: u.name,
@@ -72,7 +73,7 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
       serversError = (err as Error).message;
     }
   }
-  const cg = detectCgroups(`${platform.cgroupParent}/users`);
+  const cg = detectCgroups(`${placement.cgroupParent}/users`);
   const result: PlatformStatus = {
     project: platform.project.name,
     url,
@@ -89,10 +90,10 @@ export async function platformStatus(platform: Platform): Promise<PlatformStatus
     })),
     servers,
     limits: { enforced: cg.mode !== "off", mode: cg.mode, ...(cg.reason ? { reason: cg.reason } : {}) },
-    daskClusters: platform.dask.enabled ? await daskClusters(platform) : null,
+    daskClusters: platform.dask.enabled ? await daskClusters(placement) : null,
     auth: describeAuth(platform),
-    ssh: sshReport(platform),
-    envs: await envsReport(platform),
+    ssh: sshReport(platform, placement),
+    envs: await envsReport(placement),
   };
   if (serversError) result.serversError = serversError;
   return result;

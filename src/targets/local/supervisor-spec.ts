@@ -10,6 +10,7 @@ import type { Platform } from "../../model/platform.js";
 import { daskAuthProcess, gatewayProcess } from "./dask-gateway.js";
 import { envsProcess } from "./envs.js";
 import { oidcRestartOn, oidcSecretEnv } from "./oidc.js";
+import type { LocalPlacement } from "./placement.js";
 import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
 import { SSH_CONFIG_FILE, sshStartOnly } from "./ssh-config.js";
@@ -25,8 +26,8 @@ export interface SupervisorSpec {
 export const HUB_CONFIG_FILE = "hub/atrium_hub.json";
 export const HUB_CONFIG_PY = "hub/jupyterhub_config.py";
 
-export function renderSupervisor(platform: Platform): SupervisorSpec {
-  const { paths, network } = platform;
+export function renderSupervisor(platform: Platform, placement: LocalPlacement): SupervisorSpec {
+  const { paths, network } = placement;
   const log = (name: string) => posix.join(paths.logDir, `${name}.log`);
   const pid = (name: string) => posix.join(paths.runDir, `${name}.pid`);
   const proxyArgs = [
@@ -39,12 +40,12 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
     "--api-port",
     String(network.ports.proxy_api),
     "--default-target",
-    hubUrl(platform),
+    hubUrl(placement),
     "--error-target",
-    `${hubUrl(platform)}/hub/error`,
+    `${hubUrl(placement)}/hub/error`,
   ];
   if (network.https.mode !== "none") {
-    const tls = tlsFiles(platform);
+    const tls = tlsFiles(placement);
     proxyArgs.push("--ssl-cert", tls.cert, "--ssl-key", tls.key);
   }
   const processes: ProcessSpec[] = [
@@ -52,15 +53,15 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       name: "proxy",
       command: ["@configurable-http-proxy", ...proxyArgs],
       env: {},
-      secretEnv: { CONFIGPROXY_AUTH_TOKEN: secretPath(platform, "proxy_auth_token") },
+      secretEnv: { CONFIGPROXY_AUTH_TOKEN: secretPath(placement, "proxy_auth_token") },
       cwd: paths.stateDir,
       log: log("proxy"),
       pidFile: pid("proxy"),
       restartOn: ["component:tls"],
       afterRestart: {
         method: "POST",
-        url: `${hubUrl(platform)}/hub/api/proxy`,
-        tokenFile: secretPath(platform, "atrium_api_token"),
+        url: `${hubUrl(placement)}/hub/api/proxy`,
+        tokenFile: secretPath(placement, "atrium_api_token"),
       },
     },
     {
@@ -71,7 +72,7 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
         posix.join(paths.etcDir, HUB_CONFIG_PY),
       ],
       env: { ATRIUM_HUB_CONFIG: posix.join(paths.etcDir, HUB_CONFIG_FILE) },
-      secretEnv: oidcSecretEnv(platform),
+      secretEnv: oidcSecretEnv(platform, placement),
       cwd: paths.hubDataDir,
       log: log("hub"),
       pidFile: pid("hub"),
@@ -84,8 +85,8 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       ],
     },
   ];
-  if (platform.dask.enabled) processes.push(gatewayProcess(platform), daskAuthProcess(platform));
-  processes.push(envsProcess(platform));
+  if (platform.dask.enabled) processes.push(gatewayProcess(placement), daskAuthProcess(placement));
+  processes.push(envsProcess(placement));
   if (platform.ssh.enabled) {
     processes.push({
       name: "ssh",
@@ -99,7 +100,7 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
       // config on SIGHUP, except where it listens and its host key.
       restartOn: ["component:ssh-host-key", "atrium:code"],
       reloadOn: [`artifact:${SSH_CONFIG_FILE}`],
-      restartValues: sshStartOnly(platform),
+      restartValues: sshStartOnly(platform, placement),
     });
   }
   return {
@@ -110,9 +111,9 @@ export function renderSupervisor(platform: Platform): SupervisorSpec {
   };
 }
 
-export function tlsFiles(platform: Platform): { cert: string; key: string } {
-  const { https } = platform.network;
+export function tlsFiles(placement: LocalPlacement): { cert: string; key: string } {
+  const { https } = placement.network;
   if (https.mode === "manual" && https.cert && https.key) return { cert: https.cert, key: https.key };
-  const dir = posix.join(platform.paths.dataDir, "tls");
+  const dir = posix.join(placement.paths.dataDir, "tls");
   return { cert: posix.join(dir, "cert.pem"), key: posix.join(dir, "key.pem") };
 }

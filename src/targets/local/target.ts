@@ -15,6 +15,7 @@ import { stateDirLock } from "./lock-file.js";
 import { logFiles, showLog } from "./logs.js";
 import { checkClientSecret } from "./oidc.js";
 import { setPassword } from "./passwords.js";
+import { derivePlacement, type LocalPlacement } from "./placement.js";
 import { checkPrerequisites } from "./prerequisites.js";
 import { renderLocal } from "./render.js";
 import { stateFileStore } from "./state-file.js";
@@ -28,9 +29,9 @@ export interface LocalTarget extends Target {
 }
 
 /** Whether this platform's supervisor or any of its processes runs (so its ports are its own). */
-function platformRunning(platform: Platform): boolean {
-  if (supervisorPid(platform) !== undefined) return true;
-  return renderSupervisor(platform).processes.some((p) => {
+function platformRunning(platform: Platform, placement: LocalPlacement): boolean {
+  if (supervisorPid(platform, placement) !== undefined) return true;
+  return renderSupervisor(platform, placement).processes.some((p) => {
     try {
       const pid = Number.parseInt(readFileSync(p.pidFile, "utf8"), 10);
       return Number.isInteger(pid) && pid > 0 && pidAlive(pid);
@@ -41,16 +42,17 @@ function platformRunning(platform: Platform): boolean {
 }
 
 export function localTarget(config: Config, configFile: string): LocalTarget {
-  const platform = derivePlatform(config);
+  const platform = derivePlatform(config, dirname(resolve(configFile)));
+  const placement = derivePlacement(config);
   const ctx: LocalContext = {
     platform,
-    artifacts: renderLocal(platform),
-    configDir: dirname(resolve(configFile)),
+    placement,
+    artifacts: renderLocal(platform, placement),
     configFile: resolve(configFile),
     systemd: hasSystemd(),
     devDir: DEV_DIR,
   };
-  const { stateDir } = platform.paths;
+  const { stateDir } = placement.paths;
   return {
     type: "local",
     platform,
@@ -61,24 +63,24 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
     lock: stateDirLock(stateDir),
     preflight: async () => {
       checkClientSecret(platform);
-      await checkPrerequisites(platform, platformRunning(platform), ctx.devDir);
+      await checkPrerequisites(platform, placement, platformRunning(platform, placement), ctx.devDir);
     },
     status: async () => {
-      const report = await platformStatus(platform);
+      const report = await platformStatus(platform, placement);
       return { answering: report.answering, report, lines: statusLines(report) };
     },
-    logNames: () => [...logFiles(platform).keys()],
-    logs: (name, options) => showLog(platform, name, options),
-    destroy: (purge, progress) => destroyLocal(platform, purge, progress),
+    logNames: () => [...logFiles(platform, placement).keys()],
+    logs: (name, options) => showLog(platform, placement, name, options),
+    destroy: (purge, progress) => destroyLocal(platform, placement, purge, progress),
     endpoints: () => {
-      const url = publicUrl(platform);
+      const url = publicUrl(placement);
       const host = new URL(url).hostname;
       return [
         { name: "hub", url },
         ...(platform.ssh.enabled ? [{ name: "ssh", url: `ssh://${host}:${platform.ssh.port}` }] : []),
       ];
     },
-    passwords: { set: (user, password) => setPassword(platform, user, password) },
-    envs: (actAs) => new EnvsClient(platform, actAs),
+    passwords: { set: (user, password) => setPassword(placement, user, password) },
+    envs: (actAs) => new EnvsClient(placement, actAs),
   };
 }

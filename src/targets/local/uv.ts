@@ -8,10 +8,10 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { hashText } from "../../lib/hash.js";
-import type { Platform } from "../../model/platform.js";
 import { repoPath } from "../../paths.js";
 import { run } from "./exec.js";
 import { switchBuildLink } from "./fsutil.js";
+import type { LocalPlacement } from "./placement.js";
 
 export const SYSTEM_PYTHON = "/usr/bin/python3";
 /** Written last into a finished tools folder, holding the lock's hash. */
@@ -26,28 +26,28 @@ export function uvBuildId(): string {
   return hashText(readFileSync(uvLockFile()));
 }
 
-export function toolsDir(platform: Platform): string {
-  return posix.join(platform.paths.prefix, "tools");
+export function toolsDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.prefix, "tools");
 }
 
-export function toolsUv(platform: Platform): string {
-  return posix.join(toolsDir(platform), "bin", "uv");
+export function toolsUv(placement: LocalPlacement): string {
+  return posix.join(toolsDir(placement), "bin", "uv");
 }
 
 /** Whether <prefix>/tools holds uv installed from today's lock. */
-export function uvInstalled(platform: Platform): boolean {
+export function uvInstalled(placement: LocalPlacement): boolean {
   try {
-    const stamp = readFileSync(posix.join(toolsDir(platform), COMPLETE), "utf8").trim();
-    return stamp === uvBuildId() && existsSync(toolsUv(platform));
+    const stamp = readFileSync(posix.join(toolsDir(placement), COMPLETE), "utf8").trim();
+    return stamp === uvBuildId() && existsSync(toolsUv(placement));
   } catch {
     return false;
   }
 }
 
 /** Install uv from the lock into <prefix>/tools-<hash> and point <prefix>/tools at it. */
-export async function installUv(platform: Platform, onLine: (l: string) => void): Promise<string> {
+export async function installUv(placement: LocalPlacement, onLine: (l: string) => void): Promise<string> {
   const id = uvBuildId();
-  const link = toolsDir(platform);
+  const link = toolsDir(placement);
   const target = `${link}-${id}`;
   if (!existsSync(posix.join(target, COMPLETE))) {
     rmSync(target, { recursive: true, force: true });
@@ -60,19 +60,19 @@ export async function installUv(platform: Platform, onLine: (l: string) => void)
     writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
   }
   switchBuildLink(link, target);
-  return toolsUv(platform);
+  return toolsUv(placement);
 }
 
 /** Atrium's uv, installed first when missing or from an older lock. */
-export async function ensureUv(platform: Platform, onLine: (l: string) => void): Promise<string> {
-  return uvInstalled(platform) ? toolsUv(platform) : installUv(platform, onLine);
+export async function ensureUv(placement: LocalPlacement, onLine: (l: string) => void): Promise<string> {
+  return uvInstalled(placement) ? toolsUv(placement) : installUv(placement, onLine);
 }
 
 /** The environment uv runs with: our cache, never a downloaded Python. */
-export function uvEnv(platform: Platform): NodeJS.ProcessEnv {
+export function uvEnv(placement: LocalPlacement): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    UV_CACHE_DIR: posix.join(platform.paths.prefix, "cache", "uv"),
+    UV_CACHE_DIR: posix.join(placement.paths.prefix, "cache", "uv"),
     UV_PYTHON_DOWNLOADS: "never",
     UV_NO_PROGRESS: "1",
   };

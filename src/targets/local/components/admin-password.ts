@@ -9,7 +9,7 @@ import { generatePassword, hasPassword, setPassword } from "../passwords.js";
 import { secretPath } from "../secrets.js";
 
 export function adminPasswordComponent(ctx: LocalContext): Component | undefined {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   if (platform.auth.type !== "password") return undefined;
   const admin = platform.firstAdmin;
   if (!admin) return undefined;
@@ -17,13 +17,13 @@ export function adminPasswordComponent(ctx: LocalContext): Component | undefined
     name: "admin-password",
     title: `first admin's password (${admin})`,
     spec: { admin },
-    present: () => hasPassword(platform, admin),
+    present: () => hasPassword(placement, admin),
     async apply(_previous, progress) {
-      if (hasPassword(platform, admin)) return { note: "already set" };
+      if (hasPassword(placement, admin)) return { note: "already set" };
       const password = generatePassword();
-      const file = secretPath(platform, `initial-password-${admin}`);
+      const file = secretPath(placement, `initial-password-${admin}`);
       writeFileAtomic(file, `${password}\n`, 0o600);
-      await setPassword(platform, admin, password);
+      await setPassword(placement, admin, password);
       progress.important(
         `First login: user "${admin}", password "${password}" (also in ${file}, root-only).`,
       );

@@ -53,20 +53,20 @@ export function explainFiles(previous: Outline | undefined, current: Outline): s
 }
 
 export function configFilesComponent(ctx: LocalContext): Component {
-  const { artifacts, platform } = ctx;
+  const { artifacts, placement } = ctx;
   const spec = Object.fromEntries([...artifacts].map(([path, content]) => [path, hashText(content)]));
   const outline = outlineOf(artifacts);
   return {
     name: "config-files",
-    title: `rendered config in ${platform.paths.etcDir}`,
+    title: `rendered config in ${placement.paths.etcDir}`,
     spec,
     outline,
     explain: (previous) => explainFiles(previous as Outline | undefined, outline),
-    present: () => [...artifacts.keys()].every((p) => existsSync(posix.join(platform.paths.etcDir, p))),
+    present: () => [...artifacts.keys()].every((p) => existsSync(posix.join(placement.paths.etcDir, p))),
     // the hub config carries profiles[].gpus; deploy refuses these in its preflight
-    warnings: () => machineGpuShortfalls(platform, ctx.devDir).map((l) => `deploy will refuse: ${l}`),
+    warnings: () => machineGpuShortfalls(ctx.platform, ctx.devDir).map((l) => `deploy will refuse: ${l}`),
     async apply() {
-      const changed = writeArtifacts(platform.paths.etcDir, artifacts);
+      const changed = writeArtifacts(placement.paths.etcDir, artifacts);
       return { note: changed.length === 0 ? "unchanged" : `${changed.length} written` };
     },
   };

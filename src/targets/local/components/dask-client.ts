@@ -15,7 +15,7 @@ import { envBuildId } from "./python-envs.js";
 export function daskClientComponent(ctx: LocalContext): Component | undefined {
   const text = ctx.artifacts.get(DASK_CLIENT_CONFIG);
   if (!ctx.platform.dask.enabled || text === undefined) return undefined;
-  const path = posix.join(ctx.platform.paths.userVenv, "etc", "dask", "gateway.yaml");
+  const path = posix.join(ctx.placement.paths.userVenv, "etc", "dask", "gateway.yaml");
   return {
     name: "dask-client",
     title: "dask-gateway client config in the user env",

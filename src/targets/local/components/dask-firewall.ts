@@ -38,7 +38,7 @@ async function nft(args: string[], input?: string): Promise<{ code: number; out:
 }
 
 export function daskFirewallComponent(ctx: LocalContext): Component | undefined {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   if (!platform.dask.enabled) return undefined;
   const script = ctx.artifacts.get(GATEWAY_FIREWALL_FILE);
   if (script === undefined) return undefined;
@@ -49,10 +49,10 @@ export function daskFirewallComponent(ctx: LocalContext): Component | undefined 
     // Rules do not survive a reboot; a deploy puts a missing one back.
     present: () => {
       const r = spawnSync("nft", ["list", "table", "inet", firewallTable(platform)], { encoding: "utf8" });
-      const [first, last] = dashboardPorts(platform);
+      const [first, last] = dashboardPorts(placement);
       return (
         r.status === 0 &&
-        r.stdout.includes(`dport ${platform.network.ports.dask_gateway_web} `) &&
+        r.stdout.includes(`dport ${placement.network.ports.dask_gateway_web} `) &&
         r.stdout.includes(`dport ${first}-${last} `)
       );
     },
@@ -64,8 +64,8 @@ export function daskFirewallComponent(ctx: LocalContext): Component | undefined 
           `nft could not add the rule for dask-gateway's web proxy: ${r.out.trim()}`,
           "deploy needs root with CAP_NET_ADMIN and nftables in the kernel (nf_tables)",
         );
-      const [first, last] = dashboardPorts(platform);
-      return { note: `ports ${platform.network.ports.dask_gateway_web} and ${first}-${last}: root only` };
+      const [first, last] = dashboardPorts(placement);
+      return { note: `ports ${placement.network.ports.dask_gateway_web} and ${first}-${last}: root only` };
     },
     async remove() {
       await removeDaskFirewall(platform);

@@ -19,7 +19,7 @@ import {
 export function deployedFileComponent(ctx: LocalContext): Component | undefined {
   if (ctx.configFile === undefined) return undefined;
   const text = readFileSync(ctx.configFile, "utf8");
-  const copy = deployedCopyPath(ctx.platform);
+  const copy = deployedCopyPath(ctx.placement);
   const link = deployedLinkPath();
   return {
     name: "deployed-file",

@@ -28,7 +28,7 @@ function missingChain(dir: string): string[] {
 }
 
 export function directoriesComponent(ctx: LocalContext): Component {
-  const p = ctx.platform.paths;
+  const p = ctx.placement.paths;
   const dirs: Array<[string, number]> = [
     [p.prefix, 0o755],
     [p.etcDir, 0o755],
@@ -43,8 +43,8 @@ export function directoriesComponent(ctx: LocalContext): Component {
     [p.homeDir, 0o755],
     ...(ctx.platform.dask.enabled
       ? ([
-          [gatewayDataDir(ctx.platform), 0o700],
-          [gatewayClustersDir(ctx.platform), 0o755],
+          [gatewayDataDir(ctx.placement), 0o700],
+          [gatewayClustersDir(ctx.placement), 0o755],
         ] as Array<[string, number]>)
       : []),
   ];

@@ -5,9 +5,7 @@
  * that left the file is deleted. Apply waits for the builds and fails, naming
  * each failed environment, when one does not build; `current` is then untouched.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { stringify } from "yaml";
+import { existsSync } from "node:fs";
 import type { ApiBuild } from "../../../contracts/envs-api.js";
 import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
@@ -17,52 +15,23 @@ import type { LocalContext } from "../context.js";
 import { envCurrent } from "../envs.js";
 import { EnvsClient } from "../envs-client.js";
 
-interface Declared {
-  namespace: string;
-  name: string;
-  /** The spec text sent to the service, or undefined when its file can't be read. */
-  text: string | undefined;
-  source: string;
-}
-
-/** A declared environment as a conda-style environment.yaml. */
-export function specText(env: PlatformEnvironment, configDir: string): { text?: string; source: string } {
-  if (env.file !== undefined) {
-    const path = resolve(configDir, env.file);
-    try {
-      return { text: readFileSync(path, "utf8"), source: path };
-    } catch {
-      return { source: path };
-    }
-  }
-  const dependencies: unknown[] = [
-    ...(env.python ? [`python=${env.python}`] : []),
-    ...env.dependencies,
-    ...(env.pip.length > 0 ? [{ pip: env.pip }] : []),
-  ];
-  return { text: stringify({ name: env.name, dependencies }), source: "atrium.yaml" };
-}
-
 interface Data {
   declared: string[];
 }
 
-async function buildAll(client: EnvsClient, envs: Declared[], progress: Progress): Promise<string[]> {
-  const started: Array<{ env: Declared; id: number }> = [];
+async function buildAll(
+  client: EnvsClient,
+  envs: PlatformEnvironment[],
+  progress: Progress,
+): Promise<string[]> {
+  const started: Array<{ env: PlatformEnvironment; id: number }> = [];
   const notes: string[] = [];
   for (const env of envs) {
-    if (env.text === undefined) {
-      throw new AtriumError(
-        "file-not-found",
-        `environments: ${env.namespace}/${env.name}: can't read ${env.source}`,
-        "fix environments[].file (relative to atrium.yaml)",
-      );
-    }
     const r = await client
       .json<{ build_id: number; unchanged: boolean; build: ApiBuild }>("POST", "specification/", {
         namespace: env.namespace,
         environment_name: env.name,
-        specification: env.text,
+        specification: env.spec,
         environment_description: "declared in atrium.yaml",
         if_changed: true,
         managed_by: "deploy",
@@ -102,26 +71,23 @@ async function buildAll(client: EnvsClient, envs: Declared[], progress: Progress
 }
 
 export function environmentsComponent(ctx: LocalContext): Component {
-  const { platform } = ctx;
-  const envs: Declared[] = platform.environments.map((e) => {
-    const { text, source } = specText(e, ctx.configDir);
-    return { namespace: e.namespace, name: e.name, text, source };
-  });
+  const { platform, placement } = ctx;
+  const envs = platform.environments;
   const key = (e: { namespace: string; name: string }) => `${e.namespace}/${e.name}`;
   return {
     name: "environments",
     title: `prebuilt environments (${envs.length} in the file)`,
     spec: envs.map((e) => ({
       env: key(e),
-      spec: e.text === undefined ? `missing ${e.source}` : hashText(e.text),
+      spec: hashText(e.spec),
     })),
-    present: () => envs.every((e) => existsSync(envCurrent(platform, e.namespace, e.name))),
+    present: () => envs.every((e) => existsSync(envCurrent(placement, e.namespace, e.name))),
     async apply(previous, progress) {
       const before = ((previous?.data as Data | undefined)?.declared ?? []).filter(
         (k) => !envs.some((e) => key(e) === k),
       );
       if (envs.length === 0 && before.length === 0) return { note: "none declared", data: { declared: [] } };
-      const client = new EnvsClient(platform);
+      const client = new EnvsClient(placement);
       await client.waitUntilUp(90_000);
       const notes = await buildAll(client, envs, progress);
       for (const gone of before) {

@@ -25,9 +25,9 @@ function accountExists(): boolean {
 }
 
 export function envsSetupComponent(ctx: LocalContext): Component {
-  const { platform } = ctx;
-  const cache = buildCacheDir(platform);
-  const dirs = { state: envsStateDir(platform), kernels: kernelsDir(platform) };
+  const { placement } = ctx;
+  const cache = buildCacheDir(placement);
+  const dirs = { state: envsStateDir(placement), kernels: kernelsDir(placement) };
   return {
     name: "envs-setup",
     title: `build account ${BUILD_ACCOUNT} and folders for managed environments`,
@@ -54,7 +54,7 @@ export function envsSetupComponent(ctx: LocalContext): Component {
       }
       ensureDir(dirname(cache), 0o755);
       ensureDir(cache, 0o755);
-      ensureDir(platform.paths.envsDir, 0o755);
+      ensureDir(placement.paths.envsDir, 0o755);
       ensureDir(dirs.state, 0o700);
       ensureDir(dirs.kernels, 0o755);
       return { note };

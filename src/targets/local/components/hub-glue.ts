@@ -33,7 +33,7 @@ export function hubGlueComponent(ctx: LocalContext): Component {
       .map((f) => `${f.slice(source.length)}:${hashText(readFileSync(f))}`)
       .join("\n"),
   );
-  const link = glueLink(ctx.platform);
+  const link = glueLink(ctx.placement);
   const target = `${link}-${hash}`;
   return {
     name: "hub-glue",

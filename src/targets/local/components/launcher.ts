@@ -19,7 +19,7 @@ import { launcherPath } from "../systemd-unit.js";
 
 export function launcherComponent(ctx: LocalContext): Component {
   const [node, script] = atriumCommand();
-  const path = launcherPath(ctx.platform);
+  const path = launcherPath(ctx.placement);
   const link = binLinkPath();
   const text = `#!/bin/sh\n${LAUNCHER_MARK}\nexec '${node}' '${script}' "$@"\n`;
   return {

@@ -11,12 +11,12 @@ import { basename, posix } from "node:path";
 import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
 import { pidAlive } from "../../../lib/process.js";
-import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
 import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { switchBuildLink } from "../fsutil.js";
+import type { LocalPlacement } from "../placement.js";
 import { ensureUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
 
 const COMPLETE = ".atrium-complete";
@@ -24,8 +24,8 @@ const COMPLETE = ".atrium-complete";
 const RECIPE = 4;
 
 /** The folder the hub env's .pth file points at: the hub glue (see hub-glue.ts). */
-export function glueLink(platform: Platform): string {
-  return posix.join(platform.paths.prefix, "lib", "hub-glue");
+export function glueLink(placement: LocalPlacement): string {
+  return posix.join(placement.paths.prefix, "lib", "hub-glue");
 }
 
 /** Live processes with `dir` (or a path below it) as one of their arguments. */
@@ -73,7 +73,7 @@ async function stopLeftoverBuilders(target: string, progress: Progress): Promise
 }
 
 async function buildEnv(
-  platform: Platform,
+  placement: LocalPlacement,
   link: string,
   lock: string,
   id: string,
@@ -84,8 +84,8 @@ async function buildEnv(
   if (existsSync(posix.join(target, COMPLETE))) {
     progress.detail(`reusing ${basename(target)}`);
   } else {
-    const uv = await ensureUv(platform, progress.detail);
-    const env = uvEnv(platform);
+    const uv = await ensureUv(placement, progress.detail);
+    const env = uvEnv(placement);
     await stopLeftoverBuilders(target, progress);
     rmSync(target, { recursive: true, force: true });
     progress.detail(`creating ${target}`);
@@ -111,7 +111,7 @@ async function buildEnv(
     if (withGlue) {
       // The glue is Atrium's own code, reached through a .pth file (see hub-glue.ts): nothing to build or download.
       const site = await run(python, ["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]);
-      writeFileSync(posix.join(site.stdout.trim(), "atrium_hub.pth"), `${glueLink(platform)}\n`);
+      writeFileSync(posix.join(site.stdout.trim(), "atrium_hub.pth"), `${glueLink(placement)}\n`);
     }
     writeFileSync(posix.join(target, COMPLETE), `${id}\n`);
   }
@@ -125,17 +125,17 @@ export function envBuildId(name: "hub" | "user"): string {
 }
 
 function envComponent(ctx: LocalContext, name: "hub" | "user", title: string, withGlue: boolean): Component {
-  const { platform } = ctx;
+  const { placement } = ctx;
   const lock = repoPath("envs", name, "requirements.lock");
   const id = envBuildId(name);
-  const link = name === "hub" ? platform.paths.hubVenv : platform.paths.userVenv;
+  const link = name === "hub" ? placement.paths.hubVenv : placement.paths.userVenv;
   return {
     name: `${name}-env`,
     title,
-    spec: { build: id, python: SYSTEM_PYTHON, path: link, glue: withGlue ? glueLink(platform) : null },
+    spec: { build: id, python: SYSTEM_PYTHON, path: link, glue: withGlue ? glueLink(placement) : null },
     present: () => existsSync(posix.join(link, COMPLETE)),
     async apply(_previous, progress) {
-      const target = await buildEnv(platform, link, lock, id, withGlue, progress);
+      const target = await buildEnv(placement, link, lock, id, withGlue, progress);
       return { note: basename(target) };
     },
   };

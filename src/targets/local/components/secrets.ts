@@ -22,7 +22,7 @@ export function secretsComponent(ctx: LocalContext): Component {
     spec: specs.map((s) => ({ name: s.name, kind: s.kind, bytes: s.bytes ?? null })),
     present: () => files.every((f) => existsSync(f)),
     async apply(_previous, progress) {
-      const encrypted: Record<string, string> = { dask_gateway_db_key: gatewayDbFile(ctx.platform) };
+      const encrypted: Record<string, string> = { dask_gateway_db_key: gatewayDbFile(ctx.placement) };
       let made = 0;
       for (const s of specs) {
         const { file } = s;

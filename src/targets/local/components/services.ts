@@ -20,6 +20,7 @@ import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { writeFileAtomic } from "../fsutil.js";
 import { waitForHub } from "../health.js";
+import type { LocalPlacement } from "../placement.js";
 import { atriumCommand } from "../programs.js";
 import { claimablePortWarnings } from "../root-ports.js";
 import type { LiveSpec, SupervisorStatus } from "../supervisor.js";
@@ -27,25 +28,25 @@ import { renderSupervisor, type SupervisorSpec } from "../supervisor-spec.js";
 import { unitName } from "../systemd-unit.js";
 import { publicUrl } from "../urls.js";
 
-export function liveSpecPath(platform: Platform): string {
-  return posix.join(platform.paths.runDir, "supervisor.json");
+export function liveSpecPath(placement: LocalPlacement): string {
+  return posix.join(placement.paths.runDir, "supervisor.json");
 }
 
-export function statusPath(platform: Platform): string {
-  return posix.join(platform.paths.runDir, "status.json");
+export function statusPath(placement: LocalPlacement): string {
+  return posix.join(placement.paths.runDir, "status.json");
 }
 
-export function readStatus(platform: Platform): SupervisorStatus | undefined {
+export function readStatus(placement: LocalPlacement): SupervisorStatus | undefined {
   try {
-    return JSON.parse(readFileSync(statusPath(platform), "utf8")) as SupervisorStatus;
+    return JSON.parse(readFileSync(statusPath(placement), "utf8")) as SupervisorStatus;
   } catch {
     return undefined;
   }
 }
 
-export function supervisorPid(platform: Platform): number | undefined {
+export function supervisorPid(platform: Platform, placement: LocalPlacement): number | undefined {
   try {
-    const pid = Number.parseInt(readFileSync(renderSupervisor(platform).pidFile, "utf8"), 10);
+    const pid = Number.parseInt(readFileSync(renderSupervisor(platform, placement).pidFile, "utf8"), 10);
     return Number.isInteger(pid) && pidAlive(pid) ? pid : undefined;
   } catch {
     return undefined;
@@ -57,7 +58,7 @@ export function supervisorPid(platform: Platform): number | undefined {
  * process. `componentHashes`: the spec hash of every component, by name.
  */
 export function liveSpec(
-  platform: Platform,
+  placement: LocalPlacement,
   spec: SupervisorSpec,
   componentHashes: Record<string, string>,
 ): LiveSpec {
@@ -71,8 +72,8 @@ export function liveSpec(
     project: spec.project,
     pidFile: spec.pidFile,
     log: spec.log,
-    statusFile: statusPath(platform),
-    cgroup: `${platform.cgroupParent}/platform`,
+    statusFile: statusPath(placement),
+    cgroup: `${placement.cgroupParent}/platform`,
     codeHash: componentHashes["atrium:code"] ?? "unknown",
     processes,
   };
@@ -80,7 +81,7 @@ export function liveSpec(
 }
 
 async function startSupervisor(ctx: LocalContext, spec: SupervisorSpec, progress: Progress): Promise<void> {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   if (ctx.systemd) {
     await run("systemctl", ["start", unitName(platform)]);
     return;
@@ -89,7 +90,7 @@ async function startSupervisor(ctx: LocalContext, spec: SupervisorSpec, progress
   const out = openSync(spec.log, "a", 0o640);
   const child = spawn(
     node ?? process.execPath,
-    [script ?? "", "supervise", "--spec", liveSpecPath(platform)],
+    [script ?? "", "supervise", "--spec", liveSpecPath(placement)],
     {
       detached: true,
       stdio: ["ignore", out, out],
@@ -100,11 +101,15 @@ async function startSupervisor(ctx: LocalContext, spec: SupervisorSpec, progress
   progress.detail(`supervisor started (pid ${child.pid})`);
 }
 
-async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number): Promise<SupervisorStatus> {
+async function waitForSpec(
+  placement: LocalPlacement,
+  live: LiveSpec,
+  timeoutMs: number,
+): Promise<SupervisorStatus> {
   const until = Date.now() + timeoutMs;
   const wanted = new Map(live.processes.map((p) => [p.name, p.fingerprint]));
   for (;;) {
-    const status = readStatus(platform);
+    const status = readStatus(placement);
     // A status left by a supervisor that was killed says nothing about the new one.
     const ready =
       status !== undefined &&
@@ -131,7 +136,7 @@ async function waitForSpec(platform: Platform, live: LiveSpec, timeoutMs: number
       throw new AtriumError(
         "apply-failed",
         `the supervisor did not bring every process up: ${why}`,
-        `see ${platform.paths.logDir}/*.log, or run atrium logs hub`,
+        `see ${placement.paths.logDir}/*.log, or run atrium logs hub`,
       );
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -183,15 +188,15 @@ export function explainProcesses(previous: ProcessOutline | undefined, current: 
  * The environment service re-reads the hub's users and groups on SIGUSR1: once the
  * hub runs with the new file, who may use which environment follows it at once.
  */
-function tellEnvsToRefresh(platform: Platform): void {
-  const envs = readStatus(platform)?.processes.find((p) => p.name === "envs");
+function tellEnvsToRefresh(placement: LocalPlacement): void {
+  const envs = readStatus(placement)?.processes.find((p) => p.name === "envs");
   if (envs?.pid && pidAlive(envs.pid)) process.kill(envs.pid, "SIGUSR1");
 }
 
 export function servicesComponent(ctx: LocalContext, componentHashes: Record<string, string>): Component {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   const spec = artifactJson<SupervisorSpec>(ctx.artifacts, SUPERVISOR_FILE);
-  const live = liveSpec(platform, spec, componentHashes);
+  const live = liveSpec(placement, spec, componentHashes);
   const outline: ProcessOutline = {
     processes: Object.fromEntries(live.processes.map((p) => [p.name, p.fingerprint])),
   };
@@ -201,29 +206,29 @@ export function servicesComponent(ctx: LocalContext, componentHashes: Record<str
     spec: { specHash: live.specHash, fingerprints: live.processes.map((p) => [p.name, p.fingerprint]) },
     outline,
     explain: (previous) => explainProcesses(previous as ProcessOutline | undefined, outline),
-    present: () => supervisorPid(platform) !== undefined,
-    warnings: () => claimablePortWarnings(platform),
+    present: () => supervisorPid(platform, placement) !== undefined,
+    warnings: () => claimablePortWarnings(platform, placement),
     async apply(_previous, progress) {
-      writeFileAtomic(liveSpecPath(platform), `${JSON.stringify(live, null, 2)}\n`, 0o600);
-      const pid = supervisorPid(platform);
+      writeFileAtomic(liveSpecPath(placement), `${JSON.stringify(live, null, 2)}\n`, 0o600);
+      const pid = supervisorPid(platform, placement);
       if (pid === undefined) await startSupervisor(ctx, spec, progress);
       else process.kill(pid, "SIGHUP");
-      const status = await waitForSpec(platform, live, 60_000);
+      const status = await waitForSpec(placement, live, 60_000);
       progress.detail(status.processes.map((p) => `${p.name} pid ${p.pid}`).join(", "));
       const restarts = (s: SupervisorStatus | undefined) =>
         new Map((s?.processes ?? []).map((p) => [p.name, p.restarts] as [string, number]));
       const before = restarts(status);
-      await waitForHub(platform, 90_000, () => {
-        for (const [name, n] of restarts(readStatus(platform))) {
+      await waitForHub(placement, 90_000, () => {
+        for (const [name, n] of restarts(readStatus(placement))) {
           if (n > (before.get(name) ?? 0)) crashed(spec, name);
         }
       });
-      tellEnvsToRefresh(platform);
-      return { note: `up at ${publicUrl(platform)}` };
+      tellEnvsToRefresh(placement);
+      return { note: `up at ${publicUrl(placement)}` };
     },
   };
 }
 
-export function hasLiveSpec(platform: Platform): boolean {
-  return existsSync(liveSpecPath(platform));
+export function hasLiveSpec(placement: LocalPlacement): boolean {
+  return existsSync(liveSpecPath(placement));
 }

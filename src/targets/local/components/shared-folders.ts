@@ -17,6 +17,7 @@ import { ACCOUNTS_FILE, artifactJson, modeOf } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { run, tryRun } from "../exec.js";
 import { ensureDir } from "../fsutil.js";
+import { groupOf, homeOf } from "../placement.js";
 
 async function idOf(kind: "passwd" | "group", name: string): Promise<number> {
   const out = await tryRun("getent", [kind, name]);
@@ -114,11 +115,14 @@ function isLink(path: string): boolean {
 }
 
 export function sharedFoldersComponent(ctx: LocalContext): Component {
-  const { groups, users, paths } = ctx.platform;
-  const shared = groups.filter((g) => g.sharedFolder !== null);
+  const { groups, users } = ctx.platform;
+  const { placement } = ctx;
+  const { paths } = placement;
+  const shared = groups
+    .filter((g) => g.shared)
+    .map((g) => ({ ...g, sharedFolder: groupOf(placement, g.name).sharedFolder }));
   const sharedMode = modeOf(artifactJson<AccountsSpec>(ctx.artifacts, ACCOUNTS_FILE).sharedMode);
-  const homeOf = (name: string) =>
-    users.find((u) => u.name === name)?.home ?? posix.join(paths.homeDir, name);
+  const home = (name: string) => homeOf(placement, name);
   return {
     name: "shared-folders",
     title: "group shared folders and members' links",
@@ -132,13 +136,14 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
           g.sharedFolder !== null &&
           existsSync(g.sharedFolder) &&
           g.members.every(
-            (m) =>
-              sharedDirProblem(homeOf(m)) !== undefined || isLink(posix.join(homeOf(m), "shared", g.name)),
+            (m) => sharedDirProblem(home(m)) !== undefined || isLink(posix.join(home(m), "shared", g.name)),
           ),
       ),
     warnings: () =>
       users.flatMap((u) => {
-        const problem = shared.some((g) => u.groups.includes(g.name)) ? sharedDirProblem(u.home) : undefined;
+        const problem = shared.some((g) => u.groups.includes(g.name))
+          ? sharedDirProblem(home(u.name))
+          : undefined;
         return problem ? [`${u.name}'s group links will be skipped: ${problem}`] : [];
       }),
     async apply(_previous, progress) {
@@ -150,7 +155,7 @@ export function sharedFoldersComponent(ctx: LocalContext): Component {
             .filter((g) => u.groups.includes(g.name))
             .map((g) => [g.name, g.sharedFolder ?? ""] as [string, string]),
         );
-        await syncLinks(u, mine, paths.sharedDir, progress);
+        await syncLinks({ name: u.name, home: home(u.name) }, mine, paths.sharedDir, progress);
       }
       return { note: `${shared.length} folders` };
     },

@@ -20,9 +20,9 @@ export function fingerprint(publicLine: string): string {
 }
 
 export function sshHostKeyComponent(ctx: LocalContext): Component | undefined {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   if (!platform.ssh.enabled) return undefined;
-  const file = secretPath(platform, SSH_HOST_KEY);
+  const file = secretPath(placement, SSH_HOST_KEY);
   return {
     name: "ssh-host-key",
     title: "SSH gateway host key (root-only file)",

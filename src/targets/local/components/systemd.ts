@@ -13,7 +13,7 @@ export const UNIT_DIR = "/etc/systemd/system";
 export function systemdComponent(ctx: LocalContext): Component | undefined {
   if (!ctx.systemd) return undefined;
   const name = unitName(ctx.platform);
-  const text = renderSystemdUnit(ctx.platform);
+  const text = renderSystemdUnit(ctx.platform, ctx.placement);
   const path = posix.join(UNIT_DIR, name);
   return {
     name: "systemd-unit",

@@ -10,9 +10,9 @@ import { ensureDir } from "../fsutil.js";
 import { tlsFiles } from "../supervisor-spec.js";
 
 export function tlsComponent(ctx: LocalContext): Component | undefined {
-  const { https } = ctx.platform.network;
+  const { https } = ctx.placement.network;
   if (https.mode === "none") return undefined;
-  const files = tlsFiles(ctx.platform);
+  const files = tlsFiles(ctx.placement);
   return {
     name: "tls",
     title: https.mode === "manual" ? "HTTPS certificate (given)" : "HTTPS certificate (self-signed)",

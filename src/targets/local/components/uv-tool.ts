@@ -8,16 +8,16 @@ import type { LocalContext } from "../context.js";
 import { installUv, SYSTEM_PYTHON, toolsDir, uvBuildId, uvInstalled } from "../uv.js";
 
 export function uvToolComponent(ctx: LocalContext): Component {
-  const { platform } = ctx;
+  const { placement } = ctx;
   const id = uvBuildId();
   return {
     name: "uv",
-    title: `uv, installed from envs/tools/requirements.lock into ${toolsDir(platform)}`,
-    spec: { build: id, python: SYSTEM_PYTHON, path: toolsDir(platform) },
-    present: () => uvInstalled(platform),
+    title: `uv, installed from envs/tools/requirements.lock into ${toolsDir(placement)}`,
+    spec: { build: id, python: SYSTEM_PYTHON, path: toolsDir(placement) },
+    present: () => uvInstalled(placement),
     async apply(_previous, progress) {
       progress.detail("installing uv from PyPI (hashed lock)");
-      const uv = await installUv(platform, progress.detail);
+      const uv = await installUv(placement, progress.detail);
       return { note: uv };
     },
   };

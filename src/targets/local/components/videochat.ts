@@ -24,17 +24,17 @@ import {
 import { posix } from "node:path";
 import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
-import type { Platform } from "../../../model/platform.js";
 import { repoPath } from "../../../paths.js";
 import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
+import type { LocalPlacement } from "../placement.js";
 import { videoChatBuild, videoChatBuilt } from "../videochat.js";
 
 const SCOPE = "@atrium";
 const NAME = "videochat";
 
-export function videoChatInstallDir(platform: Platform): string {
-  return posix.join(platform.paths.userVenv, "share", "jupyter", "labextensions", SCOPE, NAME);
+export function videoChatInstallDir(placement: LocalPlacement): string {
+  return posix.join(placement.paths.userVenv, "share", "jupyter", "labextensions", SCOPE, NAME);
 }
 
 function files(root: string): string[] {
@@ -69,10 +69,10 @@ function openUp(dir: string): void {
 }
 
 export function videoChatComponent(ctx: LocalContext): Component {
-  const { platform } = ctx;
+  const { platform, placement } = ctx;
   const enabled = platform.videochat.enabled;
   const source = videoChatBuild();
-  const target = videoChatInstallDir(platform);
+  const target = videoChatInstallDir(placement);
   const built = videoChatBuilt();
   const userLock = hashText(readFileSync(repoPath("envs", "user", "requirements.lock")));
   return {
@@ -104,7 +104,7 @@ export function videoChatComponent(ctx: LocalContext): Component {
       openUp(tmp);
       rmSync(target, { recursive: true, force: true });
       renameSync(tmp, target);
-      for (let dir = scopeDir; dir !== platform.paths.userVenv && dir !== "/"; dir = posix.dirname(dir)) {
+      for (let dir = scopeDir; dir !== placement.paths.userVenv && dir !== "/"; dir = posix.dirname(dir)) {
         chmodSync(dir, 0o755);
       }
       return { note: `${SCOPE}/${NAME}` };
