@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterhub import orm
 
 COOKIE_SECRET_HEX = "ab" * 32
 
@@ -141,3 +143,18 @@ def write_json(path: Path, value: Any) -> Path:
 RENDERED_HUB_CONFIG_PY = (
     Path(__file__).resolve().parents[2] / "test" / "golden" / "team" / "hub" / "jupyterhub_config.py"
 )
+
+
+@pytest.fixture
+def db(data: dict[str, Any]) -> Iterator[Any]:
+    """A real hub database with the contract's users and group memberships."""
+    session = orm.new_session_factory("sqlite:///:memory:")()
+    groups = {g["name"]: orm.Group(name=g["name"]) for g in data["groups"]}
+    session.add_all(groups.values())
+    for u in [*data["users"], {"name": "dave", "groups": []}, {"name": "root", "groups": []}]:
+        user = orm.User(name=u["name"])
+        user.groups = [groups[g] for g in u["groups"]]
+        session.add(user)
+    session.commit()
+    yield session
+    session.close()

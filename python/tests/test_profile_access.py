@@ -46,20 +46,6 @@ def bare(db: Any, data: dict[str, Any], name: str, options: dict[str, Any]) -> B
     return spawner
 
 
-@pytest.fixture
-def db(data: dict[str, Any]) -> Any:
-    session = orm.new_session_factory("sqlite:///:memory:")()
-    groups = {g["name"]: orm.Group(name=g["name"]) for g in data["groups"]}
-    session.add_all(groups.values())
-    for u in data["users"]:
-        user = orm.User(name=u["name"])
-        user.groups = [groups[g] for g in u["groups"]]
-        session.add(user)
-    session.commit()
-    yield session
-    session.close()
-
-
 def test_the_mixin_is_not_tied_to_the_local_spawner() -> None:
     assert not issubclass(ProfileAccessMixin, LocalProcessSpawner)
     assert issubclass(BareSpawner, Spawner) and not issubclass(BareSpawner, LocalProcessSpawner)

@@ -37,21 +37,6 @@ def spawner_config(data: dict[str, Any], **overrides: Any) -> Config:
     return c
 
 
-@pytest.fixture
-def db(data: dict[str, Any]) -> Iterator[Any]:
-    """A real hub database with the contract's users and group memberships."""
-    session = orm.new_session_factory("sqlite:///:memory:")()
-    groups = {g["name"]: orm.Group(name=g["name"]) for g in data["groups"]}
-    session.add_all(groups.values())
-    for u in [*data["users"], {"name": "dave", "groups": []}, {"name": "root", "groups": []}]:
-        user = orm.User(name=u["name"])
-        user.groups = [groups[g] for g in u["groups"]]
-        session.add(user)
-    session.commit()
-    yield session
-    session.close()
-
-
 def make_spawner(db: Any, name: str, config: Config, user_options: dict[str, Any] | None = None) -> AtriumSpawner:
     orm_user = db.query(orm.User).filter_by(name=name).one()
     user = User(orm_user, settings={"config": config, "hub": Hub()})
