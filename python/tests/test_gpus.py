@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_spawner import SLEEPER, db, is_root, make_spawner, sockets_dir, spawner_config  # noqa: F401
+from test_spawner import SLEEPER, is_root, make_spawner, sockets_dir, spawner_config  # noqa: F401
 from tornado import web
 
 from atrium_hub import gpus
@@ -143,7 +143,7 @@ def started(spawner: Any) -> None:
 
 
 def test_gpu_server_gets_its_gpus_env_and_device_rules(
-    db: Any,  # noqa: F811
+    db: Any,
     data: dict[str, Any],
     tmp_path: Path,
     fresh_ledger: GpuLedger,
@@ -185,7 +185,7 @@ def test_gpu_server_gets_its_gpus_env_and_device_rules(
 
 
 def test_cpu_server_on_a_gpu_machine_is_denied_every_gpu(
-    db: Any,  # noqa: F811
+    db: Any,
     data: dict[str, Any],
     tmp_path: Path,
     fresh_ledger: GpuLedger,
@@ -199,7 +199,7 @@ def test_cpu_server_on_a_gpu_machine_is_denied_every_gpu(
 
 
 def test_no_gpu_machine_leaves_cpu_servers_alone_and_refuses_gpu_ones(
-    db: Any,  # noqa: F811
+    db: Any,
     data: dict[str, Any],
     tmp_path: Path,
     fresh_ledger: GpuLedger,
@@ -224,7 +224,7 @@ def test_no_gpu_machine_leaves_cpu_servers_alone_and_refuses_gpu_ones(
     ],
 )
 def test_gpu_server_without_the_devices_controller_is_refused(
-    db: Any,  # noqa: F811
+    db: Any,
     data: dict[str, Any],
     tmp_path: Path,
     fresh_ledger: GpuLedger,
@@ -242,7 +242,7 @@ def test_gpu_server_without_the_devices_controller_is_refused(
 
 @pytest.mark.skipif(not is_root, reason="starts a process as a Linux user; needs root")
 async def test_start_joins_the_devices_group_before_exec(
-    db: Any,  # noqa: F811
+    db: Any,
     data: dict[str, Any],
     tmp_path: Path,
     sockets_dir: str,  # noqa: F811
