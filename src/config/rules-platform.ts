@@ -3,6 +3,7 @@
  * and Dask. Defaults come from the schema itself (never repeated here), so a port
  * the user left out still counts in a clash.
  */
+import { FETCH_BLOCKED_PORTS } from "./blocked-ports.js";
 import type { ConfigPath } from "./problem.js";
 import { type Ctx, isRec, type Rec, str, unique } from "./rules-common.js";
 import { configSchema, DASHBOARD_PORT_COUNT, PLANNED_TARGETS } from "./schema.js";
@@ -162,6 +163,14 @@ export function checkPorts(ctx: Ctx, data: Rec): void {
   const sshOn = ssh === undefined || (isRec(ssh) && (ssh.enabled === undefined || ssh.enabled === true));
   if (sshOn) uses.push(portAt(ctx, ssh, "port", ["ssh", "port"]));
   checkDashboardBlock(ctx, uses);
+  for (const use of uses) {
+    if (use === undefined || !use.written || !FETCH_BLOCKED_PORTS.has(use.port)) continue;
+    ctx.problems.push({
+      path: use.path,
+      message: `port ${use.port} is one that browsers and HTTP clients refuse to connect to`,
+      hint: "pick another port (the Fetch standard's list of bad ports)",
+    });
+  }
   const written = uses.filter((u): u is PortUse => u?.written === true);
   const defaults = uses.filter((u): u is PortUse => u?.written === false);
   // Report at the port the user wrote: the later one when both are written.

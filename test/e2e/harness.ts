@@ -28,6 +28,7 @@ import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "yaml";
+import { FETCH_BLOCKED_PORTS } from "../../src/config/blocked-ports.js";
 
 /** The repository root (dist/test/e2e/ or test/e2e/ are both below it). */
 export const REPO = (() => {
@@ -188,7 +189,7 @@ export async function freePorts(count: number, range = TEST_PORTS): Promise<numb
   const ports: number[] = [];
   for (let tries = 0; ports.length < count && tries < 1000; tries++) {
     const port = range.from + Math.floor(Math.random() * (range.to - range.from));
-    if (ports.includes(port)) continue;
+    if (ports.includes(port) || FETCH_BLOCKED_PORTS.has(port)) continue;
     const s = await listenOn(port);
     if (!s) continue;
     held.push(s);
