@@ -248,8 +248,8 @@ class Platform:
     ) -> dict[str, Any]:  # fmt: skip
         return {
             "name": name, "display_name": name.title(), "description": "", "cpu_limit": cpu, "cpu_guarantee": 0,
-            "mem_limit": mem, "mem_guarantee": 0, "gpus": 0, "default": default, "groups": groups or [],
-            "users": users or [],
+            "mem_limit": mem, "mem_guarantee": 0, "pids_limit": 4096, "gpus": 0, "default": default,
+            "groups": groups or [], "users": users or [],
         }  # fmt: skip
 
     def write_config(self, user_groups: list[str]) -> None:
