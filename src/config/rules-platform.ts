@@ -87,7 +87,8 @@ export function checkDask(ctx: Ctx, dask: unknown): void {
   const limits = isRec(dask.limits) ? dask.limits : {};
   const maxMem = sizeOf(limits.max_memory);
   const maxCores = typeof limits.max_cores === "number" ? limits.max_cores : undefined;
-  const schedulerMem = sizeOf(dask.scheduler_memory ?? defaultAt(configSchema, ["dask", "scheduler_memory"]));
+  const schedulerWritten = dask.scheduler_memory ?? defaultAt(configSchema, ["dask", "scheduler_memory"]);
+  const schedulerMem = sizeOf(schedulerWritten);
   const profiles = Array.isArray(dask.worker_profiles) ? dask.worker_profiles : [];
   unique(
     ctx,
@@ -112,10 +113,9 @@ export function checkDask(ctx: Ctx, dask: unknown): void {
       schedulerMem !== undefined &&
       mem + schedulerMem > maxMem
     ) {
-      const written = dask.scheduler_memory ?? defaultAt(configSchema, ["dask", "scheduler_memory"]);
       ctx.problems.push({
         path: ["dask", "worker_profiles", i, "memory"],
-        message: `a worker's memory ${quote(p.memory)} and its cluster's scheduler (dask.scheduler_memory ${quote(written)}) are more than limits.max_memory ${quote(limits.max_memory)}`,
+        message: `a worker's memory ${quote(p.memory)} and its cluster's scheduler (dask.scheduler_memory ${quote(schedulerWritten)}) are more than limits.max_memory ${quote(limits.max_memory)}`,
         hint: "no user could start a cluster with such a worker; lower it or scheduler_memory, or raise the limit",
       });
     }

@@ -6,30 +6,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { rawGet } from "../raw-get.js";
 import { makePlatform, type Platform, pidAlive, spawnServer, suiteScope, waitFor } from "./harness.js";
 import { KernelClient } from "./kernel.js";
 
 const GB = 1e9;
-
-/** A GET through the platform's port with the path sent exactly as written (no URL normalisation). */
-function rawGet(port: number, path: string, token?: string): Promise<{ status: number; text: string }> {
-  return new Promise((ok, fail) => {
-    const headers: Record<string, string> = token ? { Authorization: `token ${token}` } : {};
-    const req = request({ host: "127.0.0.1", port, path, headers, timeout: 30_000 }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => {
-        text += d.toString();
-      });
-      res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on("error", fail);
-    req.end();
-  });
-}
 
 function cgroupsWritable(): boolean {
   try {

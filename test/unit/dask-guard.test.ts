@@ -5,32 +5,17 @@
  * and answers ownership questions for one owner.
  */
 import assert from "node:assert/strict";
-import { createServer, request, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { canonicalUrl } from "../../src/services/dask-auth/canonical-path.js";
 import { createGuard } from "../../src/services/dask-auth/guard.js";
+import { rawGet } from "../raw-get.js";
 
 const PREFIX = "/services/dask-gateway";
 
 function listen(server: Server): Promise<number> {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok((server.address() as AddressInfo).port)));
-}
-
-/** A GET with the path sent exactly as written (no URL normalisation on the way). */
-function rawGet(port: number, path: string, token?: string): Promise<{ status: number; text: string }> {
-  return new Promise((ok, fail) => {
-    const headers: Record<string, string> = token ? { Authorization: `token ${token}` } : {};
-    const req = request({ host: "127.0.0.1", port, path, headers }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => {
-        text += d.toString();
-      });
-      res.on("end", () => ok({ status: res.statusCode ?? 0, text }));
-    });
-    req.on("error", fail);
-    req.end();
-  });
 }
 
 describe("canonical request paths", () => {
