@@ -59,6 +59,17 @@ def key_of(path: Iterable[Any]) -> str:
     return out
 
 
+def _tag_key(variants: Sequence[Any]) -> str | None:
+    """The key that tells a tagged union's objects apart (`type`, `op`...): a constant in every variant."""
+    if not variants:
+        return None
+    first = variants[0].get("properties", {})
+    for key, rule in first.items():
+        if "const" in rule and all("const" in v.get("properties", {}).get(key, {}) for v in variants):
+            return str(key)
+    return None
+
+
 def _explaining(error: ValidationError) -> list[ValidationError] | None:
     """The errors that explain an anyOf/oneOf failure: those of the variant the value is meant for.
 
@@ -68,9 +79,10 @@ def _explaining(error: ValidationError) -> list[ValidationError] | None:
     for e in error.context or []:
         by_variant.setdefault(int(e.schema_path[0]), []).append(e)
     variants = error.schema.get(error.validator, [])
-    tags = [v.get("properties", {}).get("type", {}).get("const") for v in variants]
-    if None not in tags:
-        tag = error.instance.get("type") if isinstance(error.instance, dict) else None
+    tag_key = _tag_key(variants)
+    if tag_key is not None:
+        tags = [v["properties"][tag_key]["const"] for v in variants]
+        tag = error.instance.get(tag_key) if isinstance(error.instance, dict) else None
         return by_variant.get(tags.index(tag), []) if tag in tags else None
     # a variant whose type is already wrong (null for a string) explains nothing
     fitting = [es for es in by_variant.values() if not any(e.validator == "type" and not e.path for e in es)]
@@ -104,10 +116,11 @@ def _problems_of(error: ValidationError) -> list[Problem]:
     if error.context:
         explaining = _explaining(error)
         if explaining is None:
-            tags = ", ".join(v["properties"]["type"]["const"] for v in error.schema[error.validator])
-            return [
-                Problem(key_of([*error.absolute_path, "type"]), f"{show(error.instance['type'])} is not one of {tags}")
-            ]
+            variants = error.schema[error.validator]
+            tag_key = _tag_key(variants) or "type"
+            tags = ", ".join(v["properties"][tag_key]["const"] for v in variants)
+            got = show(error.instance.get(tag_key)) if isinstance(error.instance, dict) else show(error.instance)
+            return [Problem(key_of([*error.absolute_path, tag_key]), f"{got} is not one of {tags}")]
         return [p for e in explaining for p in _problems_of(e)]
     if error.validator == "required":
         missing = [n for n in error.validator_value if n not in error.instance]

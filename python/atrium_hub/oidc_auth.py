@@ -33,7 +33,7 @@ from traitlets import Dict, Instance, List, Unicode
 from traitlets.config import Config
 
 from .file_users import file_users_handlers
-from .linux_accounts import AccountError, LinuxAccounts
+from .linux_accounts import Account, AccountError, LinuxAccounts
 from .oidc import (
     AccountRecord,
     AccountRecords,
@@ -219,7 +219,7 @@ class AtriumOIDCAuthenticator(GenericOAuthenticator):
                             f"The user name {name} is taken by a group on this machine; "
                             f"ask an admin to give you another name at {provider.login_service}.",
                         )
-                    await self.linux.create(name, policy.home(name), policy.shell(name))
+                    await self.linux.ensure_user(Account(name, policy.home(name), policy.shell(name)))
                     self.log.info("Made the Linux account %s for %s %r", name, provider.username_claim, claim)
                     created = True
                     entry = self.linux.lookup(name)

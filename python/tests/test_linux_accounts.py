@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from linux_machine import Machine
 
-from atrium_hub.linux_accounts import AccountError, LinuxAccounts, run_command
+from atrium_hub.linux_accounts import Account, AccountError, LinuxAccounts, run_command, shared_dir_problem
 
 SHARED = "/srv/atrium/shared"
 
@@ -78,7 +79,8 @@ def test_links_follow_the_groups(tmp_path: Path) -> None:
 def test_a_folder_the_user_put_in_place_of_a_link_stays(tmp_path: Path) -> None:
     home = tmp_path / "home"
     (home / "shared" / "data").mkdir(parents=True)
-    assert LinuxAccounts().sync_links(me(home), str(home), {"data": f"{SHARED}/data"}, SHARED) == []
+    changes = LinuxAccounts().sync_links(me(home), str(home), {"data": f"{SHARED}/data"}, SHARED)
+    assert changes == [f"kept {home}/shared/data: not a link made by Atrium"]
     assert (home / "shared" / "data").is_dir()
 
 
@@ -96,3 +98,49 @@ def test_a_swapped_shared_folder_is_not_followed(tmp_path: Path) -> None:
 
 def test_no_home_no_links(tmp_path: Path) -> None:
     assert LinuxAccounts().sync_links(me(tmp_path / "gone"), str(tmp_path / "gone"), {}, SHARED) == []
+
+
+# --- making accounts: the one way both deploy and single sign-on use ---------------------
+
+
+async def test_ensure_user_says_before_it_makes_and_keeps_the_file_ids(tmp_path: Path) -> None:
+    linux = Machine(groups={"dave": 4000})
+    told: list[tuple[str, str, list[str]]] = []
+
+    async def before(kind: str, name: str) -> None:
+        told.append((kind, name, list(linux.calls)))
+
+    home = str(tmp_path / "home" / "dave")
+    assert await linux.ensure_user(Account("dave", home, "/bin/bash", 5001), 0o700, before) is True
+    # told before useradd ran; the group of the user's name becomes the primary group
+    assert told == [("user", "dave", [])]
+    assert linux.calls == [f"useradd -m -d {home} -s /bin/bash -g dave -u 5001 dave", "usermod -L dave"]
+    assert await linux.ensure_user(Account("dave", home, "/bin/bash", 5001), 0o700, before) is False
+    assert told == [("user", "dave", [])]
+
+
+async def test_an_account_with_another_id_is_refused_with_the_fix() -> None:
+    linux = Machine(users={"dave": 2001}, groups={"data": 3001})
+    with pytest.raises(AccountError, match="user dave exists with uid 2001, but the file asks for 5001") as e:
+        await linux.ensure_user(Account("dave", "/home/dave", "/bin/bash", 5001))
+    assert "remove uid from the file" in e.value.fix
+    with pytest.raises(AccountError, match="group data exists with gid 3001") as e:
+        await linux.ensure_group("data", 4001)
+    assert "groupmod -g 4001 data" in e.value.fix
+    assert linux.calls == []
+
+
+async def test_ensure_group_makes_only_missing_groups() -> None:
+    linux = Machine(groups={"data": 3001})
+    assert await linux.ensure_group("data", None) is False
+    assert await linux.ensure_group("gpu", 4002) is True
+    assert linux.calls == ["groupadd -g 4002 gpu"]
+
+
+def test_shared_dir_problem_names_what_is_in_the_way(tmp_path: Path) -> None:
+    assert shared_dir_problem(str(tmp_path)) is None
+    (tmp_path / "shared").symlink_to("/tmp")
+    assert shared_dir_problem(str(tmp_path)) == f"{tmp_path}/shared is a link, not a folder"
+    (tmp_path / "shared").unlink()
+    (tmp_path / "shared").write_text("x")
+    assert shared_dir_problem(str(tmp_path)) == f"{tmp_path}/shared is not a folder"

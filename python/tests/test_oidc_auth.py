@@ -45,6 +45,8 @@ class FakeLinux(LinuxAccounts):
                 self.members.setdefault(argv[2], set()).add(argv[3])
             elif argv[:2] == ["gpasswd", "-d"]:
                 self.members.setdefault(argv[2], set()).discard(argv[3])
+            elif argv[0] == "useradd":
+                self._add(argv[-1], argv[argv.index("-d") + 1])
 
         super().__init__(run=run)
 
@@ -60,10 +62,6 @@ class FakeLinux(LinuxAccounts):
 
     def member_of(self, name: str) -> set[str]:
         return set(self.members.get(name, set()))
-
-    async def create(self, name: str, home: str, shell: str) -> None:
-        await self.run(["useradd", "-m", "-d", home, "-s", shell, "-U", name])
-        self._add(name, home)
 
     def sync_links(self, entry: pwd.struct_passwd, home: str, folders: Mapping[str, str], shared_dir: str) -> list[str]:
         self.log.append(f"links {entry.pw_name}: {', '.join(sorted(folders))}")
@@ -198,6 +196,7 @@ async def test_first_login_of_a_group_member_makes_the_account(settings: Setting
     assert model["groups"] == ["data"]
     assert linux.log == [
         "useradd -m -d /home/dave -s /bin/bash -U dave",
+        "usermod -L dave",
         "gpasswd -a dave data",
         "links dave: data",
     ]

@@ -5,6 +5,7 @@
  * what it reads; a unit test keeps the committed files equal to these.
  */
 import { z } from "zod";
+import { accountsEvent, accountsRequest, accountsSpec } from "./accounts.js";
 import { daskAuthConfig } from "./dask-auth.js";
 import { daskEnvironments, daskGatewaySettings } from "./dask-gateway.js";
 import { envsServiceConfig } from "./envs-service.js";
@@ -23,6 +24,9 @@ export const CONTRACTS = {
   "ssh-status": sshGatewayStatus,
   "oidc-accounts": oidcAccounts,
   passwords: passwordHashes,
+  accounts: accountsSpec,
+  "accounts-request": accountsRequest,
+  "accounts-event": accountsEvent,
 } as const satisfies Record<string, z.ZodType>;
 
 export type ContractName = keyof typeof CONTRACTS;

@@ -1,13 +1,7 @@
 /** The Linux accounts, groups, homes and shared folders the platform needs, as data. */
+import type { AccountsSpec } from "../../contracts/accounts.js";
 import type { Platform } from "../../model/platform.js";
 import { accountOf, groupOf, type LocalPlacement } from "./placement.js";
-
-export interface AccountsSpec {
-  homeMode: string;
-  sharedMode: string;
-  users: Array<{ name: string; uid: number | null; shell: string; home: string; groups: string[] }>;
-  groups: Array<{ name: string; gid: number | null; sharedFolder: string | null }>;
-}
 
 export function renderAccounts(platform: Platform, placement: LocalPlacement): AccountsSpec {
   return {

@@ -2,6 +2,7 @@
  * The data files render produced, read back by the components that apply them, so
  * what deploy does is what the rendered files say (one derivation, not two).
  */
+import { type AccountsSpec, accountsSpec } from "../../contracts/accounts.js";
 import type { Artifacts } from "../artifacts.js";
 
 export const ACCOUNTS_FILE = "accounts.json";
@@ -18,4 +19,9 @@ export function artifactJson<T>(artifacts: Artifacts, path: string): T {
 /** A mode rendered as octal text ("2770"). */
 export function modeOf(text: string): number {
   return Number.parseInt(text, 8);
+}
+
+/** The rendered accounts.json, as its contract types it. */
+export function accountsArtifact(artifacts: Artifacts): AccountsSpec {
+  return accountsSpec.parse(artifactJson<unknown>(artifacts, ACCOUNTS_FILE));
 }
