@@ -12,7 +12,8 @@ import { applyChanges, planChanges, type Reporter } from "./engine.js";
 
 export async function plan(config: Config, configFile: string): Promise<Change[]> {
   const target = targetFor(config, configFile);
-  return planChanges(target.components(), target.state.load());
+  const state = await target.state.load();
+  return planChanges(target.components(state), state);
 }
 
 /** Deploys to `target` (the config's, through the registry, when run from the CLI). */
@@ -20,15 +21,15 @@ export async function deployTo(target: Target, reporter: Reporter): Promise<Chan
   await target.preflight();
   // Everything deploy makes (envs, config) must be readable by the users.
   process.umask(0o022);
-  const release = target.lock.acquire("deploy", true);
+  const release = await target.lock.acquire("deploy", true);
   try {
-    const state = target.state.load();
-    const components = target.components();
+    const state = await target.state.load();
+    const components = target.components(state);
     const changes = await planChanges(components, state);
     await applyChanges(components, changes, { store: target.state, state, reporter });
     return changes;
   } finally {
-    release();
+    await release();
   }
 }
 
@@ -38,10 +39,10 @@ export function deploy(config: Config, configFile: string, reporter: Reporter): 
 
 /** Stops the platform (and with `purge` removes its data), under the deploy lock. */
 export async function destroy(target: Target, purge: boolean, progress: Progress): Promise<void> {
-  const release = target.lock.acquire("deploy or destroy", false);
+  const release = await target.lock.acquire("deploy or destroy", false);
   try {
     await target.destroy(purge, progress);
   } finally {
-    release();
+    await release();
   }
 }

@@ -58,7 +58,8 @@ export async function planChanges(
   }
   const wanted = new Set(components.filter((c) => c.wanted !== false).map((c) => c.name));
   const known = new Map(components.map((c) => [c.name, c]));
-  for (const name of Object.keys(state.components)) {
+  // Deleted in the reverse order of applying: what depends on a thing goes before it.
+  for (const name of Object.keys(state.components).reverse()) {
     if (!wanted.has(name))
       changes.push({ component: name, title: known.get(name)?.title ?? name, kind: "delete" });
   }
@@ -103,14 +104,14 @@ export async function applyChanges(
         const leaving = byName.get(change.component);
         if (previous && leaving?.remove) await leaving.remove(previous, progress);
         delete state.components[change.component];
-        opts.store.save(state);
+        await opts.store.save(state);
         reporter.done(change, elapsed());
         continue;
       }
       const component = byName.get(change.component);
       if (!component) continue;
       const previous = state.components[component.name];
-      const checkpoint = (data: unknown) => {
+      const checkpoint = async (data: unknown) => {
         // A hash no spec has: the component is still a change for the next plan.
         const entry: StateEntry = {
           hash: INCOMPLETE,
@@ -119,7 +120,7 @@ export async function applyChanges(
         };
         if (previous?.outline !== undefined) entry.outline = previous.outline;
         state.components[component.name] = entry;
-        opts.store.save(state);
+        await opts.store.save(state);
       };
       const result = await component.apply(previous, { ...progress, checkpoint });
       const entry: StateEntry = {
@@ -130,7 +131,7 @@ export async function applyChanges(
       const data = result?.data ?? previous?.data;
       if (data !== undefined) entry.data = data;
       state.components[component.name] = entry;
-      opts.store.save(state);
+      await opts.store.save(state);
       reporter.done(change, elapsed(), result?.note);
     } catch (err) {
       reporter.failed(change, elapsed(), err);

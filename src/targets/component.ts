@@ -29,7 +29,7 @@ export interface Progress {
    * must not forget (e.g. the accounts it is creating). The component stays a change
    * in the plan until its apply returns.
    */
-  checkpoint?(data: unknown): void;
+  checkpoint?(data: unknown): Promise<void>;
 }
 
 export interface Component {

@@ -23,9 +23,9 @@ export interface StateStore {
   /** Where it is, for messages ("/var/lib/atrium/state/state.json"). */
   readonly location: string;
   /** The state last saved; an empty one when nothing was deployed. */
-  load(): DeployState;
+  load(): Promise<DeployState>;
   /** Saves atomically, so a deploy killed at any point leaves a state true of what it applied. */
-  save(state: DeployState): void;
+  save(state: DeployState): Promise<void>;
 }
 
 /** One deploy (or destroy) at a time. */
@@ -35,7 +35,7 @@ export interface DeployLock {
    * `create`: make the place the lock lives first (deploy); otherwise a platform never
    * deployed takes no lock (destroy).
    */
-  acquire(what: string, create: boolean): () => void;
+  acquire(what: string, create: boolean): Promise<() => Promise<void>>;
 }
 
 /** Where people reach the platform. */
@@ -73,9 +73,10 @@ export interface Target {
   /**
    * The components deploy brings in line, in order, built from render()'s artifacts.
    * A component with `wanted: false` left the plan: plan shows it as delete if it was
-   * applied, and apply calls its remove().
+   * applied, and apply calls its remove(). `state` is what was applied, so a target can
+   * build such components for what left the file (a cluster object to delete).
    */
-  components(): Component[];
+  components(state?: DeployState): Component[];
   readonly state: StateStore;
   readonly lock: DeployLock;
   /** Checks made before any change; throws one AtriumError listing every problem. */

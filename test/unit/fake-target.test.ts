@@ -74,17 +74,17 @@ function fakeTarget(): Fake {
     },
     state: {
       location: "memory",
-      load: () => structuredClone(saved),
-      save: (state) => {
+      load: async () => structuredClone(saved),
+      save: async (state) => {
         saved = structuredClone(state);
         saves.push(saved);
       },
     },
     lock: {
-      acquire(what) {
+      async acquire(what) {
         if (locked) throw new AtriumError("locked", `another ${what} is running`);
         locked = true;
-        return () => {
+        return async () => {
           locked = false;
         };
       },
@@ -124,7 +124,7 @@ describe("a fake target through the Target interface", () => {
 
     fake.wanted.set("hub", "image: hub:2\n");
     fake.wanted.delete("gateway");
-    const plan = await planChanges(target.components(), target.state.load());
+    const plan = await planChanges(target.components(), await target.state.load());
     assert.deepEqual(kinds(plan), [
       ["hub", "update"],
       ["proxy", "same"],
@@ -139,7 +139,7 @@ describe("a fake target through the Target interface", () => {
       ["hub", "image: hub:2\n"],
       ["proxy", "image: chp:1\n"],
     ]);
-    assert.deepEqual(Object.keys(target.state.load().components).sort(), ["hub", "proxy"]);
+    assert.deepEqual(Object.keys((await target.state.load()).components).sort(), ["hub", "proxy"]);
   });
 
   it("re-applies what an asynchronous present() finds missing", async () => {
@@ -148,7 +148,7 @@ describe("a fake target through the Target interface", () => {
     fake.wanted.set("hub", "image: hub:1\n");
     await deployTo(fake.target, quiet);
     fake.machine.delete("hub");
-    const plan = await planChanges(fake.target.components(), fake.target.state.load());
+    const plan = await planChanges(fake.target.components(), await fake.target.state.load());
     assert.deepEqual(plan, [
       { component: "hub", title: "object hub", kind: "update", reason: "missing on disk" },
     ]);
@@ -171,17 +171,17 @@ describe("a fake target through the Target interface", () => {
     const second = await deployTo(fake.target, quiet);
     assert.deepEqual(kinds(second), [["hub", "delete"]]);
     assert.deepEqual(fake.removed, [], "nothing to call remove() on: the target no longer builds it");
-    assert.deepEqual(fake.target.state.load().components, {});
+    assert.deepEqual((await fake.target.state.load()).components, {});
   });
 
   it("deploys and destroys under the target's own lock", async () => {
     const fake = fakeTarget();
     fake.known = ["hub"];
     fake.wanted.set("hub", "a\n");
-    const release = fake.target.lock.acquire("deploy", true);
+    const release = await fake.target.lock.acquire("deploy", true);
     await assert.rejects(deployTo(fake.target, quiet), /another deploy is running/);
     await assert.rejects(destroy(fake.target, false, quiet), /another deploy or destroy is running/);
-    release();
+    await release();
     await deployTo(fake.target, quiet);
     await destroy(fake.target, false, quiet);
     assert.equal(fake.machine.size, 0);

@@ -52,7 +52,10 @@ describe("folders a deploy made", () => {
     mkdirSync(join(root, "var", "lib"), { recursive: true });
     const checkpoints: unknown[] = [];
     const component = directoriesComponent(contextIn(root));
-    const result = await component.apply(undefined, { ...quiet, checkpoint: (d) => checkpoints.push(d) });
+    const result = await component.apply(undefined, {
+      ...quiet,
+      checkpoint: async (d) => void checkpoints.push(d),
+    });
     const { created } = readDirectoriesData(entry(result?.data));
     assert.ok(created.includes(join(root, "opt")), "the prefix's parent it made");
     assert.ok(created.includes(join(root, "var", "lib", "atrium", "state")));

@@ -16,7 +16,7 @@ import type { LocalPlacement } from "./placement.js";
 
 export interface AccountToolHooks {
   progress: Progress;
-  beforeCreate?(kind: "user" | "group", name: string): void;
+  beforeCreate?(kind: "user" | "group", name: string): Promise<void>;
 }
 
 function parseEvent(line: string): AccountsEvent {
@@ -58,12 +58,14 @@ export function runAccountTool(
       reject(new AtriumError("apply-failed", `can't run the account tool ${python}: ${err.message}`)),
     );
     const lines = createInterface({ input: child.stdout });
-    lines.on("line", (line) => {
+    // One line at a time: the tool waits for `go` after an intent, so nothing else comes meanwhile.
+    let handled: Promise<void> = Promise.resolve();
+    const handle = async (line: string) => {
       if (failure || line.trim() === "") return;
       try {
         const e = parseEvent(line);
         if (e.event === "intent") {
-          hooks.beforeCreate?.(e.kind, e.name);
+          await hooks.beforeCreate?.(e.kind, e.name);
           child.stdin.write("go\n");
         } else if (e.event === "detail") hooks.progress.detail(e.text);
         else if (e.event === "important") hooks.progress.important(e.text);
@@ -74,8 +76,11 @@ export function runAccountTool(
         failure = err instanceof AtriumError ? err : new AtriumError("apply-failed", String(err));
         child.kill("SIGTERM");
       }
+    };
+    lines.on("line", (line) => {
+      handled = handled.then(() => handle(line));
     });
-    const linesRead = new Promise((done) => lines.on("close", done));
+    const linesRead = new Promise((done) => lines.on("close", done)).then(() => handled);
     child.on("close", (code, signal) => void linesRead.then(() => settle(code, signal)));
     const settle = (code: number | null, signal: NodeJS.Signals | null) => {
       if (failure) return reject(failure);

@@ -54,10 +54,11 @@ function readFileSafe(file: string): string {
 /** The lock in the state folder; deploy makes the folder (root-only), destroy of a platform never deployed takes none. */
 export function stateDirLock(stateDir: string): DeployLock {
   return {
-    acquire(what, create) {
+    async acquire(what, create) {
       if (create) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      else if (!existsSync(stateDir)) return () => {};
-      return acquireLock(stateDir, what);
+      else if (!existsSync(stateDir)) return async () => {};
+      const release = acquireLock(stateDir, what);
+      return async () => release();
     },
   };
 }

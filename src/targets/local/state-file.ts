@@ -57,7 +57,7 @@ export function saveState(stateDir: string, state: DeployState): void {
 export function stateFileStore(stateDir: string, project: string): StateStore {
   return {
     location: statePath(stateDir),
-    load: () => loadState(stateDir, project),
-    save: (state) => saveState(stateDir, state),
+    load: async () => loadState(stateDir, project),
+    save: async (state) => saveState(stateDir, state),
   };
 }

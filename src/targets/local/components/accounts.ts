@@ -60,10 +60,10 @@ export function accountsComponent(ctx: LocalContext): Component {
           progress,
           // Recorded before the tool makes the account, so a deploy killed right after
           // still knows it is Atrium's (destroy --purge removes only those).
-          beforeCreate(kind, name) {
+          async beforeCreate(kind, name) {
             if (kind === "user") data.createdUsers = [...new Set([...data.createdUsers, name])];
             else data.createdGroups = [...new Set([...data.createdGroups, name])];
-            progress.checkpoint?.(data);
+            await progress.checkpoint?.(data);
           },
         },
       );

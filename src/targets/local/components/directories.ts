@@ -61,7 +61,7 @@ export function directoriesComponent(ctx: LocalContext): Component {
         if (missing.length > 0) {
           // Recorded before mkdir, so a deploy killed right after it still knows the folder is Atrium's.
           data.created = [...new Set([...data.created, ...missing])];
-          progress.checkpoint?.(data);
+          await progress.checkpoint?.(data);
         }
         ensureDir(d, m);
       }

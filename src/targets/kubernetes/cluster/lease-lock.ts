@@ -1,0 +1,138 @@
+/**
+ * One deploy at a time per platform, across admins and machines: the Lease
+ * `atrium-deploy` in the platform's namespace. Taking it is a create (or, when the
+ * holder stopped renewing it, a replace conditioned on the resourceVersion read, so
+ * two takers never both win). The holder renews it while it works; a holder that
+ * died is named in the refusal and its lease expires by itself, or `atrium unlock`
+ * removes it.
+ */
+import { hostname, userInfo } from "node:os";
+import { type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { AtriumError } from "../../../errors.js";
+import type { DeployLock } from "../../target.js";
+import { type ClusterConnection, clusterError, FIELD_MANAGER, isConflict, isNotFound } from "./connection.js";
+import { ensureNamespace, namespaceExists } from "./namespace.js";
+
+export const LEASE_NAME = "atrium-deploy";
+export const LEASE_SECONDS = 60;
+const RENEW_MS = 15_000;
+
+export interface LeaseLockOptions {
+  namespace: string;
+  labels: Record<string, string>;
+  /** Now, for tests. */
+  now?: () => Date;
+}
+
+const micro = (d: Date) => new V1MicroTime(d.getTime());
+
+function expired(lease: V1Lease, now: Date): boolean {
+  const renewed = lease.spec?.renewTime ?? lease.spec?.acquireTime;
+  const seconds = lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS;
+  if (!renewed) return true;
+  return new Date(renewed).getTime() + seconds * 1000 < now.getTime();
+}
+
+function refusal(lease: V1Lease, what: string, now: Date, namespace: string): AtriumError {
+  const holder = lease.spec?.holderIdentity ?? "someone";
+  const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime) : undefined;
+  const ago = renewed ? `, last renewed ${Math.round((now.getTime() - renewed.getTime()) / 1000)}s ago` : "";
+  return new AtriumError(
+    "locked",
+    `another ${what} is running on this platform: ${holder}${ago}`,
+    `wait for it to finish; if it died, its lock expires ${LEASE_SECONDS}s after its last renewal, or remove it: atrium unlock (Lease ${namespace}/${LEASE_NAME})`,
+  );
+}
+
+export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): DeployLock {
+  const { namespace } = options;
+  const now = options.now ?? (() => new Date());
+  const header = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: LEASE_NAME, namespace },
+  };
+  return {
+    async acquire(what, create) {
+      if (create) await ensureNamespace(conn, namespace, options.labels);
+      else if (!(await namespaceExists(conn, namespace))) return async () => {};
+      const identity = `${userInfo().username}@${hostname()} pid ${process.pid} (${what})`;
+      const lease = (resourceVersion?: string): V1Lease => ({
+        ...header,
+        metadata: {
+          ...header.metadata,
+          labels: options.labels,
+          ...(resourceVersion ? { resourceVersion } : {}),
+        },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: LEASE_SECONDS,
+          acquireTime: micro(now()),
+          renewTime: micro(now()),
+        },
+      });
+      let held: V1Lease;
+      try {
+        held = await conn.objects.create<V1Lease>(lease(), undefined, undefined, FIELD_MANAGER);
+      } catch (err) {
+        if (!isConflict(err))
+          throw clusterError(conn, `taking the deploy lock ${namespace}/${LEASE_NAME}`, err);
+        const current = await conn.objects.read<V1Lease>(header);
+        if (!expired(current, now())) throw refusal(current, what, now(), namespace);
+        try {
+          held = await conn.objects.replace<V1Lease>(lease(current.metadata?.resourceVersion));
+        } catch (err2) {
+          if (isConflict(err2))
+            throw refusal(await conn.objects.read<V1Lease>(header), what, now(), namespace);
+          throw clusterError(conn, `taking over the expired deploy lock ${namespace}/${LEASE_NAME}`, err2);
+        }
+      }
+      let lost: AtriumError | undefined;
+      const renew = setInterval(() => {
+        const next: V1Lease = { ...held, spec: { ...held.spec, renewTime: micro(now()) } };
+        conn.objects.replace<V1Lease>(next).then(
+          (l) => {
+            held = l;
+          },
+          (err) => {
+            lost = clusterError(conn, `renewing the deploy lock ${namespace}/${LEASE_NAME}`, err);
+          },
+        );
+      }, RENEW_MS);
+      renew.unref();
+      return async () => {
+        clearInterval(renew);
+        // Only the lease as this deploy last wrote it: one taken over meanwhile is not ours to remove.
+        const preconditions = { resourceVersion: held.metadata?.resourceVersion };
+        try {
+          await conn.objects.delete(header, undefined, undefined, undefined, undefined, undefined, {
+            preconditions,
+          });
+        } catch (err) {
+          if (isNotFound(err) || isConflict(err) || lost) return;
+          throw clusterError(conn, `releasing the deploy lock ${namespace}/${LEASE_NAME}`, err);
+        }
+      };
+    },
+  };
+}
+
+/** `atrium unlock`: remove a lock its holder left; says who held it, or undefined when there was none. */
+export async function breakLeaseLock(
+  conn: ClusterConnection,
+  namespace: string,
+): Promise<string | undefined> {
+  const header = {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: LEASE_NAME, namespace },
+  };
+  try {
+    const lease = await conn.objects.read<V1Lease>(header);
+    await conn.objects.delete(header);
+    return lease.spec?.holderIdentity ?? "someone";
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw clusterError(conn, `removing the deploy lock ${namespace}/${LEASE_NAME}`, err);
+  }
+}

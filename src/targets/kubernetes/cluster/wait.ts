@@ -1,0 +1,106 @@
+/**
+ * Waiting for what an apply changed: a Deployment until its new pods are available,
+ * a Job until it succeeded. Polls (a read each second); a timeout or a failure says
+ * what the pods report, so the admin knows where to look.
+ */
+import type { KubernetesObject, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import { AtriumError } from "../../../errors.js";
+import type { Progress } from "../../component.js";
+import { type ClusterConnection, clusterError, describe } from "./connection.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deploymentReady(d: V1Deployment): boolean {
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status;
+  return (
+    (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+    (s?.updatedReplicas ?? 0) === want &&
+    (s?.availableReplicas ?? 0) === want &&
+    (s?.replicas ?? 0) === want
+  );
+}
+
+/** One line per pod of `selector` that is not ready: its phase and its containers' waiting or terminated reasons. */
+async function podTrouble(conn: ClusterConnection, namespace: string, selector: string): Promise<string> {
+  try {
+    const pods = await conn.objects.list<V1Pod>(
+      "v1",
+      "Pod",
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    return pods.items
+      .map((p) => {
+        const states = (p.status?.containerStatuses ?? [])
+          .map((c) => c.state?.waiting?.reason ?? c.state?.terminated?.reason)
+          .filter(Boolean);
+        return `${p.metadata?.name}: ${p.status?.phase}${states.length ? ` (${states.join(", ")})` : ""}`;
+      })
+      .join("; ");
+  } catch {
+    return "";
+  }
+}
+
+function labelSelector(labels: Record<string, string> | undefined): string {
+  return Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+export async function waitReady(
+  conn: ClusterConnection,
+  obj: KubernetesObject,
+  progress: Progress,
+  timeoutMs = 300_000,
+): Promise<void> {
+  if (obj.kind !== "Deployment" && obj.kind !== "Job") return;
+  const namespace = obj.metadata?.namespace ?? "default";
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    let live: KubernetesObject;
+    try {
+      live = await conn.objects.read(obj as KubernetesObject & { metadata: { name: string } });
+    } catch (err) {
+      throw clusterError(conn, `waiting for ${describe(obj)}`, err);
+    }
+    if (obj.kind === "Deployment" && deploymentReady(live as V1Deployment)) return;
+    if (obj.kind === "Job") {
+      const job = live as V1Job;
+      if ((job.status?.succeeded ?? 0) > 0) return;
+      const failed = job.status?.conditions?.find((c) => c.type === "Failed" && c.status === "True");
+      if (failed) {
+        const trouble = await podTrouble(conn, namespace, `job-name=${obj.metadata?.name}`);
+        throw new AtriumError(
+          "apply-failed",
+          `${describe(obj)} failed: ${failed.reason ?? ""} ${failed.message ?? ""}`.trim() +
+            (trouble ? ` — ${trouble}` : ""),
+          `see its log: kubectl -n ${namespace} logs job/${obj.metadata?.name}`,
+        );
+      }
+    }
+    if (Date.now() > deadline) {
+      const selector =
+        obj.kind === "Job"
+          ? `job-name=${obj.metadata?.name}`
+          : labelSelector((live as V1Deployment).spec?.selector?.matchLabels);
+      const trouble = await podTrouble(conn, namespace, selector);
+      throw new AtriumError(
+        "apply-failed",
+        `${describe(obj)} was not ready after ${Math.round(timeoutMs / 1000)}s${trouble ? `: ${trouble}` : ""}`,
+        `look at its pods: kubectl -n ${namespace} describe pods -l ${selector}`,
+      );
+    }
+    if (!said) {
+      progress.detail(`waiting for ${describe(obj)}`);
+      said = true;
+    }
+    await sleep(1000);
+  }
+}
