@@ -50,7 +50,7 @@ import {
   stopPlatformProcesses,
   uidsOf,
 } from "./platform-processes.js";
-import { loadState, saveState, statePath } from "./state-file.js";
+import { loadState, removeStateTemps, saveState, statePath } from "./state-file.js";
 import { unitName } from "./systemd-unit.js";
 import { publicUrl } from "./urls.js";
 
@@ -232,6 +232,7 @@ async function purgeEverything(
   }
   // Last: the record of what Atrium made, then the folders that held it.
   rmSync(statePath(paths.stateDir), { force: true });
+  removeStateTemps(paths.stateDir, true);
   rmSync(deployedCopyPath(placement), { force: true });
   rmSync(posix.join(paths.stateDir, "deploy.lock"), { force: true });
   const stateFolders = madeFolders(placement, state).filter((d) => holdsState(placement, d));
