@@ -15,6 +15,7 @@ import {
   optionalAmount,
   optionalBytes,
 } from "./common.js";
+import { kubeSpawner } from "./kube-spawner.js";
 
 export const CGROUP_MODES = ["auto", "v1", "v2-systemd", "off"] as const;
 export const OIDC_PRESETS = ["github", "google", "keycloak", "auth0"] as const;
@@ -132,7 +133,7 @@ export const hubSettings = z
     users: z.array(user),
     groups: z.array(group),
     profiles: z.array(hubProfile),
-    spawner,
+    spawner: z.union([spawner, kubeSpawner]).describe("the local spawner, or KubeSpawner (kind: kubernetes)"),
     idle_culler: idleCuller,
     services: z.array(hubService),
     videochat,
@@ -142,3 +143,4 @@ export const hubSettings = z
 export type HubSettings = z.input<typeof hubSettings>;
 export type HubService = z.input<typeof hubService>;
 export type HubProfile = z.input<typeof hubProfile>;
+export type LocalSpawnerSettings = z.input<typeof spawner>;

@@ -6,13 +6,13 @@ import { posix } from "node:path";
 import { RESERVED_NAMES } from "../../config/rules.js";
 import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
+import { hubProfileOf, renderVideoChat } from "../hub-settings-parts.js";
 import { gatewayHubService } from "./dask-gateway.js";
 import { envsHubService, kernelsDir } from "./envs.js";
 import { oidcAccountsFile } from "./oidc.js";
 import { accountOf, groupOf, type LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl, publicUrl } from "./urls.js";
-import { renderVideoChat } from "./videochat.js";
 
 export function renderHubConfig(platform: Platform, placement: LocalPlacement): HubSettings {
   const { paths, network } = placement;
@@ -44,20 +44,7 @@ export function renderHubConfig(platform: Platform, placement: LocalPlacement): 
       description: g.description,
       shared_folder: groupOf(placement, g.name).sharedFolder,
     })),
-    profiles: platform.profiles.map((p) => ({
-      name: p.name,
-      display_name: p.displayName,
-      description: p.description,
-      cpu_limit: p.cpuLimit ?? null,
-      cpu_guarantee: p.cpuGuarantee ?? null,
-      mem_limit: p.memLimit ?? null,
-      mem_guarantee: p.memGuarantee ?? null,
-      pids_limit: p.pidsLimit,
-      gpus: p.gpus,
-      default: p.default,
-      groups: p.groups,
-      users: p.users,
-    })),
+    profiles: platform.profiles.map(hubProfileOf),
     spawner: {
       cmd: [posix.join(paths.userVenv, "bin", "jupyterhub-singleuser")],
       default_url: "/lab",

@@ -1,0 +1,93 @@
+/**
+ * The hub settings (the hub-settings contract) of the kubernetes target: the same
+ * users, groups, profiles, auth, culling and video chat rooms as on the local
+ * target, with the paths inside the hub's pod, and KubeSpawner as the spawner.
+ * Pure; secrets only as the paths their Secret is mounted at.
+ */
+import { posix } from "node:path";
+import { RESERVED_NAMES } from "../../config/rules.js";
+import type { HubSettings } from "../../contracts/hub-settings.js";
+import type { Platform } from "../../model/platform.js";
+import { hubProfileOf, renderVideoChat } from "../hub-settings-parts.js";
+import { renderKubeSpawner } from "./kube-spawner.js";
+import { groupOf, type KubernetesPlacement } from "./placement.js";
+import {
+  HOME_ROOT,
+  HUB_DATA_DIR,
+  HUB_ENV,
+  HUB_PORT,
+  homeIn,
+  PROXY_API_PORT,
+  SHARED_ROOT,
+  secretFile,
+  sharedIn,
+} from "./pod-paths.js";
+import { publicUrl } from "./public-url.js";
+
+export function renderKubernetesHubSettings(platform: Platform, placement: KubernetesPlacement): HubSettings {
+  const { names } = placement;
+  return {
+    version: 1,
+    project: platform.project,
+    hub: {
+      bind_url: `http://0.0.0.0:${HUB_PORT}/`,
+      // what the hub tells the proxy and OAuth clients; the proxy's own Service in the cluster
+      public_url: publicUrl(placement),
+      base_url: "/",
+      data_dir: HUB_DATA_DIR,
+      db_url: `sqlite:///${posix.join(HUB_DATA_DIR, "jupyterhub.sqlite")}`,
+      cookie_secret_file: secretFile("cookie_secret"),
+    },
+    proxy: {
+      api_url: `http://${names.proxyApi}:${PROXY_API_PORT}`,
+      auth_token_file: secretFile("proxy_auth_token"),
+    },
+    auth: renderAuth(platform),
+    users: platform.users.map((u) => ({
+      name: u.name,
+      admin: u.admin,
+      groups: u.groups,
+      home: homeIn(u.name),
+      shell: "/bin/bash",
+    })),
+    groups: platform.groups.map((g) => ({
+      name: g.name,
+      description: g.description,
+      shared_folder: groupOf(placement, g.name).folder === null ? null : sharedIn(g.name),
+    })),
+    profiles: platform.profiles.map(hubProfileOf),
+    spawner: renderKubeSpawner(platform, placement),
+    videochat: renderVideoChat(platform),
+    idle_culler: {
+      enabled: platform.idleCuller.enabled,
+      timeout: platform.idleCuller.timeout,
+      every: platform.idleCuller.every,
+      max_age: platform.idleCuller.maxAge,
+      python: posix.join(HUB_ENV, "bin", "python"),
+    },
+    services: [{ name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") }],
+  };
+}
+
+function renderAuth(platform: Platform): HubSettings["auth"] {
+  const auth = platform.auth;
+  if (auth.type === "password") return { type: "password", password_file: secretFile("passwords.json") };
+  return {
+    type: "oidc",
+    preset: auth.preset,
+    issuer: auth.issuer,
+    client_id: auth.clientId,
+    client_secret_env: auth.clientSecretEnv,
+    username_claim: auth.usernameClaim,
+    groups_claim: auth.groupsClaim,
+    scopes: auth.scopes,
+    allowed_groups: auth.allowedGroups,
+    admin_groups: auth.adminGroups,
+    group_map: auth.groupMap,
+    home_dir: HOME_ROOT,
+    default_shell: "/bin/bash",
+    shared_dir: SHARED_ROOT,
+    accounts_file: posix.join(HUB_DATA_DIR, "oidc-accounts.json"),
+    reserved_names: [...RESERVED_NAMES].sort(),
+  };
+}
