@@ -1,2 +1,2 @@
 /** The examples whose renders are kept as golden files. */
-export const EXAMPLES = ["quickstart", "team"] as const;
+export const EXAMPLES = ["quickstart", "team", "team-kubernetes"] as const;

@@ -65,7 +65,7 @@ export function allocateIdentities(
     given: Record<string, number>,
   ): Array<[string, number]> => {
     const out: Array<[string, number]> = [];
-    for (const name of names) {
+    for (const name of [...names].sort()) {
       const fixed = given[name];
       const kept = before[name];
       if (fixed !== undefined) {

@@ -160,22 +160,21 @@ function idOf(ids: Record<string, number>, name: string, what: string): number {
   return id;
 }
 
-const BINARY = [
+// largest first, binary before decimal at each magnitude: 2Gi stays 2Gi, 4G stays 4G
+const UNITS = [
   ["Ti", 2 ** 40],
-  ["Gi", 2 ** 30],
-  ["Mi", 2 ** 20],
-  ["Ki", 2 ** 10],
-] as const;
-const DECIMAL = [
   ["T", 1e12],
+  ["Gi", 2 ** 30],
   ["G", 1e9],
+  ["Mi", 2 ** 20],
   ["M", 1e6],
+  ["Ki", 2 ** 10],
   ["k", 1e3],
 ] as const;
 
 /** Kubernetes' quantity for a number of bytes: the largest unit that divides it ("2Gi", "500M", "1234"). */
 export function bytesQuantity(bytes: number): string {
-  for (const [unit, factor] of [...BINARY, ...DECIMAL]) {
+  for (const [unit, factor] of UNITS) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
   return String(bytes);

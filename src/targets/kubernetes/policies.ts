@@ -4,8 +4,11 @@
  * only the hub's API, DNS and public addresses: no private range (other users' pods,
  * the storage server, the nodes) and no link-local one (the cloud metadata address
  * 169.254.169.254). The hub reaches the proxy's API, user pods, DNS and HTTPS anywhere
- * (the Kubernetes API and an OIDC provider); the proxy the hub and user pods. The
- * storage-prepare job talks to no one (its volume is mounted by the node).
+ * (the Kubernetes API and an OIDC provider) and the package index's port (it builds
+ * the environments); the proxy the hub and user pods. A
+ * default-deny policy over the whole namespace isolates every other pod, so a pod
+ * whose labels are missing or wrong is cut off rather than open; the storage-prepare
+ * job talks to no one (its volume is mounted by the node).
  */
 
 import { HUB_COMPONENT } from "./hub.js";
@@ -15,7 +18,6 @@ import type { KubeObject, RenderedObject } from "./objects.js";
 import { selectorOf } from "./placement.js";
 import { HUB_PORT, PROXY_API_PORT, PROXY_HTTPS_PORT, PROXY_PUBLIC_PORT, SERVER_PORT } from "./pod-paths.js";
 import { PROXY_COMPONENT } from "./proxy.js";
-import { STORAGE_PREPARE_COMPONENT } from "./storage-prepare.js";
 
 /** Private, shared, loopback and link-local IPv4 ranges; the metadata address is in 169.254.0.0/16. */
 export const PRIVATE_IPV4 = [
@@ -44,6 +46,13 @@ export function blockedIpv4(input: RenderInput): string[] {
   return [...PRIVATE_IPV4, ...nfs];
 }
 
+/** HTTPS, the API server's own port, and the package index's port (environments are built in the hub's pod). */
+export function hubOutPorts(input: RenderInput): number[] {
+  const index = new URL(input.placement.block.index_url);
+  const port = index.port === "" ? (index.protocol === "http:" ? 80 : 443) : Number(index.port);
+  return [...new Set([443, 6443, port])].sort((a, b) => a - b);
+}
+
 export function renderPolicies(input: RenderInput): RenderedObject[] {
   const project = input.platform.project.name;
   const pods = (component: string) => ({ podSelector: { matchLabels: selectorOf(project, component) } });
@@ -64,6 +73,7 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
     return { wave: "policies", object };
   };
   return [
+    defaultDeny(input),
     policy(
       "hub",
       HUB_COMPONENT,
@@ -72,10 +82,10 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
         { to: [pods(PROXY_COMPONENT)], ports: [tcp(PROXY_API_PORT)] },
         { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
         dns,
-        // the Kubernetes API (KubeSpawner) and an OIDC provider, wherever they are
+        // the Kubernetes API (KubeSpawner), an OIDC provider and the package index, wherever they are
         {
           to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
-          ports: [tcp(443), tcp(6443)],
+          ports: hubOutPorts(input).map(tcp),
         },
       ],
     ),
@@ -108,6 +118,18 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
         },
       ],
     ),
-    policy("storage-prepare", STORAGE_PREPARE_COMPONENT, [], []),
   ];
+}
+
+/** Every pod of the namespace isolated both ways unless a policy above lets traffic through. */
+function defaultDeny(input: RenderInput): RenderedObject {
+  return {
+    wave: "policies",
+    object: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: metaOf(input, "default-deny", "policies"),
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
+  };
 }

@@ -48,15 +48,16 @@ function proxyCommand(input: RenderInput): string[] {
     `--error-target=${hub}/hub/error`,
   ];
   if (!tlsAtProxy(input.placement)) return [...command, `--port=${PROXY_PUBLIC_PORT}`];
-  return [
+  const tls = [
     ...command,
     `--port=${PROXY_HTTPS_PORT}`,
     `--ssl-cert=${TLS_DIR}/tls.crt`,
     `--ssl-key=${TLS_DIR}/tls.key`,
-    // plain HTTP is answered with a redirect to HTTPS
-    `--redirect-port=${PROXY_PUBLIC_PORT}`,
-    "--redirect-to=443",
   ];
+  // behind a load balancer, plain HTTP (port 80) is answered with a redirect to HTTPS (443);
+  // a node port serves HTTPS only
+  if (input.placement.block.expose.type !== "LoadBalancer") return tls;
+  return [...tls, `--redirect-port=${PROXY_PUBLIC_PORT}`, "--redirect-to=443"];
 }
 
 export function renderProxy(input: RenderInput): RenderedObject[] {
