@@ -21,6 +21,7 @@ import { type Kube, kubeOf, kubeYaml, teamKube } from "./k8s-of.js";
 const hostPath = "  storage:\n    host_path:\n      path: /srv/lab\n";
 const kinds = (objects: RenderedObject[]) =>
   objects.map((o) => `${o.wave} ${o.object.kind}/${o.object.metadata.name}`);
+// biome-ignore lint/suspicious/noExplicitAny: the tests read deep into plain JSON objects
 const spec = (o: KubeObject | undefined) => (o?.spec ?? {}) as Record<string, any>;
 const byKind = (objects: RenderedObject[], kind: string, name?: string) =>
   objects.find((o) => o.object.kind === kind && (name === undefined || o.object.metadata.name === name))
@@ -364,7 +365,10 @@ describe("kubernetes render", () => {
       },
     });
     assert.deepEqual(
-      user.ingress[0].from.map((f: any) => f.podSelector.matchLabels["app.kubernetes.io/component"]),
+      user.ingress[0].from.map(
+        (f: { podSelector: { matchLabels: Record<string, string> } }) =>
+          f.podSelector.matchLabels["app.kubernetes.io/component"],
+      ),
       ["proxy", "hub"],
     );
     assert.deepEqual(user.egress[0].ports, [{ protocol: "TCP", port: 8081 }]);
