@@ -138,7 +138,7 @@ export const kubernetesTarget = z
         error: "a namespace is DNS-safe: lower case letters, digits and -, starting with a letter",
       })
       .optional()
-      .describe("Namespace the platform runs in (it must exist). Default: the project's name."),
+      .describe("Namespace the platform runs in; Atrium makes it. Default: the project's name."),
     expose: expose.default({ type: "LoadBalancer" }),
     https: https.default({ mode: "none" }),
     storage,
