@@ -5,10 +5,14 @@
  * Pure; secrets only as the paths their Secret is mounted at.
  */
 import { posix } from "node:path";
-import { RESERVED_NAMES } from "../../config/rules.js";
 import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
-import { hubProfileOf, renderVideoChat } from "../hub-settings-parts.js";
+import {
+  hubProfileOf,
+  renderAuthSettings,
+  renderIdleCuller,
+  renderVideoChat,
+} from "../hub-settings-parts.js";
 import { renderKubeSpawner } from "./kube-spawner.js";
 import { groupOf, type KubernetesPlacement } from "./placement.js";
 import {
@@ -42,7 +46,12 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
       api_url: `http://${names.proxyApi}:${PROXY_API_PORT}`,
       auth_token_file: secretFile("proxy_auth_token"),
     },
-    auth: renderAuth(platform),
+    auth: renderAuthSettings(platform, {
+      passwordFile: secretFile("passwords.json"),
+      homeDir: HOME_ROOT,
+      sharedDir: SHARED_ROOT,
+      accountsFile: posix.join(HUB_DATA_DIR, "oidc-accounts.json"),
+    }),
     users: platform.users.map((u) => ({
       name: u.name,
       admin: u.admin,
@@ -58,36 +67,7 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
     profiles: platform.profiles.map(hubProfileOf),
     spawner: renderKubeSpawner(platform, placement),
     videochat: renderVideoChat(platform),
-    idle_culler: {
-      enabled: platform.idleCuller.enabled,
-      timeout: platform.idleCuller.timeout,
-      every: platform.idleCuller.every,
-      max_age: platform.idleCuller.maxAge,
-      python: posix.join(HUB_ENV, "bin", "python"),
-    },
+    idle_culler: renderIdleCuller(platform, posix.join(HUB_ENV, "bin", "python")),
     services: [{ name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") }],
-  };
-}
-
-function renderAuth(platform: Platform): HubSettings["auth"] {
-  const auth = platform.auth;
-  if (auth.type === "password") return { type: "password", password_file: secretFile("passwords.json") };
-  return {
-    type: "oidc",
-    preset: auth.preset,
-    issuer: auth.issuer,
-    client_id: auth.clientId,
-    client_secret_env: auth.clientSecretEnv,
-    username_claim: auth.usernameClaim,
-    groups_claim: auth.groupsClaim,
-    scopes: auth.scopes,
-    allowed_groups: auth.allowedGroups,
-    admin_groups: auth.adminGroups,
-    group_map: auth.groupMap,
-    home_dir: HOME_ROOT,
-    default_shell: "/bin/bash",
-    shared_dir: SHARED_ROOT,
-    accounts_file: posix.join(HUB_DATA_DIR, "oidc-accounts.json"),
-    reserved_names: [...RESERVED_NAMES].sort(),
   };
 }
