@@ -133,14 +133,18 @@ export const hubSettings = z
     users: z.array(user),
     groups: z.array(group),
     profiles: z.array(hubProfile),
-    spawner: z.union([spawner, kubeSpawner]).describe("the local spawner, or KubeSpawner (kind: kubernetes)"),
+    spawner: spawner.nullable().describe("the local spawner; null on kubernetes, which sets kube_spawner"),
+    kube_spawner: kubeSpawner.optional().describe("KubeSpawner's settings, on the kubernetes target only"),
     idle_culler: idleCuller,
     services: z.array(hubService),
     videochat,
+  })
+  .refine((s) => (s.spawner !== null) !== (s.kube_spawner !== undefined), {
+    message: "exactly one of spawner (local) and kube_spawner (kubernetes) is set",
+    path: ["spawner"],
   })
   .describe("hub/atrium_hub.json: the hub's settings, read by python/atrium_hub/settings.py");
 
 export type HubSettings = z.input<typeof hubSettings>;
 export type HubService = z.input<typeof hubService>;
 export type HubProfile = z.input<typeof hubProfile>;
-export type LocalSpawnerSettings = z.input<typeof spawner>;

@@ -1,6 +1,6 @@
 /**
- * The kubernetes spawner's part of the hub settings (spawner, when its kind is
- * "kubernetes"): what KubeSpawner is configured with, as data. Each user's pod runs as
+ * The kubernetes spawner's part of the hub settings (kube_spawner, set where spawner,
+ * the local one, is null): what KubeSpawner is configured with, as data. Each user's pod runs as
  * that user's uid, own gid and groups, never privileged, with their home, their groups'
  * folders and the environments (read-only) from the one shared volume, and names
  * resolving through the generated passwd and group files. Rendered by the kubernetes
@@ -49,7 +49,6 @@ const kubeProfile = z.strictObject({
 });
 
 export const kubeSpawner = z.strictObject({
-  kind: z.literal("kubernetes"),
   namespace: nonEmpty,
   image: nonEmpty,
   image_pull_policy: z.enum(["IfNotPresent", "Always", "Never"]),

@@ -109,7 +109,11 @@ describe("kubernetes render", () => {
       string,
       string
     >;
-    const settings = hubSettings.parse(JSON.parse(data["atrium_hub.json"] ?? "{}"));
+    const raw = JSON.parse(data["atrium_hub.json"] ?? "{}");
+    const settings = hubSettings.parse(raw);
+    assert.equal(settings.spawner, null);
+    // exactly one spawner: neither is refused
+    assert.equal(hubSettings.safeParse({ ...raw, kube_spawner: undefined }).success, false);
     assert.equal(settings.proxy.api_url, "http://proxy-api:8001");
     assert.equal(settings.hub.public_url, "https://proxy-public.team.svc");
     assert.equal(settings.proxy.auth_token_file, "/etc/atrium/secrets/proxy_auth_token");

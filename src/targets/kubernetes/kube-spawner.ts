@@ -25,7 +25,6 @@ const ACCOUNTS = "accounts";
 export function renderKubeSpawner(platform: Platform, placement: KubernetesPlacement): KubeSpawnerSettings {
   const server = `${USER_ENV}/bin/jupyterhub-singleuser`;
   return {
-    kind: "kubernetes",
     namespace: placement.namespace,
     image: placement.block.images.user,
     image_pull_policy: "IfNotPresent",
