@@ -20,7 +20,7 @@ import type { IdentityRecord } from "./identities.js";
 /** The Secret that will hold Atrium's deploy state: the ApplySet's parent object. */
 export const STATE_SECRET = "atrium-state";
 
-/** Labels every object of the platform carries, and the ApplySet label of the ones Atrium applies. */
+/** The ApplySet label: the inventory of the objects Atrium applies (and may prune). */
 export const PART_OF_LABEL = "applyset.kubernetes.io/part-of";
 
 /** The names of the objects Atrium makes in the namespace (the persistent volume's is cluster-wide). */
