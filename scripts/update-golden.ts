@@ -1,4 +1,4 @@
-/** Rewrite the golden render of every example (review the diff before committing). */
+/** Rewrite the golden render of every example, local and kubernetes alike (review the diff before committing). */
 import { rmSync } from "node:fs";
 import { loadConfig } from "../src/config/load.js";
 import { writeArtifacts } from "../src/lib/artifact-files.js";

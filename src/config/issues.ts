@@ -94,6 +94,9 @@ function issueToProblems(issue: Issue, ctx: Ctx): UnlocatedProblem[] {
     case "unrecognized_keys":
       return issue.keys.map((key) => unknownKey(path, key, ctx));
     case "invalid_type":
+      if (value === undefined && same(path, ["target", "storage"])) {
+        return missingKey(path, ctx, "add storage: with one of storage_class (and size), nfs or host_path");
+      }
       if (value === undefined) return missingKey(path, ctx);
       return [wrongType(path, issue.expected, value, ctx)];
     case "invalid_value":
@@ -116,6 +119,11 @@ function issueToProblems(issue: Issue, ctx: Ctx): UnlocatedProblem[] {
     case "too_big":
     case "invalid_format":
       return [rangeProblem(issue, path, value, ctx)];
+    case "invalid_key": {
+      // A map's key broke the key's own rule (a node pool's name): say which key and which rule.
+      const rule = issue.issues[0]?.message ?? issue.message;
+      return [{ path, atKey: true, message: `${quote(field)}: ${rule}` }];
+    }
     default:
       return [{ path, message: `${quote(value)}: ${issue.message}` }];
   }
@@ -271,7 +279,7 @@ function enumProblem(path: ConfigPath, value: unknown, values: readonly unknown[
 function targetProblem(path: ConfigPath, value: unknown): UnlocatedProblem {
   const best =
     typeof value === "string" ? closest(value, [...SUPPORTED_TARGETS, ...PLANNED_TARGETS]) : undefined;
-  const local = "use type: local (this machine)";
+  const local = "use type: local (this machine) or kubernetes (an existing cluster)";
   let hint = `${local}; other targets are not supported yet`;
   if (best !== undefined && (SUPPORTED_TARGETS as readonly string[]).includes(best))
     hint = `did you mean "${best}"?`;

@@ -71,6 +71,10 @@ function rows(n: Node, path: string, out: string[], when = ""): void {
       seen.add(p);
       row(p, variantWhen, typeOf(child), child, String(child.description ?? ""), required.has(key));
       if (child.type === "object" && child.properties) rows(child, p, out, variantWhen);
+      const entry = child.additionalProperties as Node | undefined;
+      if (child.type === "object" && entry?.type === "object" && entry.properties) {
+        rows(entry, `${p}.<name>`, out, variantWhen);
+      }
       if (Array.isArray(child.oneOf)) rows(child, p, out, variantWhen);
       const items = child.items as Node | undefined;
       if (child.type === "array" && items?.type === "object") rows(items, `${p}[]`, out, variantWhen);

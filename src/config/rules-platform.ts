@@ -11,8 +11,10 @@ import { defaultAt, shapeKeys } from "./schema-keys.js";
 import { quote } from "./text.js";
 import { parseSize } from "./units.js";
 
-/** Local keys (folders, ports, HTTPS) mean something only in a local block; the schema tells about them elsewhere. */
+/** Local keys (folders, ports) mean something only in a local block; the schema tells about them elsewhere. */
 const isLocal = (target: Rec) => target.type === undefined || target.type === "local";
+/** The targets whose block has an https section. */
+const hasHttps = (target: Rec) => isLocal(target) || target.type === "kubernetes";
 
 export function checkTarget(ctx: Ctx, target: unknown): void {
   if (!isRec(target)) return;
@@ -21,10 +23,10 @@ export function checkTarget(ctx: Ctx, target: unknown): void {
     ctx.problems.push({
       path: ["target", "type"],
       message: `target "${type}" is not supported yet`,
-      hint: "use type: local (this machine); other targets are planned",
+      hint: "use type: local (this machine) or kubernetes (an existing cluster); other targets are planned",
     });
   }
-  if (!isLocal(target)) return;
+  if (!hasHttps(target)) return;
   const https = target.https;
   if (!isRec(https) || ctx.failed(["target", "https", "mode"])) return;
   const mode = https.mode ?? defaultAt(configSchema, ["target", "https", "mode"]);

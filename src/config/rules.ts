@@ -18,6 +18,7 @@ import {
   strings,
   unique,
 } from "./rules-common.js";
+import { checkKubernetes } from "./rules-kubernetes.js";
 import { checkAuth, checkDask, checkPorts, checkTarget } from "./rules-platform.js";
 import { suggestion } from "./suggest.js";
 import { quote } from "./text.js";
@@ -148,6 +149,7 @@ export function checkRules(data: unknown, context: RuleContext): UnlocatedProble
   checkAdmins(ctx, data, users);
   checkDask(ctx, data.dask);
   checkPorts(ctx, data);
+  checkKubernetes(ctx, data);
   return ctx.problems;
 }
 

@@ -7,50 +7,22 @@
  * relate several fields (references, uniqueness) live in rules.ts.
  */
 import { z } from "zod";
-import { article } from "./text.js";
-import { DURATION_RE, SIZE_RE } from "./units.js";
+import {
+  absPath,
+  DNS_LABEL_RE,
+  duration,
+  https,
+  POSIX_NAME_RE,
+  port,
+  posixName,
+  size,
+  slug,
+} from "./schema-parts.js";
+import { kubernetesTarget } from "./target-kubernetes.js";
+
+export { DNS_LABEL_RE, POSIX_NAME_RE, SLUG_RE } from "./schema-parts.js";
 
 export const CONFIG_VERSION = 2;
-
-export const POSIX_NAME_RE = /^[a-z_][a-z0-9_-]*$/;
-export const SLUG_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-export const DNS_LABEL_RE = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
-
-const posixName = (what: string) =>
-  z
-    .string()
-    .max(32, { error: `a ${what} name has at most 32 characters` })
-    .regex(POSIX_NAME_RE, {
-      error: `a ${what} name is lower case: a letter or _, then letters, digits, _ or -`,
-    });
-
-const slug = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .max(63)
-    .regex(SLUG_RE, {
-      error: `${article(what)} name is lower case letters, digits and -, starting and ending with a letter or digit`,
-    });
-
-// Text with a unit or a whole number; the pattern sits on the text branch so the
-// JSON Schema checks exactly what parseSize and parseDuration accept.
-const size = z.union(
-  [z.string().regex(SIZE_RE, { error: "not a size" }), z.int().nonnegative({ error: "not a size" })],
-  { error: "not a size" },
-);
-
-const duration = z.union(
-  [
-    z.string().regex(DURATION_RE, { error: "not a duration" }),
-    z.int().nonnegative({ error: "not a duration" }),
-  ],
-  { error: "not a duration" },
-);
-
-const absPath = z.string().regex(/^\//, { error: "must be an absolute path (starting with /)" });
-
-const port = z.int().min(1).max(65535);
 
 const project = z
   .strictObject({
@@ -66,19 +38,6 @@ const project = z
     welcome: z.string().max(4000).optional().describe("Welcome text shown on the login page."),
   })
   .describe("What the platform is called.");
-
-const https = z
-  .strictObject({
-    mode: z
-      .enum(["none", "self-signed", "manual"])
-      .default("none")
-      .describe(
-        "none: plain HTTP; self-signed: a certificate generated once and kept; manual: the cert and key given.",
-      ),
-    cert: absPath.optional().describe("PEM certificate file, for mode manual."),
-    key: absPath.optional().describe("PEM private key file, for mode manual."),
-  })
-  .describe("How the proxy serves the platform.");
 
 /** How many ports, from target.ports.dask_dashboards on, the schedulers' dashboards may take. */
 export const DASHBOARD_PORT_COUNT = 500;
@@ -134,22 +93,7 @@ const planned = (what: string) => `${what} Not supported yet.`;
 const name = z.string().min(1);
 
 // The blocks of the planned targets are small on purpose: what a file must say to pick
-// a cluster or a cloud account. rules-platform.ts refuses them until they are built.
-const kubernetesTarget = z
-  .strictObject({
-    type: z.literal("kubernetes").describe(planned("An existing Kubernetes cluster.")),
-    context: name.optional().describe("kubeconfig context to deploy to. Default: the current context."),
-    namespace: z
-      .string()
-      .max(63)
-      .regex(DNS_LABEL_RE, {
-        error: "a namespace is DNS-safe: lower case letters, digits and -, starting with a letter",
-      })
-      .optional()
-      .describe("Namespace the platform runs in. Default: the project's name."),
-  })
-  .describe("The platform on an existing Kubernetes cluster.");
-
+// a cloud account. rules-platform.ts refuses them until they are built.
 /** A cluster Atrium makes in a cloud account, and the keys that say where. */
 function cloudTarget<T extends string, S extends z.ZodRawShape>(
   type: T,
@@ -194,10 +138,12 @@ const target = z
   ])
   .describe("Where and how the platform runs; type picks the kind of target and the keys beside it.");
 
-/** Every kind of target a file may name; only local is built yet, the others are refused by the rules. */
+/** Every kind of target a file may name; the clouds are not built yet and the rules refuse them. */
 export const TARGET_TYPES = target.options.map((o) => o.shape.type.value);
-export const SUPPORTED_TARGETS = ["local"] as const;
-export const PLANNED_TARGETS = TARGET_TYPES.filter((t) => t !== "local");
+export const SUPPORTED_TARGETS = ["local", "kubernetes"] as const;
+export const PLANNED_TARGETS = TARGET_TYPES.filter(
+  (t) => !(SUPPORTED_TARGETS as readonly string[]).includes(t),
+);
 
 export const OIDC_PRESETS = ["github", "google", "keycloak", "auth0"] as const;
 
@@ -317,6 +263,11 @@ const profile = z
       .default([])
       .describe("Groups that may use it; empty with users: everyone."),
     users: z.array(posixName("user")).default([]).describe("Users that may use it besides the groups."),
+    node_pool: slug("node pool")
+      .optional()
+      .describe(
+        "On a kubernetes target: the node pool (target.node_pools) its servers run on. Default: any node.",
+      ),
   })
   .describe("An instance type users pick when starting a server.");
 
@@ -462,5 +413,6 @@ export type UserConfig = Config["users"][number];
 export type GroupConfig = Config["groups"][number];
 export type TargetConfig = Config["target"];
 export type LocalTargetConfig = Extract<TargetConfig, { type: "local" }>;
+export type KubernetesTargetConfig = Extract<TargetConfig, { type: "kubernetes" }>;
 export type ProfileConfig = Config["profiles"][number];
 export type EnvironmentConfig = Config["environments"][number];

@@ -15,6 +15,7 @@ import {
   optionalAmount,
   optionalBytes,
 } from "./common.js";
+import { kubeSpawner } from "./kube-spawner.js";
 
 export const CGROUP_MODES = ["auto", "v1", "v2-systemd", "off"] as const;
 export const OIDC_PRESETS = ["github", "google", "keycloak", "auth0"] as const;
@@ -132,10 +133,15 @@ export const hubSettings = z
     users: z.array(user),
     groups: z.array(group),
     profiles: z.array(hubProfile),
-    spawner,
+    spawner: spawner.nullable().describe("the local spawner; null on kubernetes, which sets kube_spawner"),
+    kube_spawner: kubeSpawner.optional().describe("KubeSpawner's settings, on the kubernetes target only"),
     idle_culler: idleCuller,
     services: z.array(hubService),
     videochat,
+  })
+  .refine((s) => (s.spawner !== null) !== (s.kube_spawner !== undefined), {
+    message: "exactly one of spawner (local) and kube_spawner (kubernetes) is set",
+    path: ["spawner"],
   })
   .describe("hub/atrium_hub.json: the hub's settings, read by python/atrium_hub/settings.py");
 

@@ -42,6 +42,8 @@ export interface PlatformProfile {
   default: boolean;
   groups: string[];
   users: string[];
+  /** The node pool its servers run on, where the target has pools (kubernetes); absent: anywhere. */
+  nodePool?: string;
 }
 
 export interface Platform {
@@ -141,6 +143,7 @@ export function derivePlatform(config: Config, configDir = "."): Platform {
           const memGuarantee = bytes(p.mem_guarantee);
           if (memLimit !== undefined) profile.memLimit = memLimit;
           if (memGuarantee !== undefined) profile.memGuarantee = memGuarantee;
+          if (p.node_pool !== undefined) profile.nodePool = p.node_pool;
           return profile;
         });
   return {

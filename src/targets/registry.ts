@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config/schema.js";
 import { AtriumError } from "../errors.js";
+import { kubernetesTarget } from "./kubernetes/target.js";
 import { resolveConfigFile } from "./local/machine-links.js";
 import { supervise } from "./local/supervise.js";
 import { localTarget } from "./local/target.js";
@@ -17,8 +18,14 @@ export function targetFor(config: Config, configFile: string): Target {
   switch (type) {
     case "local":
       return localTarget(config, configFile);
+    case "kubernetes":
+      return kubernetesTarget(config, configFile);
     default:
-      throw new AtriumError("not-supported", `target.type "${type}" is not supported yet`, 'use "local"');
+      throw new AtriumError(
+        "not-supported",
+        `target.type "${type}" is not supported yet`,
+        'use "local" (or "kubernetes", which renders but cannot deploy yet)',
+      );
   }
 }
 

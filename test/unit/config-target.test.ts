@@ -27,9 +27,31 @@ describe("target block", () => {
     );
   });
 
+  it("gives a kubernetes block its stated defaults: LoadBalancer, pinned upstream images, PyPI", () => {
+    const target = parse({ type: "kubernetes", storage: { nfs: { server: "nfs", path: "/x" } } }).target;
+    assert.deepEqual(target, {
+      type: "kubernetes",
+      expose: { type: "LoadBalancer" },
+      https: { mode: "none" },
+      storage: { nfs: { server: "nfs", path: "/x" } },
+      node_pools: {},
+      images: {
+        hub: "ghcr.io/astral-sh/uv:0.9.5-python3.11-bookworm-slim",
+        proxy: "quay.io/jupyterhub/configurable-http-proxy:4.6.3",
+        user: "ghcr.io/astral-sh/uv:0.9.5-python3.11-bookworm-slim",
+      },
+      index_url: "https://pypi.org/simple",
+      hub_storage: { size: "1Gi" },
+      network_policy: { require_enforcement: true },
+    });
+  });
+
   it("localTargetOf refuses a target that is not local, as not supported yet", () => {
     assert.throws(
-      () => localTargetOf(parse({ type: "kubernetes", namespace: "team" })),
+      () =>
+        localTargetOf(
+          parse({ type: "kubernetes", namespace: "team", storage: { host_path: { path: "/srv" } } }),
+        ),
       (err) =>
         err instanceof AtriumError &&
         err.code === "not-supported" &&

@@ -11,7 +11,7 @@ import {
 import { parseContract } from "../../src/contracts/read.js";
 import { repoPath } from "../../src/paths.js";
 import { targetFor } from "../../src/targets/registry.js";
-import { EXAMPLES } from "./examples.js";
+import { KUBERNETES_EXAMPLES, LOCAL_EXAMPLES } from "./examples.js";
 
 /** Each rendered JSON artifact and the contract it is written to. */
 const RENDERED: Record<string, ContractName> = {
@@ -29,7 +29,7 @@ describe("contracts", () => {
     });
   }
 
-  for (const example of EXAMPLES) {
+  for (const example of LOCAL_EXAMPLES) {
     it(`${example}: every rendered contract file parses with its contract`, () => {
       const artifacts = targetFor(
         loadConfig(repoPath("examples", `${example}.yaml`)),
@@ -45,6 +45,17 @@ describe("contracts", () => {
         assert.deepEqual(parseContract(CONTRACTS[name], data, file), data);
       }
       assert.ok(seen.includes("hub/atrium_hub.json"));
+    });
+  }
+
+  for (const example of KUBERNETES_EXAMPLES) {
+    it(`${example}: the hub settings in their ConfigMap parse with their contract`, () => {
+      const file = repoPath("examples", `${example}.yaml`);
+      const configMap = JSON.parse(
+        targetFor(loadConfig(file), file).render().get("3-config/configmap-hub-settings.json") ?? "{}",
+      ) as { data: Record<string, string> };
+      const data: unknown = JSON.parse(configMap.data["atrium_hub.json"] ?? "{}");
+      assert.deepEqual(parseContract(CONTRACTS["hub-settings"], data, "atrium_hub.json"), data);
     });
   }
 

@@ -12,7 +12,7 @@ import { EXAMPLES } from "./examples.js";
 const render = (name: string) =>
   targetFor(loadConfig(repoPath("examples", `${name}.yaml`)), repoPath("examples", `${name}.yaml`)).render();
 
-describe("local render", () => {
+describe("render of each example", () => {
   for (const name of EXAMPLES) {
     it(`${name} matches its golden files (npm run golden rewrites them)`, () => {
       const drift = compareArtifacts(repoPath("test", "golden", name), render(name));

@@ -3,16 +3,20 @@
  * needs to know, as data. The Python side is static; this is its only input.
  */
 import { posix } from "node:path";
-import { RESERVED_NAMES } from "../../config/rules.js";
 import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
+import {
+  hubProfileOf,
+  renderAuthSettings,
+  renderIdleCuller,
+  renderVideoChat,
+} from "../hub-settings-parts.js";
 import { gatewayHubService } from "./dask-gateway.js";
 import { envsHubService, kernelsDir } from "./envs.js";
 import { oidcAccountsFile } from "./oidc.js";
 import { accountOf, groupOf, type LocalPlacement } from "./placement.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl, publicUrl } from "./urls.js";
-import { renderVideoChat } from "./videochat.js";
 
 export function renderHubConfig(platform: Platform, placement: LocalPlacement): HubSettings {
   const { paths, network } = placement;
@@ -31,7 +35,12 @@ export function renderHubConfig(platform: Platform, placement: LocalPlacement): 
       api_url: `http://127.0.0.1:${network.ports.proxy_api}`,
       auth_token_file: secretPath(placement, "proxy_auth_token"),
     },
-    auth: renderAuth(platform, placement),
+    auth: renderAuthSettings(platform, {
+      passwordFile: secretPath(placement, "passwords.json"),
+      homeDir: paths.homeDir,
+      sharedDir: paths.sharedDir,
+      accountsFile: oidcAccountsFile(placement),
+    }),
     users: platform.users.map((u) => ({
       name: u.name,
       admin: u.admin,
@@ -44,20 +53,7 @@ export function renderHubConfig(platform: Platform, placement: LocalPlacement): 
       description: g.description,
       shared_folder: groupOf(placement, g.name).sharedFolder,
     })),
-    profiles: platform.profiles.map((p) => ({
-      name: p.name,
-      display_name: p.displayName,
-      description: p.description,
-      cpu_limit: p.cpuLimit ?? null,
-      cpu_guarantee: p.cpuGuarantee ?? null,
-      mem_limit: p.memLimit ?? null,
-      mem_guarantee: p.memGuarantee ?? null,
-      pids_limit: p.pidsLimit,
-      gpus: p.gpus,
-      default: p.default,
-      groups: p.groups,
-      users: p.users,
-    })),
+    profiles: platform.profiles.map(hubProfileOf),
     spawner: {
       cmd: [posix.join(paths.userVenv, "bin", "jupyterhub-singleuser")],
       default_url: "/lab",
@@ -70,46 +66,13 @@ export function renderHubConfig(platform: Platform, placement: LocalPlacement): 
       kernels_dir: kernelsDir(placement),
     },
     videochat: renderVideoChat(platform),
-    idle_culler: {
-      enabled: platform.idleCuller.enabled,
-      timeout: platform.idleCuller.timeout,
-      every: platform.idleCuller.every,
-      max_age: platform.idleCuller.maxAge,
-      python: posix.join(paths.hubVenv, "bin", "python"),
-    },
+    idle_culler: renderIdleCuller(platform, posix.join(paths.hubVenv, "bin", "python")),
     services: [
       // Atrium's own access to the hub API (status, destroy, tests); the token file is root-only.
       { name: "atrium", admin: true, api_token_file: secretPath(placement, "atrium_api_token") },
       ...(platform.dask.enabled ? [gatewayHubService(placement)] : []),
       envsHubService(placement),
     ],
-  };
-}
-
-function renderAuth(platform: Platform, placement: LocalPlacement): HubSettings["auth"] {
-  const auth = platform.auth;
-  if (auth.type === "password") {
-    return { type: "password", password_file: secretPath(placement, "passwords.json") };
-  }
-  return {
-    type: "oidc",
-    preset: auth.preset,
-    issuer: auth.issuer,
-    client_id: auth.clientId,
-    client_secret_env: auth.clientSecretEnv,
-    // null: the preset's default, or OIDC's (python/atrium_hub/oidc.py fills them in)
-    username_claim: auth.usernameClaim,
-    groups_claim: auth.groupsClaim,
-    scopes: auth.scopes,
-    allowed_groups: auth.allowedGroups,
-    admin_groups: auth.adminGroups,
-    group_map: auth.groupMap,
-    // accounts the hub makes when someone allowed by a group logs in for the first time
-    home_dir: placement.paths.homeDir,
-    default_shell: "/bin/bash",
-    shared_dir: placement.paths.sharedDir,
-    accounts_file: oidcAccountsFile(placement),
-    reserved_names: [...RESERVED_NAMES].sort(),
   };
 }
 

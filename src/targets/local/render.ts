@@ -6,6 +6,7 @@ import { posix } from "node:path";
 import { stableJson } from "../../lib/stable-json.js";
 import type { Platform } from "../../model/platform.js";
 import type { Artifacts } from "../artifacts.js";
+import { HUB_CONFIG_PY_TEXT } from "../hub-settings-parts.js";
 import { renderAccounts } from "./accounts-spec.js";
 import { ACCOUNTS_FILE, SECRETS_FILE, SUPERVISOR_FILE } from "./artifact-data.js";
 import {
@@ -27,14 +28,6 @@ import { secretPath, secretSpecs } from "./secrets.js";
 import { renderSshConfig, SSH_CONFIG_FILE } from "./ssh-config.js";
 import { HUB_CONFIG_FILE, HUB_CONFIG_PY, renderSupervisor } from "./supervisor-spec.js";
 import { renderSystemdUnit, unitName } from "./systemd-unit.js";
-
-const HUB_CONFIG_PY_TEXT = `# The hub's settings come from atrium_hub.json (path in ATRIUM_HUB_CONFIG),
-# rendered by \`atrium render\`; the code that applies them is the atrium_hub package.
-from atrium_hub.hubconfig import apply
-from atrium_hub.settings import load_settings_from_env
-
-apply(get_config(), load_settings_from_env())  # noqa: F821 - get_config is provided by JupyterHub
-`;
 
 export function renderLocal(platform: Platform, placement: LocalPlacement): Artifacts {
   const artifacts: Artifacts = new Map();

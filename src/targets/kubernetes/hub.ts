@@ -1,0 +1,185 @@
+/**
+ * The hub: its Service inside the cluster and its Deployment. One replica, replaced
+ * with Recreate (its sqlite database is on a ReadWriteOnce volume only one pod may
+ * mount). An init container builds the hub and user Python environments onto the
+ * shared volume from the same hashed lockfiles as the local target's (each in a folder
+ * named by its lock's hash, switched atomically; an unchanged lock builds nothing) and
+ * unpacks the hub glue; the hub then runs JupyterHub from that environment. The pod
+ * template carries the settings' hash, so changed settings restart the hub (it reads
+ * them only at start) and nothing else does.
+ */
+import { hashOf } from "../../lib/hash.js";
+import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "./config.js";
+import { metaOf, type RenderInput } from "./meta.js";
+import type { KubeObject, RenderedObject } from "./objects.js";
+import { instanceLabels, selectorOf } from "./placement.js";
+import {
+  ENV_SOURCES_DIR,
+  ENVS_MOUNT,
+  HUB_CONFIG_DIR,
+  HUB_CONFIG_PY,
+  HUB_DATA_DIR,
+  HUB_ENV,
+  HUB_PORT,
+  HUB_SETTINGS_FILE,
+  HUB_UID,
+  SECRETS_DIR,
+} from "./pod-paths.js";
+
+export const HUB_COMPONENT = "hub";
+/** The ConfigMap deploy makes from the repository: the hub and user lockfiles and the hub glue (a tar). */
+export const ENV_SOURCES = "env-sources";
+export const ENV_SOURCE_KEYS = { hubLock: "hub.lock", userLock: "user.lock", glue: "hub-glue.tar" } as const;
+export const SETTINGS_HASH_ANNOTATION = "atrium.dev/settings-hash";
+/** The platform's secrets the hub reads, as files. */
+export const HUB_SECRETS = ["atrium_api_token", "cookie_secret", "passwords.json", "proxy_auth_token"];
+
+const GLUE_DIR = "/opt/atrium/glue";
+
+/** One word for sh, whatever it holds. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Builds one environment per lock, named by the lock's hash; the stable name is a link switched at the end. */
+function envBuildScript(indexUrl: string): string {
+  return `${[
+    "set -eu",
+    `export UV_CACHE_DIR=/tmp/uv-cache UV_INDEX_URL=${shellQuote(indexUrl)}`,
+    "build() {",
+    `  lock=${ENV_SOURCES_DIR}/$2`,
+    '  hash=$(sha256sum "$lock" | cut -c1-16)',
+    `  dir=${ENVS_MOUNT}/$1-$hash`,
+    '  if [ ! -e "$dir/.atrium-complete" ]; then',
+    '    rm -rf "$dir"',
+    '    uv venv --no-config --python "$(command -v python3)" "$dir"',
+    '    VIRTUAL_ENV="$dir" uv pip sync --no-config --require-hashes --only-binary :all: "$lock"',
+    '    touch "$dir/.atrium-complete"',
+    "  fi",
+    `  ln -sfn "$1-$hash" ${ENVS_MOUNT}/$1.new && mv -Tf ${ENVS_MOUNT}/$1.new ${ENVS_MOUNT}/$1`,
+    "}",
+    `build hub ${ENV_SOURCE_KEYS.hubLock}`,
+    `build user ${ENV_SOURCE_KEYS.userLock}`,
+    `tar -xf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
+  ].join("\n")}\n`;
+}
+
+const RESTRICTED = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ["ALL"] },
+};
+
+export function renderHub(input: RenderInput, settings: KubeObject): RenderedObject[] {
+  const { platform, placement } = input;
+  const { names, block } = placement;
+  const project = platform.project.name;
+  const secrets = platform.secrets.map((s) => s.name).filter((n) => HUB_SECRETS.includes(n));
+  const data = settings.data as Record<string, string>;
+  const service: KubeObject = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: metaOf(input, names.hub, HUB_COMPONENT),
+    spec: {
+      type: "ClusterIP",
+      selector: selectorOf(project, HUB_COMPONENT),
+      ports: [{ name: "http", port: HUB_PORT, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+  const deployment: KubeObject = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: metaOf(input, names.hub, HUB_COMPONENT),
+    spec: {
+      replicas: 1,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: selectorOf(project, HUB_COMPONENT) },
+      template: {
+        metadata: {
+          labels: instanceLabels(project, HUB_COMPONENT),
+          annotations: { [SETTINGS_HASH_ANNOTATION]: hashOf(data) },
+        },
+        spec: {
+          serviceAccountName: names.hubServiceAccount,
+          // KubeSpawner talks to the API server with the hub's account
+          automountServiceAccountToken: true,
+          securityContext: {
+            runAsUser: HUB_UID,
+            runAsGroup: HUB_UID,
+            runAsNonRoot: true,
+            fsGroup: HUB_UID,
+            fsGroupChangePolicy: "OnRootMismatch",
+            seccompProfile: { type: "RuntimeDefault" },
+          },
+          initContainers: [
+            {
+              name: "python-envs",
+              image: block.images.hub,
+              imagePullPolicy: "IfNotPresent",
+              command: ["/bin/sh", "-c", envBuildScript(block.index_url)],
+              env: [{ name: "HOME", value: "/tmp" }],
+              securityContext: RESTRICTED,
+              volumeMounts: [
+                { name: "envs", mountPath: ENVS_MOUNT, subPath: placement.envsDir },
+                { name: "env-sources", mountPath: ENV_SOURCES_DIR, readOnly: true },
+                { name: "glue", mountPath: GLUE_DIR },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          containers: [
+            {
+              name: "hub",
+              image: block.images.hub,
+              imagePullPolicy: "IfNotPresent",
+              command: [`${HUB_ENV}/bin/jupyterhub`, "--config", HUB_CONFIG_PY],
+              workingDir: HUB_DATA_DIR,
+              env: [
+                { name: "ATRIUM_HUB_CONFIG", value: HUB_SETTINGS_FILE },
+                { name: "PYTHONPATH", value: GLUE_DIR },
+                { name: "HOME", value: HUB_DATA_DIR },
+              ],
+              ports: [{ name: "http", containerPort: HUB_PORT, protocol: "TCP" }],
+              readinessProbe: { httpGet: { path: "/hub/health", port: "http" }, periodSeconds: 5 },
+              resources: { requests: { cpu: "200m", memory: "512Mi" } },
+              securityContext: RESTRICTED,
+              volumeMounts: [
+                { name: "settings", mountPath: HUB_CONFIG_DIR, readOnly: true },
+                { name: "secrets", mountPath: SECRETS_DIR, readOnly: true },
+                { name: "db", mountPath: HUB_DATA_DIR },
+                { name: "envs", mountPath: ENVS_MOUNT, subPath: placement.envsDir, readOnly: true },
+                { name: "glue", mountPath: GLUE_DIR, readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          volumes: [
+            {
+              name: "settings",
+              configMap: {
+                name: names.hubSettings,
+                items: [HUB_SETTINGS_KEY, HUB_CONFIG_PY_KEY].map((key) => ({ key, path: key })),
+              },
+            },
+            {
+              name: "secrets",
+              secret: {
+                secretName: names.secrets,
+                defaultMode: 0o440,
+                items: secrets.map((key) => ({ key, path: key })),
+              },
+            },
+            { name: "db", persistentVolumeClaim: { claimName: names.hubDatabase } },
+            { name: "envs", persistentVolumeClaim: { claimName: names.sharedClaim } },
+            { name: "env-sources", configMap: { name: ENV_SOURCES } },
+            { name: "glue", emptyDir: {} },
+            { name: "tmp", emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+  return [
+    { wave: "services", object: service },
+    { wave: "workloads", object: deployment },
+  ];
+}

@@ -1,0 +1,19 @@
+/** What every object family renders from, and the metadata every object carries. */
+import type { Platform } from "../../model/platform.js";
+import type { ObjectMeta } from "./objects.js";
+import { type KubernetesPlacement, labelsOf } from "./placement.js";
+
+export interface RenderInput {
+  platform: Platform;
+  placement: KubernetesPlacement;
+}
+
+/** Name, namespace (unless cluster-wide) and the part's labels, inventory label included. */
+export function metaOf(input: RenderInput, name: string, component: string, namespaced = true): ObjectMeta {
+  const meta: ObjectMeta = {
+    name,
+    labels: labelsOf(input.placement, input.platform.project.name, component),
+  };
+  if (namespaced) meta.namespace = input.placement.namespace;
+  return meta;
+}

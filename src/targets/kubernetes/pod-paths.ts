@@ -1,0 +1,49 @@
+/**
+ * Where things are inside the platform's pods, and the ports they listen on: the
+ * same in every cluster, so they are constants rather than placement.
+ */
+import { posix } from "node:path";
+
+/** The shared volume, whole, in the hub and the storage-prepare job. */
+export const VOLUME_MOUNT = "/srv/atrium";
+/** The hub's database volume. */
+export const HUB_DATA_DIR = "/srv/jupyterhub";
+/** The hub settings ConfigMap. */
+export const HUB_CONFIG_DIR = "/etc/atrium/hub";
+export const HUB_SETTINGS_FILE = posix.join(HUB_CONFIG_DIR, "atrium_hub.json");
+export const HUB_CONFIG_PY = posix.join(HUB_CONFIG_DIR, "jupyterhub_config.py");
+/** The platform's Secret, as files (only the keys a pod needs). */
+export const SECRETS_DIR = "/etc/atrium/secrets";
+/** The Python environments on the volume (read-only in user pods). */
+export const ENVS_MOUNT = "/opt/atrium/envs";
+export const HUB_ENV = posix.join(ENVS_MOUNT, "hub");
+export const USER_ENV = posix.join(ENVS_MOUNT, "user");
+/** The lockfiles and hub glue the envs are built from (a ConfigMap deploy makes from the repository). */
+export const ENV_SOURCES_DIR = "/etc/atrium/env-sources";
+/** Users' homes and their groups' folders in user pods. */
+export const HOME_ROOT = "/home";
+export const SHARED_ROOT = "/shared";
+
+export const HUB_PORT = 8081;
+export const PROXY_PUBLIC_PORT = 8000;
+export const PROXY_HTTPS_PORT = 8443;
+export const PROXY_API_PORT = 8001;
+export const SERVER_PORT = 8888;
+
+/**
+ * The hub's own account: below the lowest uid a file may give (1000), so no user
+ * of the platform can ever own the hub's database or environments.
+ */
+export const HUB_UID = 999;
+
+export function secretFile(name: string): string {
+  return posix.join(SECRETS_DIR, name);
+}
+
+export function homeIn(user: string): string {
+  return posix.join(HOME_ROOT, user);
+}
+
+export function sharedIn(group: string): string {
+  return posix.join(SHARED_ROOT, group);
+}

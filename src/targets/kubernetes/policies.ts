@@ -1,0 +1,135 @@
+/**
+ * NetworkPolicies: every pod of the platform is isolated both ways and may talk only
+ * as its work needs. User pods are reached only by the proxy and the hub, and reach
+ * only the hub's API, DNS and public addresses: no private range (other users' pods,
+ * the storage server, the nodes) and no link-local one (the cloud metadata address
+ * 169.254.169.254). The hub reaches the proxy's API, user pods, DNS and HTTPS anywhere
+ * (the Kubernetes API and an OIDC provider) and the package index's port (it builds
+ * the environments); the proxy the hub and user pods. A
+ * default-deny policy over the whole namespace isolates every other pod, so a pod
+ * whose labels are missing or wrong is cut off rather than open; the storage-prepare
+ * job talks to no one (its volume is mounted by the node).
+ */
+
+import { HUB_COMPONENT } from "./hub.js";
+import { USER_COMPONENT } from "./kube-spawner.js";
+import { metaOf, type RenderInput } from "./meta.js";
+import type { KubeObject, RenderedObject } from "./objects.js";
+import { selectorOf } from "./placement.js";
+import { HUB_PORT, PROXY_API_PORT, PROXY_HTTPS_PORT, PROXY_PUBLIC_PORT, SERVER_PORT } from "./pod-paths.js";
+import { PROXY_COMPONENT } from "./proxy.js";
+
+/** Private, shared, loopback and link-local IPv4 ranges; the metadata address is in 169.254.0.0/16. */
+export const PRIVATE_IPV4 = [
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+];
+/** Unique-local, link-local and loopback IPv6 (fd00:ec2::254 is AWS's metadata address). */
+export const PRIVATE_IPV6 = ["::1/128", "fc00::/7", "fe80::/10"];
+
+const tcp = (port: number) => ({ protocol: "TCP", port });
+const DNS_PORTS = [
+  { protocol: "UDP", port: 53 },
+  { protocol: "TCP", port: 53 },
+];
+
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** What user pods may not reach: private and link-local ranges, and an NFS server given by a public address. */
+export function blockedIpv4(input: RenderInput): string[] {
+  const server = input.placement.block.storage.nfs?.server;
+  const nfs = server !== undefined && IPV4_RE.test(server) ? [`${server}/32`] : [];
+  return [...PRIVATE_IPV4, ...nfs];
+}
+
+/** HTTPS, the API server's own port, and the package index's port (environments are built in the hub's pod). */
+export function hubOutPorts(input: RenderInput): number[] {
+  const index = new URL(input.placement.block.index_url);
+  const port = index.port === "" ? (index.protocol === "http:" ? 80 : 443) : Number(index.port);
+  return [...new Set([443, 6443, port])].sort((a, b) => a - b);
+}
+
+export function renderPolicies(input: RenderInput): RenderedObject[] {
+  const project = input.platform.project.name;
+  const pods = (component: string) => ({ podSelector: { matchLabels: selectorOf(project, component) } });
+  // DNS: the cluster's resolver, a pod in some namespace (CoreDNS, kube-dns)
+  const dns = { to: [{ namespaceSelector: {}, podSelector: {} }], ports: DNS_PORTS };
+  const policy = (name: string, component: string, ingress: unknown[], egress: unknown[]): RenderedObject => {
+    const object: KubeObject = {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: metaOf(input, name, component),
+      spec: {
+        podSelector: { matchLabels: selectorOf(project, component) },
+        policyTypes: ["Ingress", "Egress"],
+        ingress,
+        egress,
+      },
+    };
+    return { wave: "policies", object };
+  };
+  return [
+    defaultDeny(input),
+    policy(
+      "hub",
+      HUB_COMPONENT,
+      [{ from: [pods(PROXY_COMPONENT), pods(USER_COMPONENT)], ports: [tcp(HUB_PORT)] }],
+      [
+        { to: [pods(PROXY_COMPONENT)], ports: [tcp(PROXY_API_PORT)] },
+        { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
+        dns,
+        // the Kubernetes API (KubeSpawner), an OIDC provider and the package index, wherever they are
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+          ports: hubOutPorts(input).map(tcp),
+        },
+      ],
+    ),
+    policy(
+      "proxy",
+      PROXY_COMPONENT,
+      [
+        // people, from anywhere
+        { ports: [tcp(PROXY_PUBLIC_PORT), tcp(PROXY_HTTPS_PORT)] },
+        { from: [pods(HUB_COMPONENT)], ports: [tcp(PROXY_API_PORT)] },
+      ],
+      [
+        { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
+        { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
+        dns,
+      ],
+    ),
+    policy(
+      "singleuser",
+      USER_COMPONENT,
+      [{ from: [pods(PROXY_COMPONENT), pods(HUB_COMPONENT)], ports: [tcp(SERVER_PORT)] }],
+      [
+        { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
+        dns,
+        {
+          to: [
+            { ipBlock: { cidr: "0.0.0.0/0", except: blockedIpv4(input) } },
+            { ipBlock: { cidr: "::/0", except: PRIVATE_IPV6 } },
+          ],
+        },
+      ],
+    ),
+  ];
+}
+
+/** Every pod of the namespace isolated both ways unless a policy above lets traffic through. */
+function defaultDeny(input: RenderInput): RenderedObject {
+  return {
+    wave: "policies",
+    object: {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: metaOf(input, "default-deny", "policies"),
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The Secrets the platform's objects refer to, by name and kind: one Secret holding
+ * the Platform's secrets (a key each), and the proxy's TLS Secret with HTTPS. Deploy
+ * generates the values in the cluster once; the render never holds one.
+ */
+import type { SecretSpec } from "../../model/secrets.js";
+import type { RenderInput } from "./meta.js";
+
+export interface KubernetesSecretRef {
+  /** The Secret in the namespace. */
+  secret: string;
+  /** Its key, or null for a TLS Secret (tls.crt and tls.key). */
+  key: string | null;
+  kind: SecretSpec["kind"] | "tls-self-signed" | "tls-manual";
+  bytes?: number;
+  description: string;
+}
+
+export function secretRefs(input: RenderInput): KubernetesSecretRef[] {
+  const { platform, placement } = input;
+  const refs: KubernetesSecretRef[] = platform.secrets.map((s) => {
+    const ref: KubernetesSecretRef = {
+      secret: placement.names.secrets,
+      key: s.name,
+      kind: s.kind,
+      description: s.description,
+    };
+    if (s.bytes !== undefined) ref.bytes = s.bytes;
+    return ref;
+  });
+  const https = placement.block.https;
+  if (https.mode !== "none") {
+    refs.push({
+      secret: placement.names.tls,
+      key: null,
+      kind: https.mode === "manual" ? "tls-manual" : "tls-self-signed",
+      description:
+        https.mode === "manual"
+          ? `the proxy's certificate and key, from ${https.cert} and ${https.key}`
+          : "the proxy's self-signed certificate, generated once",
+    });
+  }
+  return refs;
+}
