@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Stops the test cluster and leaves the host as it was found, in the order that leaves nothing
+# behind: node agents, control plane, pods removed while containerd still runs, containerd,
+# mounts, cgroups, iptables chains and ipsets, bridge and route, sysctls. Then checks for leftovers
+# and exits non-zero if any remain. Safe after a crash or a partial up, and when nothing runs.
+. "$(dirname "$0")/lib.sh"
+. "$CLUSTER_DIR/cluster-env.sh"
+. "$CLUSTER_DIR/daemons.sh"
+. "$CLUSTER_DIR/host-net.sh"
+. "$CLUSTER_DIR/teardown.sh"
+require_root
+start=$SECONDS
+
+phase "stop kube-proxy, kubelet, kube-router" eval 'stop_daemon kube-proxy; stop_daemon kubelet; stop_daemon kube-router'
+phase "stop control plane" eval 'stop_daemon kube-scheduler; stop_daemon kube-controller-manager; stop_daemon kube-apiserver; stop_daemon etcd'
+phase "remove pods" remove_pods
+phase "stop containerd" eval 'stop_daemon containerd; stop_leftover_processes'
+phase "unmount" unmount_cluster
+phase "remove cgroups" remove_cgroups
+phase "remove iptables chains and ipsets" clean_firewall
+phase "remove bridge, route, netns" eval 'teardown_bridge; remove_netns'
+phase "restore sysctls" eval 'restore_sysctls; delete_empty_xtables_tables'
+saved=$(mktemp)
+at_exit rm -f "$saved"
+cp "$SYSCTLS_SAVED" "$saved" 2>/dev/null || true
+phase "remove state" eval 'rm -rf "$STATE" "$RUN"'
+log "test cluster down in $((SECONDS - start)) s"
+SYSCTLS_SAVED=$saved bash "$CLUSTER_DIR/check-host.sh"
