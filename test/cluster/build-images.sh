@@ -83,7 +83,7 @@ build_dns() {
 
 cached "debian-rootfs-$DEBIAN_SUITE-$(recipe_hash rootfs "build_rootfs apt_in_chroot in_chroot")" build_rootfs
 ROOTFS=$OUT/rootfs
-for image in pause dns python proxy; do
+for image in pause python proxy dns; do
   inputs=()
   [ "$image" = pause ] && inputs=("$CLUSTER_DIR/pause.c")
   [ "$image" = python ] && inputs=("$REPO/envs/tools/requirements.lock")

@@ -29,4 +29,6 @@ if [ -f "$SYSCTLS_SAVED" ]; then
   report sysctls "$(while IFS== read -r k v; do [ "$(sysctl -n "$k")" = "$v" ] || echo "$k=$(sysctl -n "$k") (was $v)"; done <"$SYSCTLS_SAVED")"
 fi
 report "state folders" "$(ls -d "$STATE" "$RUN" 2>/dev/null || true)"
+report "host folders" "$(find /var/log/containers -maxdepth 1 -lname "$STATE/*" 2>/dev/null
+  [ -f "$HOST_PATHS_NEW" ] && while read -r p; do [ -n "$p" ] && [ -e "$p" ] && echo "$p"; done <"$HOST_PATHS_NEW")"
 exit $left

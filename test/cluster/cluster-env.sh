@@ -17,6 +17,8 @@ PIDS=$RUN/pids
 KUBECONFIG_ADMIN=$STATE/kubeconfig
 CONTAINERD_SOCK=$RUN/containerd.sock
 VOLUMES=$STATE/volumes
+# containerd's image store outlives the cluster, like the build cache: a second up imports nothing.
+CONTAINERD_ROOT=$CACHE/containerd-root
 
 K8S_BIN=$CACHE/kubernetes-$KUBERNETES_VERSION/bin
 CRICTL=$CACHE/crictl-$CRICTL_VERSION/bin/crictl

@@ -4,7 +4,7 @@ write_containerd_config() {
   mkdir -p "$STATE/containerd" "$STATE/cni/net.d"
   cat >"$STATE/containerd/config.toml" <<TOML
 version = 2
-root = "$STATE/containerd/root"
+root = "$CONTAINERD_ROOT"
 state = "$RUN/containerd"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp"]
@@ -33,6 +33,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
   SystemdCgroup = false
+  Root = "$RUN/runc"
 
 [plugins."io.containerd.grpc.v1.cri".cni]
   bin_dir = "/usr/lib/cni"
@@ -88,6 +89,7 @@ evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available:
 imageGCHighThresholdPercent: 98
 imageGCLowThresholdPercent: 95
 serializeImagePulls: false
+podLogsDir: $STATE/pod-logs
 YAML
 }
 

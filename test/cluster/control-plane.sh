@@ -5,11 +5,19 @@ start_containerd() {
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
 }
 
+# Imports each built image unless containerd's store already has that very tar's image.
 import_images() {
-  local image tar
+  local image tar name
+  mkdir -p "$CONTAINERD_ROOT/atrium-imported"
   for image in $(jq -r 'keys[]' "$CLUSTER_DIR/images.json"); do
     tar=$(cat "$CACHE/image-$image.current" 2>/dev/null) || die "image $image is not built: run build.sh"
-    ctr_local images import --no-unpack=false "$tar" >/dev/null
+    name=$(jq -r ".$image.image" "$CLUSTER_DIR/images.json")
+    if [ "$(cat "$CONTAINERD_ROOT/atrium-imported/$image" 2>/dev/null)" = "$tar" ] &&
+      ctr_local images ls -q | grep -qxF "$name"; then
+      continue
+    fi
+    ctr_local images import "$tar" >/dev/null
+    echo "$tar" >"$CONTAINERD_ROOT/atrium-imported/$image"
   done
   ctr_local images label "$(jq -r .pause.image "$CLUSTER_DIR/images.json")" io.cri-containerd.pinned=pinned >/dev/null
 }

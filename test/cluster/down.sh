@@ -19,10 +19,11 @@ phase "unmount" unmount_cluster
 phase "remove cgroups" remove_cgroups
 phase "remove iptables chains and ipsets" clean_firewall
 phase "remove bridge, route, netns" eval 'teardown_bridge; remove_netns'
-phase "restore sysctls" eval 'restore_sysctls; delete_empty_xtables_tables'
-saved=$(mktemp)
-at_exit rm -f "$saved"
-cp "$SYSCTLS_SAVED" "$saved" 2>/dev/null || true
+phase "restore sysctls and host folders" eval 'restore_sysctls; delete_empty_xtables_tables; remove_host_paths'
+saved=$(mktemp -d)
+at_exit rm -rf "$saved"
+cp "$SYSCTLS_SAVED" "$saved/sysctls" 2>/dev/null || true
+cp "$HOST_PATHS_NEW" "$saved/paths" 2>/dev/null || true
 phase "remove state" eval 'rm -rf "$STATE" "$RUN"'
 log "test cluster down in $((SECONDS - start)) s"
-SYSCTLS_SAVED=$saved bash "$CLUSTER_DIR/check-host.sh"
+SYSCTLS_SAVED=$saved/sysctls HOST_PATHS_NEW=$saved/paths bash "$CLUSTER_DIR/check-host.sh"

@@ -7,6 +7,10 @@ net.ipv4.conf.all.route_localnet vm.overcommit_memory vm.panic_on_oom kernel.pan
 kernel.keys.root_maxkeys kernel.keys.root_maxbytes"
 SYSCTLS_SAVED=${SYSCTLS_SAVED:-$STATE/sysctl-before}
 NFT_TABLES_SAVED=$STATE/nft-tables-before
+# Host folders the daemons make outside our own (CNI's cache, kubelet's log links, netns mounts):
+# those that were not there before up are removed by down.
+HOST_PATHS="/var/lib/cni /var/log/containers /var/log/pods /var/lib/kubelet /etc/cni /opt/cni /run/containerd /run/netns"
+HOST_PATHS_NEW=${HOST_PATHS_NEW:-$STATE/host-paths-new}
 # Chains of the cluster: kubelet and kube-proxy (KUBE-*), kube-router, and ours (ATRIUM-TC-*).
 CHAIN_PATTERN='^(KUBE-|ATRIUM-TC-)'
 
@@ -15,6 +19,7 @@ save_host_state() {
   local s
   for s in $SYSCTLS; do echo "$s=$(sysctl -n "$s")"; done >"$SYSCTLS_SAVED.tmp"
   nft list tables >"$NFT_TABLES_SAVED"
+  for s in $HOST_PATHS; do [ -e "$s" ] || echo "$s"; done >"$HOST_PATHS_NEW"
   mv "$SYSCTLS_SAVED.tmp" "$SYSCTLS_SAVED"
 }
 
@@ -55,13 +60,15 @@ cluster_chains() {
 
 # Deletes the cluster's chains and every rule that jumps to them; nothing else is touched.
 delete_cluster_chains() {
-  local cmd table rule chain
+  local cmd table rules rule chain
   for cmd in iptables ip6tables; do
     for table in filter nat mangle raw; do
-      "$cmd" -t "$table" -S 2>/dev/null | grep -E '^-A ' | grep -vE "^-A (KUBE-|ATRIUM-TC-)" |
-        grep -E -- "-j (KUBE-|ATRIUM-TC-)" | sed 's/^-A /-D /' | while read -r rule; do
+      rules=$("$cmd" -t "$table" -S 2>/dev/null | grep -E '^-A ' | grep -vE '^-A (KUBE-|ATRIUM-TC-)' |
+        grep -E -- '-j (KUBE-|ATRIUM-TC-)' | sed 's/^-A /-D /' || true)
+      while read -r rule; do
+        [ -n "$rule" ] || continue
         eval "$cmd -t $table $rule" || log "could not delete $cmd -t $table $rule"
-      done
+      done <<<"$rules"
       for chain in $(cluster_chains "$cmd" "$table"); do "$cmd" -t "$table" -F "$chain"; done
       for chain in $(cluster_chains "$cmd" "$table"); do "$cmd" -t "$table" -X "$chain" || true; done
     done
@@ -81,6 +88,18 @@ delete_empty_xtables_tables() {
       fi
     done
   done
+}
+
+# Removes the host folders the cluster made (see HOST_PATHS); links into our state go in any case.
+remove_host_paths() {
+  local p
+  find /var/log/containers -maxdepth 1 -type l -lname "$STATE/*" -delete 2>/dev/null || true
+  [ -f "$HOST_PATHS_NEW" ] || return 0
+  while read -r p; do
+    [ -n "$p" ] && [ -e "$p" ] || continue
+    findmnt -rn -o TARGET | grep -q "^$p" && { log "$p still has mounts: left in place"; continue; }
+    rm -rf "$p"
+  done <"$HOST_PATHS_NEW"
 }
 
 teardown_bridge() {
