@@ -190,6 +190,29 @@ describe("the test cluster", { timeout: 600_000 }, () => {
     assert.equal(await probeUntil(kc, "200", 10, ["python3", "-c", HTTP_PROBE, webUrl, "3"]), "200");
   });
 
+  test("a NodePort Service answers on the host's 127.0.0.1", async (t) => {
+    if (!cluster) return t.skip(unavailable);
+    const service = await kc.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name: "web-nodeport" },
+        spec: { type: "NodePort", selector: { app: "web" }, ports: [{ port: 80, targetPort: 8000 }] },
+      },
+    });
+    const port = service.spec?.ports?.[0]?.nodePort;
+    assert.ok(port, "the Service got no node port");
+    let status = 0;
+    const deadline = Date.now() + 10_000;
+    while (status !== 200 && Date.now() < deadline) {
+      status = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.status,
+        () => 0,
+      );
+      if (status !== 200) await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(status, 200);
+  });
+
   test("a NetworkPolicy denying ingress blocks that traffic, and it flows again once deleted", async (t) => {
     if (!cluster) return t.skip(unavailable);
     const net = kc.makeApiClient(NetworkingV1Api);

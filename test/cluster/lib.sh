@@ -29,29 +29,29 @@ trap on_exit EXIT
 
 # phase NAME CMD...: run CMD (errexit stays on inside it), print how long it took.
 phase() {
-  local name=$1 start=$SECONDS outer=$CURRENT_PHASE
+  local phase_name=$1 phase_start=$SECONDS phase_outer=$CURRENT_PHASE
   shift
-  CURRENT_PHASE=$name
-  log "$name ..."
+  CURRENT_PHASE=$phase_name
+  log "$phase_name ..."
   "$@"
-  log "$name: $((SECONDS - start)) s"
-  CURRENT_PHASE=$outer
+  log "$phase_name: $((SECONDS - phase_start)) s"
+  CURRENT_PHASE=$phase_outer
 }
 
 # cached COMPONENT-VERSION CMD...: run CMD once per version; CMD builds into $OUT and the stamp
 # file $CACHE/COMPONENT-VERSION/.done marks it finished. A second call returns at once.
 cached() {
-  local key=$1
+  local cache_key=$1
   shift
-  OUT=$CACHE/$key
+  OUT=$CACHE/$cache_key
   export OUT
   if [ -f "$OUT/.done" ]; then
-    log "$key: cached in $OUT"
+    log "$cache_key: cached in $OUT"
     return 0
   fi
   rm -rf "$OUT"
   mkdir -p "$OUT"
-  phase "$key" "$@"
+  phase "$cache_key" "$@"
   date -u +%FT%TZ >"$OUT/.done"
 }
 
