@@ -40,6 +40,7 @@ build_pause() {
   gcc -static -Os -o "$OUT/root/pause" "$CLUSTER_DIR/pause.c"
   strip "$OUT/root/pause"
   pack_image "$OUT/root" "$(image_name pause)" '{"Entrypoint": ["/pause"], "User": "65535:65535"}' "$OUT/image.tar"
+  rm -rf "$OUT/root"
 }
 
 build_python() {
@@ -79,9 +80,19 @@ build_dns() {
   mkdir -p "$OUT/root"
   install -m 0755 "$binary" "$OUT/root/coredns"
   pack_image "$OUT/root" "$(image_name dns)" '{"Entrypoint": ["/coredns"], "User": "65534"}' "$OUT/image.tar"
+  rm -rf "$OUT/root"
+}
+
+# prune_other PREFIX: removes the cached builds PREFIX-* other than the current one ($OUT).
+prune_other() {
+  local dir
+  for dir in "$CACHE/$1"-*/; do
+    [ "${dir%/}" = "$OUT" ] || rm -rf "${dir%/}"
+  done
 }
 
 cached "debian-rootfs-$DEBIAN_SUITE-$(recipe_hash rootfs "build_rootfs apt_in_chroot in_chroot")" build_rootfs
+prune_other "debian-rootfs-$DEBIAN_SUITE"
 ROOTFS=$OUT/rootfs
 for image in pause python proxy dns; do
   inputs=()
@@ -89,5 +100,6 @@ for image in pause python proxy dns; do
   [ "$image" = python ] && inputs=("$REPO/envs/tools/requirements.lock")
   [ "$image" = dns ] && inputs=("$CACHE/coredns-$COREDNS_VERSION/.done")
   cached "image-$image-$(recipe_hash "$image" "build_$image fresh_root pack_image apt_in_chroot in_chroot" "${inputs[@]}")" "build_$image"
+  prune_other "image-$image"
   echo "$OUT/image.tar" >"$CACHE/image-$image.current"
 done

@@ -13,5 +13,7 @@ cached "coredns-$COREDNS_VERSION" bash "$CLUSTER_DIR/build-go-tool.sh" "github.c
 cached "crictl-$CRICTL_VERSION" bash "$CLUSTER_DIR/build-go-tool.sh" "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
 cached "kube-router-$KUBE_ROUTER_VERSION" bash "$CLUSTER_DIR/build-go-tool.sh" \
   "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+# The binaries are cached: Go's build cache (GBs) is not needed any more; the module cache stays.
+rm -rf "$GOCACHE"
 phase "images" bash "$CLUSTER_DIR/build-images.sh"
 log "build complete in $((SECONDS - start)) s"

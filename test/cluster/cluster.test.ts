@@ -21,6 +21,7 @@ import {
 import { type TestCluster, testCluster } from "./cluster-access.js";
 import { imagePins } from "./images.js";
 import { execInPod, podLogs, waitForPod } from "./pods.js";
+import { startUplinkPeer } from "./uplink-peer.js";
 
 const NAMESPACE = `atrium-ct-${randomBytes(3).toString("hex")}`;
 const PYTHON_IMAGE = imagePins().python.image;
@@ -93,16 +94,32 @@ function uplinkAddress(): string {
   return link.addr_info[0].local;
 }
 
-/** Runs the probe until it prints `want` (policies take a moment to be programmed); returns the last output. */
-async function probeUntil(kc: KubeConfig, want: string, seconds: number, command: string[]): Promise<string> {
+/** The TCP probe run on the host. */
+function hostConnects(host: string, port: number): string {
+  return execFileSync("/usr/bin/python3", ["-c", TCP_PROBE, host, String(port), "3"], {
+    encoding: "utf8",
+  }).trim();
+}
+
+/** Runs the probe until its output passes `want` (policies take a moment to be programmed); returns the last output. */
+async function probeUntil(
+  kc: KubeConfig,
+  want: (output: string) => boolean,
+  seconds: number,
+  command: string[],
+): Promise<string> {
   const deadline = Date.now() + seconds * 1000;
   let last = "";
   do {
     last = (await execInPod(kc, NAMESPACE, "client", command)).stdout.trim();
-    if (last === want) return last;
+    if (want(last)) return last;
   } while (Date.now() < deadline);
   return last;
 }
+
+const answers = (output: string) => output === "200";
+/** kube-router rejects what a policy denies (connection refused); a dropping enforcer times out. */
+const blocked = (output: string) => output === "refused" || output === "timeout";
 
 describe("the test cluster", { timeout: 600_000 }, () => {
   let cluster: TestCluster | undefined;
@@ -178,7 +195,7 @@ describe("the test cluster", { timeout: 600_000 }, () => {
       { runAsUser: 4242, runAsGroup: 4343, supplementalGroups: [4444] },
     );
     await kc.makeApiClient(CoreV1Api).createNamespacedPod({ namespace: NAMESPACE, body });
-    const done = await waitForPod(kc, NAMESPACE, "id");
+    const done = await waitForPod(kc, NAMESPACE, "id", "ended");
     assert.equal(done.status?.phase, "Succeeded");
     assert.equal((await podLogs(kc, NAMESPACE, "id")).trim(), "uid=4242 gid=4343 groups=4343,4444");
     const uv = await execInPod(kc, NAMESPACE, "client", ["uv", "--version"]);
@@ -187,7 +204,7 @@ describe("the test cluster", { timeout: 600_000 }, () => {
 
   test("a pod reaches another pod through its ClusterIP Service", async (t) => {
     if (!cluster) return t.skip(unavailable);
-    assert.equal(await probeUntil(kc, "200", 10, ["python3", "-c", HTTP_PROBE, webUrl, "3"]), "200");
+    assert.equal(await probeUntil(kc, answers, 10, ["python3", "-c", HTTP_PROBE, webUrl, "3"]), "200");
   });
 
   test("a NodePort Service answers on the host's 127.0.0.1", async (t) => {
@@ -217,7 +234,11 @@ describe("the test cluster", { timeout: 600_000 }, () => {
     if (!cluster) return t.skip(unavailable);
     const net = kc.makeApiClient(NetworkingV1Api);
     const probe = ["python3", "-c", HTTP_PROBE, webUrl, "2"];
-    assert.equal(await probeUntil(kc, "200", 10, probe), "200", "the Service must answer before the policy");
+    assert.equal(
+      await probeUntil(kc, answers, 10, probe),
+      "200",
+      "the Service must answer before the policy",
+    );
     await net.createNamespacedNetworkPolicy({
       namespace: NAMESPACE,
       body: {
@@ -225,34 +246,38 @@ describe("the test cluster", { timeout: 600_000 }, () => {
         spec: { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Ingress"] },
       },
     });
-    assert.equal(
-      await probeUntil(kc, "timeout", 30, probe),
-      "timeout",
-      "NetworkPolicy not enforced: the web pod still answers",
-    );
+    const denied = await probeUntil(kc, blocked, 30, probe);
+    assert.ok(blocked(denied), `NetworkPolicy not enforced: the web pod still answers (${denied})`);
     await net.deleteNamespacedNetworkPolicy({ namespace: NAMESPACE, name: "deny-web-ingress" });
     assert.equal(
-      await probeUntil(kc, "200", 30, probe),
+      await probeUntil(kc, answers, 30, probe),
       "200",
       "traffic did not come back after the policy was deleted",
     );
   });
 
-  test("a pod reaches neither the internet nor the host's uplink address", async (t) => {
+  test("a pod reaches neither the internet, nor a peer on another interface, nor the host's ports", async (t) => {
     if (!cluster) return t.skip(unavailable);
-    const tcp = (host: string, port: number) =>
-      execInPod(kc, NAMESPACE, "client", ["python3", "-c", TCP_PROBE, host, String(port), "3"]);
+    const tcp = async (host: string, port: number) =>
+      (
+        await execInPod(kc, NAMESPACE, "client", ["python3", "-c", TCP_PROBE, host, String(port), "3"])
+      ).stdout.trim();
     // The probe can succeed: the API server's Service is open to pods.
-    assert.equal((await tcp("10.96.0.1", 443)).stdout.trim(), "open");
-    assert.equal((await tcp("1.1.1.1", 443)).stdout.trim(), "timeout");
+    assert.equal(await tcp("10.96.0.1", 443), "open");
+    assert.equal(await tcp("1.1.1.1", 443), "timeout");
+    // A peer that routes back through the host would answer if the host forwarded pods' packets.
+    const peer = await startUplinkPeer();
     const server: Server = createServer((s) => s.end());
-    await new Promise<void>((r) => server.listen(0, "0.0.0.0", r));
     try {
+      assert.equal(hostConnects(peer.address, peer.port), "open", "the host itself must reach the peer");
+      assert.equal(await tcp(peer.address, peer.port), "timeout");
+      await new Promise<void>((r) => server.listen(0, "0.0.0.0", r));
       const port = (server.address() as { port: number }).port;
-      assert.equal((await tcp(uplinkAddress(), port)).stdout.trim(), "timeout");
-      assert.equal((await tcp("10.244.0.1", port)).stdout.trim(), "timeout");
+      assert.equal(await tcp(uplinkAddress(), port), "timeout");
+      assert.equal(await tcp("10.244.0.1", port), "timeout");
     } finally {
       server.close();
+      peer.stop();
     }
   });
 

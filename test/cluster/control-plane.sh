@@ -1,6 +1,9 @@
 # Starting each daemon of the cluster with its flags (sourced by up.sh).
 
 start_containerd() {
+  # crictl reads its config next to its binary: plain `crictl` then talks to this containerd.
+  printf 'runtime-endpoint: unix://%s\nimage-endpoint: unix://%s\n' "$CONTAINERD_SOCK" "$CONTAINERD_SOCK" \
+    >"$(dirname "$CRICTL")/crictl.yaml"
   start_daemon containerd containerd --config "$STATE/containerd/config.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
 }
@@ -68,12 +71,31 @@ start_node() {
     --kubeconfig="$PKI/kubelet.kubeconfig" --root-dir="$STATE/kubelet" \
     --cert-dir="$STATE/kubelet/pki" --node-ip="$NODE_IP" --hostname-override="$NODE_NAME"
   start_daemon kube-proxy "$K8S_BIN/kube-proxy" --config="$STATE/kube-proxy/config.yaml"
+}
+
+# After the node is registered: kube-router finds its node by name at start and exits otherwise.
+start_policy_controller() {
   # Only kube-router's NetworkPolicy firewall: routing is the bridge's, services are kube-proxy's.
   start_daemon kube-router "$KUBE_ROUTER" --kubeconfig="$PKI/kube-router.kubeconfig" \
     --hostname-override="$NODE_NAME" --run-firewall=true --run-router=false \
     --run-service-proxy=false --enable-cni=false --enable-ipv4=true --enable-ipv6=false \
     --service-cluster-ip-range="$SERVICE_CIDR" --health-port=0 --metrics-port=0
+  local i
+  for i in $(seq 1 120); do
+    is_running kube-router || die "kube-router exited: $(tail -n 3 "$LOGS/kube-router.log")"
+    iptables -t filter -S KUBE-ROUTER-FORWARD >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  die "kube-router made no firewall chains in 60 s (log: $LOGS/kube-router.log)"
 }
+
+# Every daemon still runs (one that exits right after starting is caught here).
+all_running() {
+  local d
+  for d in $DAEMONS; do is_running "$d" || die "$d is not running: $(tail -n 3 "$LOGS/$d.log")"; done
+}
+
+DAEMONS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-router"
 
 node_ready() {
   kubectl_admin get node "$NODE_NAME" \

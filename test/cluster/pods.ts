@@ -23,22 +23,23 @@ function describePod(pod: V1Pod): string {
   return `phase ${pod.status?.phase}, containers ${states.join(", ") || "none"}`;
 }
 
-/** Waits until the pod is Running and ready, or has finished (Succeeded/Failed). */
+/** Waits until the pod is Running and ready ("ready"), or has ended (Succeeded/Failed) either way. */
 export async function waitForPod(
   kc: KubeConfig,
   namespace: string,
   name: string,
+  until: "ready" | "ended" = "ready",
   seconds = 90,
 ): Promise<V1Pod> {
   const core = kc.makeApiClient(CoreV1Api);
   let last: V1Pod | undefined;
   try {
-    return await poll(`pod ${namespace}/${name} ready or finished`, seconds, async () => {
+    return await poll(`pod ${namespace}/${name} ${until}`, seconds, async () => {
       last = await core.readNamespacedPod({ name, namespace });
       const phase = last.status?.phase;
       if (phase === "Succeeded" || phase === "Failed") return last;
       const ready = last.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
-      return phase === "Running" && ready ? last : undefined;
+      return until === "ready" && phase === "Running" && ready ? last : undefined;
     });
   } catch (err) {
     throw new Error(`${(err as Error).message} (${last ? describePod(last) : "never seen"})`);

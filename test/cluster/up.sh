@@ -13,7 +13,6 @@
 require_root
 start=$SECONDS
 
-DAEMONS="containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kube-router"
 running=0
 for d in $DAEMONS; do is_running "$d" && running=$((running + 1)); done
 if [ "$running" = "$(echo $DAEMONS | wc -w)" ] && node_ready; then
@@ -46,8 +45,10 @@ phase "image import" import_images
 phase "etcd" start_etcd
 phase "kube-apiserver" start_apiserver
 phase "controller-manager and scheduler" start_controllers
-phase "kubelet, kube-proxy, kube-router" start_node
+phase "kubelet, kube-proxy" start_node
 phase "node Ready" wait_for "node $NODE_NAME" 120 node_ready
+phase "kube-router (NetworkPolicy firewall)" start_policy_controller
 phase "addons (CoreDNS, storage class)" start_addons
 phase "CoreDNS ready" wait_for CoreDNS 120 dns_ready
+all_running
 log "test cluster up in $((SECONDS - start)) s; KUBECONFIG=$KUBECONFIG_ADMIN"
