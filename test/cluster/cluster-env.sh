@@ -25,5 +25,5 @@ CRICTL=$CACHE/crictl-$CRICTL_VERSION/bin/crictl
 KUBE_ROUTER=$CACHE/kube-router-$KUBE_ROUTER_VERSION/bin/kube-router
 
 kubectl_admin() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
-crictl_local() { "$CRICTL" --runtime-endpoint "unix://$CONTAINERD_SOCK" --image-endpoint "unix://$CONTAINERD_SOCK" "$@"; }
+crictl_local() { "$CRICTL" --config "$(dirname "$CRICTL")/crictl.yaml" --runtime-endpoint "unix://$CONTAINERD_SOCK" --image-endpoint "unix://$CONTAINERD_SOCK" "$@"; }
 ctr_local() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }

@@ -17,13 +17,13 @@ is_running() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
-# stop_daemon NAME: TERM, wait up to 20 s, then KILL; forgets the pid file.
+# stop_daemon NAME [SECONDS]: TERM, wait (20 s by default), then KILL; forgets the pid file.
 stop_daemon() {
-  local name=$1 pid i
+  local name=$1 wait=${2:-20} pid i
   pid=$(daemon_pid "$name")
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    for i in $(seq 1 $((wait * 2))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     if kill -0 "$pid" 2>/dev/null; then
       log "$name did not stop on TERM; killing it"
       kill -9 "$pid" 2>/dev/null || true

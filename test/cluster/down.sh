@@ -12,13 +12,14 @@ require_root
 start=$SECONDS
 
 phase "stop kube-proxy, kubelet, kube-router" eval 'stop_daemon kube-proxy; stop_daemon kubelet; stop_daemon kube-router'
-phase "stop control plane" eval 'stop_daemon kube-scheduler; stop_daemon kube-controller-manager; stop_daemon kube-apiserver; stop_daemon etcd'
+# The API server drains its watches for a long time on TERM; its state is deleted anyway.
+phase "stop control plane" eval 'stop_daemon kube-scheduler; stop_daemon kube-controller-manager; stop_daemon kube-apiserver 5; stop_daemon etcd'
 phase "remove pods" remove_pods
 phase "stop containerd" eval 'stop_daemon containerd; stop_leftover_processes'
 phase "unmount" unmount_cluster
 phase "remove cgroups" remove_cgroups
 phase "remove iptables chains and ipsets" clean_firewall
-phase "remove bridge, route, netns" eval 'teardown_bridge; remove_netns'
+phase "remove bridge, route, netns" eval 'teardown_bridge; remove_netns; unshare_netns_dir'
 phase "restore sysctls and host folders" eval 'restore_sysctls; delete_empty_xtables_tables; remove_host_paths'
 saved=$(mktemp -d)
 at_exit rm -rf "$saved"

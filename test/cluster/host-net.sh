@@ -36,6 +36,7 @@ setup_bridge() {
   # No dummy link type in this kernel: the service range is routed onto the bridge instead.
   ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
+  share_netns_dir
 }
 
 # Pods talk to each other and to the API server, nothing else: forwarding between the bridge and
@@ -100,6 +101,30 @@ remove_host_paths() {
     findmnt -rn -o TARGET | grep -q "^$p" && { log "$p still has mounts: left in place"; continue; }
     rm -rf "$p"
   done <"$HOST_PATHS_NEW"
+}
+
+# containerd bind-mounts pods' network namespaces under /run/netns. `ip netns add` (anyone's) turns
+# /run/netns into a bind mount of itself when it is not a mount point yet, which hides those mounts
+# and leaves pods that cannot be removed ("unlinkat ...: device or resource busy"). So make it that
+# mount point first, as ip does; down undoes it when it was ours.
+NETNS_MOUNT_OURS=$STATE/netns-mount-ours
+share_netns_dir() {
+  mkdir -p /run/netns
+  if ! mountpoint -q /run/netns; then
+    mount --bind /run/netns /run/netns
+    touch "$NETNS_MOUNT_OURS"
+  fi
+  mount --make-shared /run/netns
+}
+
+unshare_netns_dir() {
+  [ -f "$NETNS_MOUNT_OURS" ] || return 0
+  if findmnt -rn -o TARGET | grep -q '^/run/netns/'; then
+    log "/run/netns still holds network namespaces (not the cluster's): its mount is left in place"
+    return 0
+  fi
+  umount /run/netns
+  rm -f "$NETNS_MOUNT_OURS"
 }
 
 teardown_bridge() {

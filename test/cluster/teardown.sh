@@ -24,7 +24,7 @@ stop_leftover_processes() {
 }
 
 cluster_mounts() {
-  findmnt -rn -o TARGET | grep -E "^($STATE|$RUN|/run/netns/cni-|/var/run/netns/cni-)" | sort -r || true
+  findmnt -rn -o TARGET | grep -E "^($STATE|$RUN|/run/netns/cni-|/var/run/netns/cni-)" | sort -r | uniq || true
 }
 
 unmount_cluster() {

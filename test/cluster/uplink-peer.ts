@@ -1,7 +1,9 @@
 /**
- * A stand-in for a machine on the uplink: a network namespace joined to the host by a veth pair,
- * routing back through the host (so it would answer pods if the host forwarded their packets),
- * with a TCP server that accepts and closes. Everything is removed by `stop`.
+ * A stand-in for a machine on the uplink: a TCP server (accepts and closes) in a network namespace
+ * of its own, joined to the host by a veth pair and routing back through the host, so it would
+ * answer pods if the host forwarded their packets. The namespace lives as long as the server
+ * (`unshare`, not `ip netns add`, which would make /run/netns a mount point for good); `stop`
+ * kills it, and the namespace and veth pair go with it.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -29,35 +31,32 @@ function ip(...args: string[]): void {
 }
 
 export async function startUplinkPeer(): Promise<UplinkPeer> {
-  const id = randomBytes(3).toString("hex");
-  const netns = `atrium-ct-peer-${id}`;
-  const link = `actp${id}`;
-  let server: ChildProcess | undefined;
+  const link = `actp${randomBytes(3).toString("hex")}`;
+  const server: ChildProcess = spawn("unshare", ["--net", "/usr/bin/python3", "-c", SERVER], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const stop = () => {
-    server?.kill("SIGKILL");
+    server.kill("SIGKILL");
     try {
-      ip("netns", "del", netns);
+      ip("link", "del", link);
     } catch {
-      // not made yet
+      // gone with the namespace
     }
   };
   try {
-    ip("netns", "add", netns);
-    ip("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", netns);
+    const port = await new Promise<number>((resolve, reject) => {
+      server.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+      server.once("exit", (code) => reject(new Error(`the uplink peer's server exited (${code})`)));
+    });
+    const pid = String(server.pid);
+    const inPeer = (...args: string[]) => execFileSync("nsenter", ["-t", pid, "-n", "ip", ...args]);
+    ip("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", pid);
     ip("addr", "add", `${HOST_SIDE}/30`, "dev", link);
     ip("link", "set", link, "up");
-    ip("-n", netns, "addr", "add", `${PEER_SIDE}/30`, "dev", "eth0");
-    ip("-n", netns, "link", "set", "eth0", "up");
-    ip("-n", netns, "link", "set", "lo", "up");
-    ip("-n", netns, "route", "add", "default", "via", HOST_SIDE);
-    const child = spawn("ip", ["netns", "exec", netns, "/usr/bin/python3", "-c", SERVER], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    server = child;
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
-      child.once("exit", (code) => reject(new Error(`the uplink peer's server exited (${code})`)));
-    });
+    inPeer("addr", "add", `${PEER_SIDE}/30`, "dev", "eth0");
+    inPeer("link", "set", "eth0", "up");
+    inPeer("link", "set", "lo", "up");
+    inPeer("route", "add", "default", "via", HOST_SIDE);
     return { address: PEER_SIDE, port, stop };
   } catch (err) {
     stop();
