@@ -7,6 +7,7 @@
 . "$CLUSTER_DIR/cluster-env.sh"
 . "$CLUSTER_DIR/daemons.sh"
 . "$CLUSTER_DIR/host-net.sh"
+. "$CLUSTER_DIR/control-plane.sh"
 . "$CLUSTER_DIR/teardown.sh"
 require_root
 start=$SECONDS

@@ -3,7 +3,13 @@
 # Pods go through the CRI while containerd still runs, so that CNI removes their network
 # namespaces and veths and containerd unmounts their root filesystems.
 remove_pods() {
-  if [ -S "$CONTAINERD_SOCK" ] && is_running containerd && [ -x "$CRICTL" ]; then
+  [ -x "$CRICTL" ] || return 0
+  if ! is_running containerd && [ -f "$STATE/containerd/config.toml" ]; then
+    # After a crash: containerd again, on the same state, finds its shims and can remove the pods.
+    log "containerd is not running: starting it to remove the pods"
+    start_containerd
+  fi
+  if is_running containerd; then
     crictl_local rmp -fa >/dev/null || log "crictl rmp -fa failed; cleaning up by hand"
   fi
 }
@@ -37,8 +43,13 @@ cluster_cgroups() {
 }
 
 remove_cgroups() {
-  local top
+  local top pid
   for top in $(cluster_cgroups); do
+    # Pods' processes that outlived their shims (a crash): nothing else lives in kubepods.
+    for pid in $(find "$top" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u); do
+      log "killing leftover pod process $pid"
+      kill -9 "$pid" 2>/dev/null || true
+    done
     find "$top" -depth -type d -exec rmdir {} \; 2>/dev/null || log "could not remove all of $top"
   done
 }
