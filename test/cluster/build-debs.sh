@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 
-packages="etcd-server containerd runc containernetworking-plugins debootstrap iptables ipset conntrack gcc libc6-dev xz-utils"
+packages="etcd-server containerd runc containernetworking-plugins debootstrap iptables ipset conntrack gcc libc6-dev jq curl openssl"
 missing=$(for p in $packages; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || echo "$p"; done)
 [ -z "$missing" ] && { log "Debian packages: all installed"; exit 0; }
 
