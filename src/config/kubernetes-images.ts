@@ -7,7 +7,7 @@
  */
 
 /** uv with CPython 3.11 on Debian bookworm: builds the hub env from its lockfile and runs it. */
-export const DEFAULT_HUB_IMAGE = "ghcr.io/astral-sh/uv:0.9.5-python3.11-bookworm-slim";
+export const DEFAULT_HUB_IMAGE = "ghcr.io/astral-sh/uv:0.13.9-python3.11-bookworm-slim";
 /** configurable-http-proxy, as JupyterHub's own chart runs it. */
 export const DEFAULT_PROXY_IMAGE = "quay.io/jupyterhub/configurable-http-proxy:4.6.3";
 /** The same base as the hub's, so environments built on the volume run in user pods. */

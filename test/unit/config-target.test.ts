@@ -36,9 +36,9 @@ describe("target block", () => {
       storage: { nfs: { server: "nfs", path: "/x" } },
       node_pools: {},
       images: {
-        hub: "ghcr.io/astral-sh/uv:0.9.5-python3.11-bookworm-slim",
+        hub: "ghcr.io/astral-sh/uv:0.13.9-python3.11-bookworm-slim",
         proxy: "quay.io/jupyterhub/configurable-http-proxy:4.6.3",
-        user: "ghcr.io/astral-sh/uv:0.9.5-python3.11-bookworm-slim",
+        user: "ghcr.io/astral-sh/uv:0.13.9-python3.11-bookworm-slim",
       },
       index_url: "https://pypi.org/simple",
       hub_storage: { size: "1Gi" },
