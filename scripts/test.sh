@@ -3,7 +3,10 @@
 # formatter/linter check, unit tests, the hub glue's Python tests and the
 # end-to-end tests, lists what was skipped (with its reason) and what failed, and
 # ends with one line: "N passed, N failed, N skipped" (scripts/test-lib.sh counts).
-#   ATRIUM_E2E=0   skip the end-to-end tests (they need root)
+#   ATRIUM_E2E=0      skip the end-to-end tests (they need root)
+#   ATRIUM_CLUSTER=0  skip the Kubernetes suite (it builds and starts a real single-node
+#                     cluster here: test/cluster/, built once and cached by version in
+#                     /var/cache/atrium-test-cluster, the first build ~30-50 min)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -39,6 +42,22 @@ pytest_suite pytest "$PYVENV/bin/python" python
 if [ "${ATRIUM_E2E:-1}" != "0" ] && [ -d dist/test/e2e ]; then
   [ "$(id -u)" = 0 ] || die "the end-to-end tests need root (or set ATRIUM_E2E=0)"
   node_suite e2e --test-concurrency=1 dist/test/e2e/
+fi
+
+if [ "${ATRIUM_CLUSTER:-1}" != "0" ] && [ -d dist/test/cluster ]; then
+  [ "$(id -u)" = 0 ] || die "the Kubernetes suite needs root (or set ATRIUM_CLUSTER=0)"
+  step "test Kubernetes cluster: build (once; cached in /var/cache/atrium-test-cluster) and start"
+  bash test/cluster/build.sh >"$LOG_DIR/cluster-build.log" 2>&1 \
+    || { tail -40 "$LOG_DIR/cluster-build.log"; die "could not build the test cluster (log: $LOG_DIR/cluster-build.log)"; }
+  if bash test/cluster/up.sh >"$LOG_DIR/cluster-up.log" 2>&1; then
+    tail -3 "$LOG_DIR/cluster-up.log"
+    node_suite cluster --test-concurrency=1 dist/test/cluster/
+  else
+    tail -40 "$LOG_DIR/cluster-up.log"
+    tally step "$TALLY" "setup: could not start the test cluster (log: $LOG_DIR/cluster-up.log)" 1
+  fi
+  step "test Kubernetes cluster: tear down, host left as found"
+  run_step cluster-down bash test/cluster/down.sh
 fi
 
 finish
