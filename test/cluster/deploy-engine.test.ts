@@ -176,7 +176,11 @@ describe("kubernetes deploy pieces on the test cluster", () => {
   test("apply, a no-op deploy with zero writes, an update, and what left the file deleted except volumes", async (t) => {
     if (skipReason()) return t.skip(skipReason());
     // the state test above left project demo's state here
-    await conn.objects.delete({ apiVersion: "v1", kind: "Secret", metadata: { name: "atrium-state", namespace: NAMESPACE } });
+    await conn.objects.delete({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "atrium-state", namespace: NAMESPACE },
+    });
     const store = secretStateStore(conn, NAMESPACE, "engine", join(mirrorDir, "engine.json"), LABELS);
     const counter = countWrites(conn);
     const deploy = async (objects: NamedObject[]) => {
