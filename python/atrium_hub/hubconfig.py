@@ -116,6 +116,12 @@ def _apply_groups(c: Config, s: Settings) -> None:
 
 def _apply_spawner(c: Config, s: Settings) -> None:
     sp = s.spawner
+    if sp is None:
+        # the kubernetes target: the contract requires kube_spawner where spawner is null
+        from . import kube_spawner
+
+        kube_spawner.apply(c, s.kube_spawner or {}, [_profile_dict(p) for p in s.profiles])
+        return
     c.JupyterHub.spawner_class = AtriumSpawner
     c.Spawner.cmd = list(sp.cmd)
     c.Spawner.default_url = sp.default_url

@@ -204,10 +204,12 @@ class Settings:
     users: tuple[User, ...]
     groups: tuple[Group, ...]
     profiles: tuple[Profile, ...]
-    spawner: Spawner
+    spawner: Spawner | None
     idle_culler: IdleCuller
     services: tuple[Service, ...]
     videochat: VideoChat
+    kube_spawner: Mapping[str, Any] | None = None
+    """KubeSpawner's section (kubernetes target), as the contract checked it; kube_spawner.py reads it."""
 
 
 class SettingsError(contract.ContractError):
@@ -344,15 +346,8 @@ def _settings(d: Mapping[str, Any], source: str) -> Settings:
         users=tuple(User(**{**u, "groups": tuple(u["groups"])}) for u in d["users"]),
         groups=tuple(Group(**g) for g in d["groups"]),
         profiles=tuple(parse_profile(p) for p in d["profiles"]),
-        spawner=Spawner(
-            cmd=tuple(sp["cmd"]),
-            default_url=sp["default_url"],
-            path_prepend=tuple(sp["path_prepend"]),
-            environment=dict(sp["environment"]),
-            cgroup=Cgroup(**sp["cgroup"]),
-            sockets_dir=sp["sockets_dir"],
-            kernels_dir=sp.get("kernels_dir"),
-        ),
+        spawner=None if sp is None else _spawner(sp),
+        kube_spawner=d.get("kube_spawner"),
         idle_culler=IdleCuller(**d["idle_culler"]),
         services=tuple(_service(s) for s in d["services"]),
         videochat=VideoChat(
@@ -362,6 +357,18 @@ def _settings(d: Mapping[str, Any], source: str) -> Settings:
             group_rooms=tuple(GroupRoom(**r) for r in vc["group_rooms"]),
             rooms=tuple(Room(**r) for r in vc["rooms"]),
         ),
+    )
+
+
+def _spawner(sp: Mapping[str, Any]) -> Spawner:
+    return Spawner(
+        cmd=tuple(sp["cmd"]),
+        default_url=sp["default_url"],
+        path_prepend=tuple(sp["path_prepend"]),
+        environment=dict(sp["environment"]),
+        cgroup=Cgroup(**sp["cgroup"]),
+        sockets_dir=sp["sockets_dir"],
+        kernels_dir=sp.get("kernels_dir"),
     )
 
 
