@@ -24,7 +24,7 @@ export function targetFor(config: Config, configFile: string): Target {
       throw new AtriumError(
         "not-supported",
         `target.type "${type}" is not supported yet`,
-        'use "local" (or "kubernetes", which renders but cannot deploy yet)',
+        'use "local" (or "kubernetes", which renders and plans but cannot deploy yet)',
       );
   }
 }
