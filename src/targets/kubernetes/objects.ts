@@ -33,7 +33,7 @@ export interface RenderedObject {
 }
 
 /** "hub", "Deployment" -> "deployment-hub": the object's file name in the render, stable. */
-export function objectKey(object: KubeObject): string {
+export function objectFileName(object: KubeObject): string {
   return `${object.kind.toLowerCase()}-${object.metadata.name}`;
 }
 

@@ -14,7 +14,7 @@ import { renderHub } from "./hub.js";
 import type { IdentityRecord } from "./identities.js";
 import type { RenderInput } from "./meta.js";
 import { renderNamespace } from "./namespace.js";
-import { inWaveOrder, objectKey, type RenderedObject, WAVES } from "./objects.js";
+import { inWaveOrder, objectFileName, type RenderedObject, WAVES } from "./objects.js";
 import { derivePlacement, type KubernetesPlacement } from "./placement.js";
 import { renderPolicies } from "./policies.js";
 import { renderProxy } from "./proxy.js";
@@ -61,7 +61,7 @@ export function kubernetesArtifacts(render: KubernetesRender): Artifacts {
   const artifacts: Artifacts = new Map();
   for (const { wave, object } of render.objects) {
     const folder = `${WAVES.indexOf(wave) + 1}-${wave}`;
-    const file = `${folder}/${objectKey(object)}.json`;
+    const file = `${folder}/${objectFileName(object)}.json`;
     if (artifacts.has(file)) throw new Error(`two objects render to ${file}`);
     artifacts.set(file, stableJson(object));
   }

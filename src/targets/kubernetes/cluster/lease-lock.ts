@@ -24,6 +24,11 @@ export interface LeaseLockOptions {
   now?: () => Date;
 }
 
+/** The Lease's identity, for reads, replaces and deletes. */
+function leaseHeader(namespace: string) {
+  return { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: LEASE_NAME, namespace } };
+}
+
 const micro = (d: Date) => new V1MicroTime(d.getTime());
 
 function expired(lease: V1Lease, now: Date): boolean {
@@ -47,11 +52,7 @@ function refusal(lease: V1Lease, what: string, now: Date, namespace: string): At
 export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): DeployLock {
   const { namespace } = options;
   const now = options.now ?? (() => new Date());
-  const header = {
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: LEASE_NAME, namespace },
-  };
+  const header = leaseHeader(namespace);
   return {
     async acquire(what, create) {
       if (create) await ensureNamespace(conn, namespace, options.labels);
@@ -122,11 +123,7 @@ export async function breakLeaseLock(
   conn: ClusterConnection,
   namespace: string,
 ): Promise<string | undefined> {
-  const header = {
-    apiVersion: "coordination.k8s.io/v1",
-    kind: "Lease",
-    metadata: { name: LEASE_NAME, namespace },
-  };
+  const header = leaseHeader(namespace);
   try {
     const lease = await conn.objects.read<V1Lease>(header);
     await conn.objects.delete(header);
