@@ -89,6 +89,10 @@ describe("Dask clusters through dask-gateway", () => {
         "print(int(da.ones((2000, 2000), chunks=500).sum().compute()))",
         "print(len(client.scheduler_info()['workers']))",
         "print(cluster.dashboard_link)",
+        // The idle timeout (40 s) counts from the last task: a task left running keeps the
+        // cluster up for the tests below however slowly they run; the idle test shuts it down.
+        "import time",
+        "keepalive = client.submit(time.sleep, 3600, pure=False)",
       ].join("\n"),
     );
     const [name, sum, workers, dashboard] = out.split("\n");
@@ -143,7 +147,6 @@ describe("Dask clusters through dask-gateway", () => {
         "    except Exception:",
         "        return False",
         "urls = [f'http://127.0.0.1:{p}{path}' for p in sorted(ports) for path in ('/status', '/info/main/workers.html')]",
-        "# All at once, so the owner's cluster is not left idle long enough to shut down.",
         "with concurrent.futures.ThreadPoolExecutor(len(urls)) as pool:",
         "    served = [u.split(':', 2)[2] for u, ok in zip(urls, pool.map(served, urls)) if ok]",
         "print(len(ports))",
@@ -280,7 +283,7 @@ describe("Dask clusters through dask-gateway", () => {
   });
 
   it("shuts a cluster down after the idle timeout", async () => {
-    await run(alice, "cluster.shutdown()\nclient.close()");
+    await run(alice, "keepalive.cancel()\ncluster.shutdown()\nclient.close()");
     const idle = await run(alice, "idle = g.new_cluster(shutdown_on_close=False)\nprint(idle.name)");
     await waitFor(
       "the idle cluster to be stopped",
