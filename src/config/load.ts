@@ -100,6 +100,21 @@ export function loadConfig(file: string): Config {
   return loaded.config;
 }
 
+/**
+ * Problems found after validation (e.g. once the cluster is reachable) as an error
+ * located in the file, like validation's own.
+ */
+export function problemsError(file: string, problems: UnlocatedProblem[]): AtriumError {
+  const src = parseSource(file, readConfigText(file));
+  const located = sortProblems(problems.map((p) => place(src, p)));
+  return new AtriumError(
+    "config-invalid",
+    `${file}: ${located.length} problem${located.length === 1 ? "" : "s"} with this cluster`,
+    "fix them and run the command again",
+    located,
+  );
+}
+
 function place(src: ConfigSource, p: UnlocatedProblem): Problem {
   const { line, col } = locate(src, p.path, p.atKey);
   const out: Problem = { file: src.file, line, col, path: p.path, message: p.message };

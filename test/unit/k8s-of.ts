@@ -13,6 +13,9 @@ import type { RenderInput } from "../../src/targets/kubernetes/meta.js";
 import { derivePlacement } from "../../src/targets/kubernetes/placement.js";
 import { configOf } from "./config-of.js";
 
+/** Stands for the hash of the lockfiles and glue deploy reads from the repository. */
+export const TEST_SOURCES_HASH = "0123456789abcdef";
+
 export interface Kube {
   config: Config;
   platform: Platform;
@@ -31,7 +34,11 @@ export function kubeOf(config: Config, previous: IdentityRecord = EMPTY_IDENTITI
     platform,
     block,
     identities,
-    input: { platform, placement: derivePlacement(platform, block, identities) },
+    input: {
+      platform,
+      placement: derivePlacement(platform, block, identities),
+      envSourcesHash: TEST_SOURCES_HASH,
+    },
   };
 }
 

@@ -16,7 +16,7 @@ import { kubernetesArtifacts, renderKubernetes } from "../../src/targets/kuberne
 import { renderStorage } from "../../src/targets/kubernetes/storage.js";
 import { prepareScript, renderStoragePrepare } from "../../src/targets/kubernetes/storage-prepare.js";
 import { configOf } from "./config-of.js";
-import { type Kube, kubeOf, kubeYaml, teamKube } from "./k8s-of.js";
+import { type Kube, kubeOf, kubeYaml, TEST_SOURCES_HASH, teamKube } from "./k8s-of.js";
 
 const hostPath = "  storage:\n    host_path:\n      path: /srv/lab\n";
 const kinds = (objects: RenderedObject[]) =>
@@ -26,7 +26,7 @@ const spec = (o: KubeObject | undefined) => (o?.spec ?? {}) as Record<string, an
 const byKind = (objects: RenderedObject[], kind: string, name?: string) =>
   objects.find((o) => o.object.kind === kind && (name === undefined || o.object.metadata.name === name))
     ?.object;
-const render = (k: Kube) => renderKubernetes(k.platform, k.block, k.identities);
+const render = (k: Kube) => renderKubernetes(k.platform, k.block, k.identities, TEST_SOURCES_HASH);
 
 describe("kubernetes render", () => {
   it("lists every object once, in apply-wave order", () => {
@@ -43,9 +43,9 @@ describe("kubernetes render", () => {
       "services Service/hub",
       "services Service/proxy-api",
       "services Service/proxy-public",
+      `workloads Job/${byKind(render(teamKube()).objects, "Job")?.metadata.name}`,
       "workloads Deployment/hub",
       "workloads Deployment/proxy",
-      `workloads Job/${byKind(render(teamKube()).objects, "Job")?.metadata.name}`,
       "policies NetworkPolicy/default-deny",
       "policies NetworkPolicy/hub",
       "policies NetworkPolicy/proxy",

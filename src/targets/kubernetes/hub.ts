@@ -10,6 +10,7 @@
  */
 import { hashOf } from "../../lib/hash.js";
 import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "./config.js";
+import { ENV_SOURCE_KEYS, envSourcesVolume } from "./env-sources.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject, RenderedObject } from "./objects.js";
 import { instanceLabels, selectorOf } from "./placement.js";
@@ -27,10 +28,8 @@ import {
 } from "./pod-paths.js";
 
 export const HUB_COMPONENT = "hub";
-/** The ConfigMap deploy makes from the repository: the hub and user lockfiles and the hub glue (a tar). */
-export const ENV_SOURCES = "env-sources";
-export const ENV_SOURCE_KEYS = { hubLock: "hub.lock", userLock: "user.lock", glue: "hub-glue.tar" } as const;
 export const SETTINGS_HASH_ANNOTATION = "atrium.dev/settings-hash";
+export const ENV_SOURCES_HASH_ANNOTATION = "atrium.dev/env-sources-hash";
 /** The platform's secrets the hub reads, as files. */
 export const HUB_SECRETS = ["atrium_api_token", "cookie_secret", "passwords.json", "proxy_auth_token"];
 
@@ -60,7 +59,7 @@ function envBuildScript(indexUrl: string): string {
     "}",
     `build hub ${ENV_SOURCE_KEYS.hubLock}`,
     `build user ${ENV_SOURCE_KEYS.userLock}`,
-    `tar -xf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
+    `tar -xzf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
   ].join("\n")}\n`;
 }
 
@@ -96,7 +95,10 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
       template: {
         metadata: {
           labels: instanceLabels(project, HUB_COMPONENT),
-          annotations: { [SETTINGS_HASH_ANNOTATION]: hashOf(data) },
+          annotations: {
+            [SETTINGS_HASH_ANNOTATION]: hashOf(data),
+            [ENV_SOURCES_HASH_ANNOTATION]: input.envSourcesHash,
+          },
         },
         spec: {
           serviceAccountName: names.hubServiceAccount,
@@ -170,7 +172,7 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
             },
             { name: "db", persistentVolumeClaim: { claimName: names.hubDatabase } },
             { name: "envs", persistentVolumeClaim: { claimName: names.sharedClaim } },
-            { name: "env-sources", configMap: { name: ENV_SOURCES } },
+            envSourcesVolume(),
             { name: "glue", emptyDir: {} },
             { name: "tmp", emptyDir: {} },
           ],

@@ -6,6 +6,8 @@ import { type KubernetesPlacement, labelsOf } from "./placement.js";
 export interface RenderInput {
   platform: Platform;
   placement: KubernetesPlacement;
+  /** Of the lockfiles and hub glue deploy puts in ConfigMaps (env-sources.ts). */
+  envSourcesHash: string;
 }
 
 /** Name, namespace (unless cluster-wide) and the part's labels, inventory label included. */

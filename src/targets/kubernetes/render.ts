@@ -24,6 +24,7 @@ import { renderStorage } from "./storage.js";
 import { renderStoragePrepare } from "./storage-prepare.js";
 
 export interface KubernetesRender {
+  input: RenderInput;
   placement: KubernetesPlacement;
   /** In apply order; delete in reverse. */
   objects: RenderedObject[];
@@ -38,8 +39,13 @@ export function renderKubernetes(
   platform: Platform,
   block: KubernetesTargetConfig,
   identities: IdentityRecord,
+  envSourcesHash: string,
 ): KubernetesRender {
-  const input: RenderInput = { platform, placement: derivePlacement(platform, block, identities) };
+  const input: RenderInput = {
+    platform,
+    placement: derivePlacement(platform, block, identities),
+    envSourcesHash,
+  };
   const config = renderConfigMaps(input);
   const settings = config[0]?.object;
   if (settings === undefined) throw new Error("the hub settings ConfigMap was not rendered");
@@ -48,12 +54,13 @@ export function renderKubernetes(
     ...renderRbac(input),
     ...config,
     ...renderStorage(input),
+    // the volume's folders first: the hub builds its environments into one of them
+    ...renderStoragePrepare(input),
     ...renderHub(input, settings),
     ...renderProxy(input),
-    ...renderStoragePrepare(input),
     ...renderPolicies(input),
   ]);
-  return { placement: input.placement, objects, secrets: secretRefs(input), identities };
+  return { input, placement: input.placement, objects, secrets: secretRefs(input), identities };
 }
 
 /** The render as files: one per object under its wave's folder ("3-config/configmap-hub-settings.json"). */

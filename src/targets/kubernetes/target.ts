@@ -1,39 +1,42 @@
 /**
- * The kubernetes target as a Target. It renders (atrium render writes its manifests)
- * and plans against the cluster: the state from the Secret `atrium-state`, each
- * rendered object a component (cluster/object-component.ts), what left the file a
- * delete, the uids and gids allocated once and kept in the state (the identities
- * component, first). Plan reads and writes nothing. Deploy and the runtime commands
- * still refuse with one clear error: the hub's environment is not built on the
- * cluster yet. Without a state the render allocates ids from an empty record (the
+ * The kubernetes target as a Target. It renders (atrium render writes its manifests),
+ * plans and deploys against the cluster: the state from the Secret `atrium-state`,
+ * each rendered object a component (cluster/object-component.ts) applied with
+ * server-side apply in wave order, what left the file deleted, the uids and gids
+ * allocated once and kept in the state (the identities component, first). Right after
+ * the namespace come what the render only names: the lockfiles and hub glue as
+ * ConfigMaps, the generated Secrets and the first admin's password. Plan reads and
+ * writes nothing. Without a state the render allocates ids from an empty record (the
  * file's ids kept), the same on every run.
  */
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { problemsError } from "../../config/load.js";
 import type { Config, KubernetesTargetConfig } from "../../config/schema.js";
-import { AtriumError } from "../../errors.js";
+import { hashOf } from "../../lib/hash.js";
 import { derivePlatform } from "../../model/platform.js";
 import type { Component } from "../component.js";
 import type { DeployLock, DeployState, StateStore, Target } from "../target.js";
-import { type ClusterConnection, connect } from "./cluster/connection.js";
+import { type ClusterConnection, clusterError, connect } from "./cluster/connection.js";
+import { destroyOnCluster } from "./cluster/destroy.js";
 import { leaseLock } from "./cluster/lease-lock.js";
 import { leftoverComponents, type NamedObject, objectComponent } from "./cluster/object-component.js";
+import { clusterLogs, clusterStatus, LOG_NAMES, publicAddress } from "./cluster/runtime.js";
+import {
+  adminPasswordComponent,
+  platformSecretsComponent,
+  setClusterPassword,
+  tlsSecretComponent,
+} from "./cluster/secret-components.js";
 import { secretStateStore } from "./cluster/state-secret.js";
+import { type EnvSources, envSourceConfigMaps, readEnvSources } from "./env-sources.js";
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
+import { hostPathProblem } from "./nodes.js";
 import { instanceLabels } from "./placement.js";
-import { kubernetesArtifacts, renderKubernetes } from "./render.js";
+import { type KubernetesRender, kubernetesArtifacts, renderKubernetes } from "./render.js";
 
-export const NOT_DEPLOYABLE =
-  "not supported yet: the kubernetes target renders and plans but cannot deploy yet";
 export const IDENTITIES_COMPONENT = "identities";
-
-function notYet(): never {
-  throw new AtriumError(
-    "not-supported",
-    NOT_DEPLOYABLE,
-    "atrium plan shows what a deploy would change and atrium render -o DIR writes the manifests; deploying them is not built yet",
-  );
-}
 
 function kubernetesBlock(config: Config): KubernetesTargetConfig {
   if (config.target.type !== "kubernetes") throw new Error("kubernetesTarget called for another target");
@@ -71,8 +74,18 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
   const platform = derivePlatform(config, dirname(resolve(configFile)));
   const block = kubernetesBlock(config);
   const fileIds = fileIdentitiesOf(config);
+  let sources: EnvSources | undefined;
+  const envSources = () => {
+    sources ??= readEnvSources();
+    return sources;
+  };
   const renderWith = (state: DeployState | undefined) =>
-    renderKubernetes(platform, block, allocateIdentities(recordedIdentities(state), platform, fileIds));
+    renderKubernetes(
+      platform,
+      block,
+      allocateIdentities(recordedIdentities(state), platform, fileIds),
+      envSources().hash,
+    );
   const offline = renderWith(undefined);
   const namespace = offline.placement.namespace;
   const labels = instanceLabels(platform.project.name, "deploy");
@@ -91,8 +104,17 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       const rendered = renderWith(state);
       const c = connection();
       const objects = rendered.objects.map((o) => objectComponent(c, o.object as NamedObject));
-      const names = new Set([IDENTITIES_COMPONENT, ...objects.map((o) => o.name)]);
-      return [identitiesComponent(rendered.identities), ...objects, ...leftoverComponents(c, state, names)];
+      const [namespaceObject, ...rest] = objects;
+      const made = [
+        namespaceObject,
+        ...sourceComponents(c, rendered, envSources()),
+        platformSecretsComponent(c, rendered.input),
+        tlsSecretComponent(c, rendered.input),
+        adminPasswordComponent(c, rendered.input),
+        ...rest,
+      ].filter((x): x is Component => x !== undefined);
+      const names = new Set([IDENTITIES_COMPONENT, ...made.map((o) => o.name)]);
+      return [identitiesComponent(rendered.identities), ...made, ...leftoverComponents(c, state, names)];
     },
     get state() {
       const c = connection();
@@ -109,11 +131,61 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       lock ??= leaseLock(connection(), { namespace, labels });
       return lock;
     },
-    preflight: async () => notYet(),
-    status: async () => notYet(),
-    logNames: () => [],
-    logs: async () => notYet(),
-    destroy: async () => notYet(),
+    async preflight() {
+      const c = connection();
+      let nodes: number;
+      try {
+        nodes = (await c.config.makeApiClient(CoreV1Api).listNode()).items.length;
+      } catch (err) {
+        throw clusterError(c, "listing the cluster's nodes", err);
+      }
+      const problem = hostPathProblem(block, nodes);
+      if (problem) throw problemsError(configFile, [problem]);
+    },
+    async status() {
+      const c = connection();
+      const status = await clusterStatus(c, offline.placement, platform.project.name);
+      const url = await publicAddress(c, offline.placement);
+      if (url) status.lines.splice(1, 0, `address: ${url}`);
+      return status;
+    },
+    logNames: () => [...LOG_NAMES],
+    logs: (name, options) =>
+      clusterLogs(connection(), offline.placement, platform.project.name, name, options),
+    async destroy(purge, progress) {
+      const state = await this.state.load();
+      await destroyOnCluster(
+        connection(),
+        renderWith(state).placement,
+        platform.project.name,
+        state,
+        {
+          purge,
+          image: block.images.hub,
+          sharedVolume: block.storage.host_path ? offline.placement.names.sharedVolume : undefined,
+        },
+        progress,
+      );
+    },
     endpoints: () => [],
+    passwords: {
+      set: async (user, password) => {
+        const state = await store?.load();
+        await setClusterPassword(connection(), renderWith(state).input, user, password);
+      },
+    },
   };
+}
+
+/** The lockfiles and the hub glue as ConfigMaps; their outline is their hashes (a ConfigMap may be near 1 MiB). */
+function sourceComponents(
+  c: ClusterConnection,
+  rendered: KubernetesRender,
+  sources: EnvSources,
+): Component[] {
+  return envSourceConfigMaps(rendered.input, sources).map((cm) => {
+    const component = objectComponent(c, cm as NamedObject);
+    const data = { ...(cm.data as object | undefined), ...(cm.binaryData as object | undefined) };
+    return { ...component, outline: { name: cm.metadata.name, content: hashOf(data) } };
+  });
 }

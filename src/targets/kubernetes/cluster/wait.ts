@@ -53,11 +53,47 @@ function labelSelector(labels: Record<string, string> | undefined): string {
     .join(",");
 }
 
+/** A pod of the selector whose container (or init container) keeps failing, said as one line. */
+async function crashLooping(
+  conn: ClusterConnection,
+  namespace: string,
+  selector: string,
+): Promise<string | undefined> {
+  try {
+    const pods = await conn.objects.list<V1Pod>(
+      "v1",
+      "Pod",
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    for (const p of pods.items) {
+      for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
+        if (c.restartCount >= 3) {
+          const last = c.lastState?.terminated;
+          return `${p.metadata?.name}: container ${c.name} failed ${c.restartCount} times${last ? ` (last: exit ${last.exitCode}${last.reason ? `, ${last.reason}` : ""})` : ""}`;
+        }
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Waits for a Deployment's new pods or a Job's success. The first deploy's hub builds
+ * its environments before it starts (minutes), so a Deployment gets 15 minutes; a pod
+ * whose container keeps failing ends the wait at once, with its reason.
+ */
 export async function waitReady(
   conn: ClusterConnection,
   obj: KubernetesObject,
   progress: Progress,
-  timeoutMs = 300_000,
+  timeoutMs = obj.kind === "Deployment" ? 900_000 : 300_000,
 ): Promise<void> {
   if (obj.kind !== "Deployment" && obj.kind !== "Job") return;
   const namespace = obj.metadata?.namespace ?? "default";
@@ -82,6 +118,17 @@ export async function waitReady(
           `${describe(obj)} failed: ${failed.reason ?? ""} ${failed.message ?? ""}`.trim() +
             (trouble ? ` — ${trouble}` : ""),
           `see its log: kubectl -n ${namespace} logs job/${obj.metadata?.name}`,
+        );
+      }
+    }
+    if (obj.kind === "Deployment") {
+      const selector = labelSelector((live as V1Deployment).spec?.selector?.matchLabels);
+      const looping = await crashLooping(conn, namespace, selector);
+      if (looping) {
+        throw new AtriumError(
+          "apply-failed",
+          `${describe(obj)} does not start: ${looping}`,
+          `see its log: kubectl -n ${namespace} logs --all-containers -l ${selector}`,
         );
       }
     }

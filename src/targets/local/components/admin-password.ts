@@ -3,9 +3,10 @@
  * root-only file so the admin can read it again (`cat` as root) until they change it.
  */
 import type { Component } from "../../component.js";
+import { generatePassword } from "../../secret-values.js";
 import type { LocalContext } from "../context.js";
 import { writeFileAtomic } from "../fsutil.js";
-import { generatePassword, hasPassword, setPassword } from "../passwords.js";
+import { hasPassword, setPassword } from "../passwords.js";
 import { secretPath } from "../secrets.js";
 
 export function adminPasswordComponent(ctx: LocalContext): Component | undefined {

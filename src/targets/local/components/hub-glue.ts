@@ -4,35 +4,16 @@
  * names. It is Atrium's own code, so it is copied rather than built: nothing is
  * downloaded for it, and a change to it restarts the hub without rebuilding the env.
  */
-import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { basename, dirname, posix } from "node:path";
-import { hashText } from "../../../lib/hash.js";
-import { repoPath } from "../../../paths.js";
 import type { Component } from "../../component.js";
+import { GLUE_SOURCE, glueHash } from "../../hub-glue-files.js";
 import type { LocalContext } from "../context.js";
 import { glueLink } from "./python-envs.js";
 
-function sourceFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      if (e.name === "__pycache__") continue;
-      const p = posix.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(root);
-  return out.sort();
-}
-
 export function hubGlueComponent(ctx: LocalContext): Component {
-  const source = repoPath("python", "atrium_hub");
-  const hash = hashText(
-    sourceFiles(source)
-      .map((f) => `${f.slice(source.length)}:${hashText(readFileSync(f))}`)
-      .join("\n"),
-  );
+  const source = GLUE_SOURCE;
+  const hash = glueHash();
   const link = glueLink(ctx.placement);
   const target = `${link}-${hash}`;
   return {

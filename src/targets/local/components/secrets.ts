@@ -4,9 +4,9 @@
  * its key was deleted by hand or by an older purge) can never be read again: it is
  * moved aside, or the service would fail on it at every start.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, renameSync } from "node:fs";
 import type { Component } from "../../component.js";
+import { newSecretValue } from "../../secret-values.js";
 import { artifactJson, SECRETS_FILE } from "../artifact-data.js";
 import type { LocalContext } from "../context.js";
 import { gatewayDbFile } from "../dask-gateway.js";
@@ -27,12 +27,7 @@ export function secretsComponent(ctx: LocalContext): Component {
       for (const s of specs) {
         const { file } = s;
         if (existsSync(file)) continue;
-        const value =
-          s.kind === "random"
-            ? randomBytes(s.bytes ?? 32).toString("hex")
-            : s.kind === "fernet"
-              ? randomBytes(32).toString("base64url").concat("=")
-              : "{}";
+        const value = newSecretValue(s);
         const locked = encrypted[s.name];
         if (locked !== undefined && existsSync(locked)) {
           const aside = `${locked}.unreadable-${Date.now()}`;
