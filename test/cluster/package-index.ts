@@ -17,7 +17,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
@@ -114,10 +114,12 @@ function downloadLock(uv: string, lockfile: string, dir: string): Promise<void> 
   const child = spawn(uv, args, { stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   let saved = 0;
-  const collect = (line: string) => {
+  const label = relative(repoPath(), lockfile).startsWith("..") ? lockfile : relative(repoPath(), lockfile);
+  const collect = (raw: string) => {
+    const line = raw.trim();
     output.push(line);
     const file = /^Saved (.+)$/.exec(line)?.[1] ?? /^File was already downloaded (.+)$/.exec(line)?.[1];
-    if (file) log(`${basename(lockfile)}: ${++saved} ${basename(file)}`);
+    if (file) log(`${label}: ${++saved} ${basename(file)}`);
   };
   createInterface({ input: child.stdout }).on("line", collect);
   createInterface({ input: child.stderr }).on("line", collect);
