@@ -22,6 +22,7 @@ import { createInterface } from "node:readline";
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
 import { imagePins } from "./images.js";
+import { poll } from "./pods.js";
 
 export const WHEEL_CACHE = "/var/cache/atrium-test-cluster";
 export const INDEX_NAMESPACE = "atrium-test-index";
@@ -265,17 +266,7 @@ function indexDeployment(wheelDir: string): V1Deployment {
   };
 }
 
-async function poll<T>(what: string, seconds: number, get: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not after ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
+export async function readOrUndefined<T>(read: () => Promise<T>): Promise<T | undefined> {
   try {
     return await read();
   } catch (err) {
@@ -300,15 +291,15 @@ function servesFolder(d: V1Deployment | undefined, wheelDir: string): boolean {
 }
 
 /** Waits until the namespace is gone (a deletion in progress is waited for, not raced). */
-async function namespaceGone(core: CoreV1Api, seconds: number): Promise<void> {
-  await poll(`namespace ${INDEX_NAMESPACE} deleted`, seconds, async () =>
-    (await readOrUndefined(() => core.readNamespace({ name: INDEX_NAMESPACE }))) ? undefined : true,
+export async function namespaceGone(core: CoreV1Api, name: string, seconds = 120): Promise<void> {
+  await poll(`namespace ${name} deleted`, seconds, async () =>
+    (await readOrUndefined(() => core.readNamespace({ name }))) ? undefined : true,
   );
 }
 
 async function ensureNamespace(core: CoreV1Api): Promise<void> {
   const ns = await readOrUndefined(() => core.readNamespace({ name: INDEX_NAMESPACE }));
-  if (ns?.status?.phase === "Terminating") await namespaceGone(core, 120);
+  if (ns?.status?.phase === "Terminating") await namespaceGone(core, INDEX_NAMESPACE);
   else if (ns) return;
   await core.createNamespace({ body: { metadata: { name: INDEX_NAMESPACE, labels: LABELS } } });
 }
@@ -370,7 +361,7 @@ export async function startPackageIndex(
     url: INDEX_URL,
     stop: async () => {
       await readOrUndefined(() => core.deleteNamespace({ name: INDEX_NAMESPACE }));
-      await namespaceGone(core, 120);
+      await namespaceGone(core, INDEX_NAMESPACE);
     },
   };
 }
