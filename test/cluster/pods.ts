@@ -8,7 +8,8 @@ export interface ExecResult {
   stderr: string;
 }
 
-async function poll<T>(what: string, seconds: number, get: () => Promise<T | undefined>): Promise<T> {
+/** Calls get every half second until it returns a value; throws after the given seconds. */
+export async function poll<T>(what: string, seconds: number, get: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const value = await get();
