@@ -2,7 +2,10 @@
 
 What must stay true: a secret's value never appears in an exception, a log line
 or a command line; only the file's path does. A file that group or others can
-read is refused, as JupyterHub refuses its own cookie_secret_file.
+read is refused, as JupyterHub refuses its own cookie_secret_file. One exception: a
+Kubernetes Secret volume can only give its files to a group (the pod's fsGroup), so a
+file readable by the process's own group, which is not root's, is accepted when
+nobody else may read it and nobody but its owner may write it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ def read_secret(path: str, what: str) -> str:
         raise SecretFileError(path, what, f"cannot read it: {e.strerror or e}") from None
     if not stat.S_ISREG(st.st_mode):
         raise SecretFileError(path, what, "is not a regular file")
-    if st.st_mode & 0o077:
+    own_group = st.st_gid == os.getegid() and os.getegid() != 0
+    if st.st_mode & (0o037 if own_group else 0o077):
         raise SecretFileError(
             path, what, f"mode {stat.S_IMODE(st.st_mode):04o} lets group or others read it; use chmod 600"
         )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +240,31 @@ def test_the_static_config_file_loads_the_json_named_by_the_env(
     c = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     assert c.JupyterHub.spawner_class is AtriumSpawner
     assert c.Authenticator.allowed_users == {"alice", "bob", "carol"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to take on another group")
+def test_a_secret_readable_by_the_hubs_own_group_only_is_accepted(tmp_path: Path) -> None:
+    # As a Kubernetes Secret volume gives it: root's file, the pod's fsGroup may read it.
+    gid = 4242
+    secret = tmp_path / "token"
+    secret.write_text("value\n")
+    os.chown(secret, 0, gid)
+    tmp_path.chmod(0o755)
+
+    def as_group(mode: int) -> str:
+        os.chmod(secret, mode)
+        code = (
+            "import os, sys\n"
+            f"os.setegid({gid})\n"
+            "from atrium_hub.secretfiles import read_secret, SecretFileError\n"
+            "try:\n"
+            f"    print(read_secret({str(secret)!r}, 'token'))\n"
+            "except SecretFileError as e:\n"
+            "    print(e)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    assert as_group(0o440) == "value"
+    assert as_group(0o444).endswith("mode 0444 lets group or others read it; use chmod 600")
+    assert as_group(0o460).endswith("mode 0460 lets group or others read it; use chmod 600")
