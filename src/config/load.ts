@@ -100,6 +100,15 @@ export function loadConfig(file: string): Config {
   return loaded.config;
 }
 
+/**
+ * Problems found after loading (against the cluster, at plan), located in the file as
+ * the loader's own are; a key the file leaves to its default points at its nearest parent.
+ */
+export function locateProblems(file: string, problems: readonly UnlocatedProblem[]): Problem[] {
+  const src = parseSource(file, readConfigText(file));
+  return problems.map((p) => place(src, p));
+}
+
 function place(src: ConfigSource, p: UnlocatedProblem): Problem {
   const { line, col } = locate(src, p.path, p.atKey);
   const out: Problem = { file: src.file, line, col, path: p.path, message: p.message };

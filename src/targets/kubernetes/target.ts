@@ -21,6 +21,7 @@ import { leftoverComponents, type NamedObject, objectComponent } from "./cluster
 import { secretStateStore } from "./cluster/state-secret.js";
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
 import { instanceLabels } from "./placement.js";
+import { networkPolicyCheck } from "./policy-check.js";
 import { kubernetesArtifacts, renderKubernetes } from "./render.js";
 
 export const NOT_DEPLOYABLE =
@@ -110,6 +111,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       return lock;
     },
     preflight: async () => notYet(),
+    checks: () => networkPolicyCheck(connection(), block, configFile),
     status: async () => notYet(),
     logNames: () => [],
     logs: async () => notYet(),
