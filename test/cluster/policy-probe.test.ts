@@ -112,6 +112,21 @@ describe("the NetworkPolicy probe on the test cluster", () => {
     await assertRemoved(c.kc, result.namespace);
   });
 
+  test("is bounded: pods that do not reach the server in time are 'could not be checked', with what they were doing", async (t) => {
+    const c = cluster_(t);
+    if (!c) return;
+    const result = await runPolicyProbe(conn, { image: DEFAULT_HUB_IMAGE, timeoutMs: 1500, windowMs: 1000 });
+    made.push(result.namespace);
+    t.diagnostic(`took ${result.seconds.toFixed(1)} s: ${result.detail}`);
+    assert.deepEqual([result.enforced, result.checked], [false, false]);
+    assert.match(
+      result.detail,
+      /^could not be checked: (the client pod did not reach the server within [\d.]+ s: pod probe-server|the probe did not finish within 1.5 s: )/,
+    );
+    assert.ok(result.seconds < 25, `${result.seconds} s`);
+    await assertRemoved(c.kc, result.namespace);
+  });
+
   test("atrium plan prints that the cluster enforces them", async (t) => {
     const c = cluster_(t);
     if (!c) return;

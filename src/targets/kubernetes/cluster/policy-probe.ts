@@ -70,6 +70,19 @@ const STUCK = new Set([
 ]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `work`'s value, or `fallback()` once `ms` have passed; the timer never outlives it (plan exits at once). */
+async function within<T>(work: Promise<T>, ms: number, fallback: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback()), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 const unchecked = (why: string): Outcome => ({
   enforced: false,
   checked: false,
@@ -261,30 +274,17 @@ export async function runPolicyProbe(
   const started = Date.now();
   await deleteLeftovers(conn);
   const probe = new Probe(conn, `${PROBE_PREFIX}${randomBytes(4).toString("hex")}`, opts);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<Outcome>((resolve) => {
-    timer = setTimeout(
-      () => resolve(unchecked(`the probe did not finish within ${opts.timeoutMs / 1000} s: ${probe.seen}`)),
-      opts.timeoutMs,
-    );
-  });
   const ran = probe.run().catch((err: unknown) => {
     if (err instanceof ProbeFailure) return unchecked(err.message);
     return unchecked(`the probe failed: ${apiMessage(err)}`);
   });
-  let outcome: Outcome;
-  try {
-    outcome = await Promise.race([ran, timedOut]);
-  } finally {
-    clearTimeout(timer);
-    probe.stop();
-  }
+  const outcome = await within(ran, opts.timeoutMs, () =>
+    unchecked(`the probe did not finish within ${opts.timeoutMs / 1000} s: ${probe.seen}`),
+  );
+  probe.stop();
   // a call still under way when the time ran out ends before the namespace goes (its loops look each half second)
-  await Promise.race([ran, sleep(5000)]);
-  const left = await Promise.race([
-    deleteNamespace(conn, probe.namespace),
-    sleep(DELETE_TIMEOUT_MS).then(() => "no answer"),
-  ]);
+  await within<Outcome | undefined>(ran, 5000, () => undefined);
+  const left = await within(deleteNamespace(conn, probe.namespace), DELETE_TIMEOUT_MS, () => "no answer");
   const detail =
     left === undefined
       ? outcome.detail
