@@ -101,12 +101,17 @@ export function loadConfig(file: string): Config {
 }
 
 /**
- * Problems found after validation (e.g. once the cluster is reachable) as an error
- * located in the file, like validation's own.
+ * Problems found after loading (against the cluster, at plan), located in the file as
+ * the loader's own are; a key the file leaves to its default points at its nearest parent.
  */
-export function problemsError(file: string, problems: UnlocatedProblem[]): AtriumError {
+export function locateProblems(file: string, problems: readonly UnlocatedProblem[]): Problem[] {
   const src = parseSource(file, readConfigText(file));
-  const located = sortProblems(problems.map((p) => place(src, p)));
+  return problems.map((p) => place(src, p));
+}
+
+/** The same problems as one error, like validation's own. */
+export function problemsError(file: string, problems: readonly UnlocatedProblem[]): AtriumError {
+  const located = sortProblems(locateProblems(file, problems));
   return new AtriumError(
     "config-invalid",
     `${file}: ${located.length} problem${located.length === 1 ? "" : "s"} with this cluster`,

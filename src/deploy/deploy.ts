@@ -10,15 +10,22 @@ import type { Target } from "../targets/target.js";
 import type { Change } from "./change.js";
 import { applyChanges, planChanges, type Reporter } from "./engine.js";
 
-export async function plan(config: Config, configFile: string): Promise<Change[]> {
+/** The changes deploy would make; `onCheck` gets each line of the target's checks (which may refuse). */
+export async function plan(
+  config: Config,
+  configFile: string,
+  onCheck: (line: string) => void = () => {},
+): Promise<Change[]> {
   const target = targetFor(config, configFile);
   const state = await target.state.load();
+  for (const line of (await target.checks?.()) ?? []) onCheck(line);
   return planChanges(target.components(state), state);
 }
 
 /** Deploys to `target` (the config's, through the registry, when run from the CLI). */
 export async function deployTo(target: Target, reporter: Reporter): Promise<Change[]> {
   await target.preflight();
+  for (const line of (await target.checks?.()) ?? []) reporter.detail(line);
   // Everything deploy makes (envs, config) must be readable by the users.
   process.umask(0o022);
   const release = await target.lock.acquire("deploy", true);

@@ -81,6 +81,13 @@ export interface Target {
   readonly lock: DeployLock;
   /** Checks made before any change; throws one AtriumError listing every problem. */
   preflight(): Promise<void>;
+  /**
+   * What the place the platform runs offers that the file demands (the kubernetes target:
+   * whether the cluster enforces NetworkPolicies), checked at plan and again before deploy
+   * changes anything: one line each for the plan's output; throws an AtriumError when one
+   * refuses. Leaves the platform's own places untouched.
+   */
+  checks?(): Promise<string[]>;
   status(): Promise<TargetStatus>;
   /** The names logs() knows, for usage messages. */
   logNames(): string[];

@@ -186,4 +186,24 @@ describe("a fake target through the Target interface", () => {
     await destroy(fake.target, false, quiet);
     assert.equal(fake.machine.size, 0);
   });
+
+  it("runs the target's checks before deploy changes anything: their lines reported, a refusal before the lock", async () => {
+    const fake = fakeTarget();
+    fake.known = ["hub"];
+    fake.wanted.set("hub", "a\n");
+    const refusal = new AtriumError("prerequisite", "the cluster does not enforce NetworkPolicies");
+    fake.target.checks = async () => {
+      throw refusal;
+    };
+    const release = await fake.target.lock.acquire("deploy", true);
+    await assert.rejects(deployTo(fake.target, quiet), (err) => err === refusal);
+    await release();
+    assert.equal(fake.machine.size, 0);
+    assert.equal(fake.saves.length, 0);
+    const details: string[] = [];
+    fake.target.checks = async () => ["NetworkPolicies: enforced"];
+    await deployTo(fake.target, { ...quiet, detail: (line) => details.push(line) });
+    assert.deepEqual(details, ["NetworkPolicies: enforced"]);
+    assert.deepEqual([...fake.machine.keys()], ["hub"]);
+  });
 });

@@ -17,11 +17,14 @@ export async function run(args: string[]): Promise<number> {
   );
   if (!parsed) return 0;
   const file = parsed.values.config as string;
-  const changes = await plan(loadConfig(file), file);
+  const checks: string[] = [];
+  const changes = await plan(loadConfig(file), file, (line) => checks.push(line));
   if (parsed.values.json) {
-    process.stdout.write(`${JSON.stringify({ changes, summary: summarize(changes) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ checks, changes, summary: summarize(changes) }, null, 2)}\n`);
     return 0;
   }
+  for (const line of checks) process.stdout.write(`${line}\n`);
+  if (checks.length > 0) process.stdout.write("\n");
   for (const c of changes) {
     const why = c.reason ? ` (${c.reason})` : "";
     process.stdout.write(

@@ -34,6 +34,7 @@ import { type EnvSources, envSourceConfigMaps, readEnvSources } from "./env-sour
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
 import { hostPathProblem } from "./nodes.js";
 import { instanceLabels } from "./placement.js";
+import { networkPolicyCheck } from "./policy-check.js";
 import { type KubernetesRender, kubernetesArtifacts, renderKubernetes } from "./render.js";
 
 export const IDENTITIES_COMPONENT = "identities";
@@ -142,6 +143,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       const problem = hostPathProblem(block, nodes);
       if (problem) throw problemsError(configFile, [problem]);
     },
+    checks: () => networkPolicyCheck(connection(), block, configFile),
     async status() {
       const c = connection();
       const status = await clusterStatus(c, offline.placement, platform.project.name);
