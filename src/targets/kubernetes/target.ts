@@ -18,6 +18,7 @@ import type { DeployLock, DeployState, StateStore, Target } from "../target.js";
 import { type ClusterConnection, connect } from "./cluster/connection.js";
 import { leaseLock } from "./cluster/lease-lock.js";
 import { leftoverComponents, type NamedObject, objectComponent } from "./cluster/object-component.js";
+import { previewChanges } from "./cluster/online-plan.js";
 import { secretStateStore } from "./cluster/state-secret.js";
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
 import { instanceLabels } from "./placement.js";
@@ -115,5 +116,6 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     logs: async () => notYet(),
     destroy: async () => notYet(),
     endpoints: () => [],
+    preview: (changes, components) => previewChanges(connection(), changes, components),
   };
 }
