@@ -141,12 +141,12 @@ function walk(path: PathStep[], before: unknown, after: unknown, w: Walk): void 
   if (JSON.stringify(before) === JSON.stringify(after)) return;
   if (before === undefined) added(path, after, w);
   else if (after === undefined) removed(path, before, w);
-  else if (w.secret) w.out.push({ path, change: "changed", before: SECRET, after: SECRET });
-  else if (Array.isArray(before) && Array.isArray(after)) walkList(path, before, after, w);
   else if (isObject(before) && isObject(after)) {
     for (const k of new Set([...Object.keys(before), ...Object.keys(after)]))
       walk([...path, k], before[k], after[k], w);
-  } else if (typeof before === "string" && typeof after === "string") {
+  } else if (w.secret) w.out.push({ path, change: "changed", before: SECRET, after: SECRET });
+  else if (Array.isArray(before) && Array.isArray(after)) walkList(path, before, after, w);
+  else if (typeof before === "string" && typeof after === "string") {
     const [a, b] = [parseJson(before), parseJson(after)];
     if (a !== undefined && b !== undefined) walk(path, a, b, w);
     else w.out.push({ path, change: "changed", ...showStrings(before, after) });
