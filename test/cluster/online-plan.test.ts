@@ -31,7 +31,7 @@ import { LEASE_NAME } from "../../src/targets/kubernetes/cluster/lease-lock.js";
 import { ensureNamespace } from "../../src/targets/kubernetes/cluster/namespace.js";
 import { type NamedObject, objectKey } from "../../src/targets/kubernetes/cluster/object-component.js";
 import { targetFor } from "../../src/targets/registry.js";
-import { ADMIN_KUBECONFIG, type TestCluster, testCluster } from "./cluster-access.js";
+import { ADMIN_KUBECONFIG, deleteNamespace, type TestCluster, testCluster } from "./cluster-access.js";
 
 const NAMESPACE = `atrium-op-${randomBytes(3).toString("hex")}`;
 const NEW_HUB_IMAGE = "ghcr.io/astral-sh/uv:0.13.9-python3.11-bookworm";
@@ -112,17 +112,21 @@ describe("atrium plan's online step on the kubernetes target", () => {
   let file: string;
   let env: NodeJS.ProcessEnv;
   let conn: ClusterConnection;
+  /** What before() made, for after() to remove even when before() stopped halfway. */
+  const made: { conn?: ClusterConnection; dir?: string } = {};
   let applied: NamedObject[] = [];
 
   before(async () => {
     cluster = await testCluster();
     if (typeof cluster === "string") return;
     dir = mkdtempSync(join(tmpdir(), "atrium-op-"));
+    made.dir = dir;
     file = join(dir, "atrium.yaml");
     writeFileSync(file, testConfig(readFileSync(repoPath("examples", "team-kubernetes.yaml"), "utf8")));
     env = { KUBECONFIG: ADMIN_KUBECONFIG, XDG_STATE_HOME: join(dir, "state") };
     Object.assign(process.env, env);
     conn = connect("atrium-test");
+    made.conn = conn;
     // what a first deploy leaves: every object applied, the state in its Secret (and its local copy)
     const target = targetFor(loadConfig(file), file);
     await ensureNamespace(conn, NAMESPACE, { "app.kubernetes.io/managed-by": "atrium" });
@@ -146,11 +150,9 @@ describe("atrium plan's online step on the kubernetes target", () => {
   after(async () => {
     if (typeof cluster === "string") return;
     try {
-      await conn.objects.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (made.conn !== undefined) await deleteNamespace(made.conn, NAMESPACE);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (made.dir !== undefined) rmSync(made.dir, { recursive: true, force: true });
       cluster.stop();
     }
   });
