@@ -217,7 +217,7 @@ describe("what an object change restarts or affects", () => {
     ]);
     assert.deepEqual(
       effectsOf({ kind: "create", object: find("NetworkPolicy", "default-deny"), fields: [] }, [], rendered),
-      [affects],
+      ["applies to user servers' traffic at once, running ones included"],
     );
     assert.deepEqual(
       effectsOf(update(find("NetworkPolicy", "hub"), egress("a"), egress("b")), [], rendered),

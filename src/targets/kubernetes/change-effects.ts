@@ -125,6 +125,7 @@ function userServerEffects(c: ObjectChange, spawner: KubeSpawnerSettings | undef
   if (kind === "NetworkPolicy" && selectsUserPods(c.object, spawner)) {
     if (c.kind === "delete")
       return ["affects running user servers: this policy stops applying to their traffic"];
+    if (c.kind === "create") return ["applies to user servers' traffic at once, running ones included"];
     return ["affects running user servers: their traffic follows these rules at once, without a restart"];
   }
   if (spawner === undefined || c.kind !== "update") return [];
