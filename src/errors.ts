@@ -12,6 +12,8 @@ export type ErrorCode =
   | "prerequisite"
   | "locked"
   | "apply-failed"
+  /** The place the platform runs did not answer (a cluster's API server). */
+  | "unreachable"
   | "not-found"
   | "not-supported";
 

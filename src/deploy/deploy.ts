@@ -4,22 +4,61 @@
  * changed. Nothing is touched before the checks pass.
  */
 import type { Config } from "../config/schema.js";
+import { AtriumError } from "../errors.js";
 import type { Progress } from "../targets/component.js";
 import { targetFor } from "../targets/registry.js";
-import type { Target } from "../targets/target.js";
-import type { Change } from "./change.js";
+import type { DeployState, PlanPreview, Target } from "../targets/target.js";
+import type { Change, Plan } from "./change.js";
 import { applyChanges, planChanges, type Reporter } from "./engine.js";
 
-/** The changes deploy would make; `onCheck` gets each line of the target's checks (which may refuse). */
+/** The state to plan against: the store's, or its local copy when the store can't be reached. */
+async function planState(target: Target): Promise<{ state: DeployState; unreachable?: string }> {
+  try {
+    return { state: await target.state.load() };
+  } catch (err) {
+    if (!(err instanceof AtriumError) || err.code !== "unreachable") throw err;
+    const copy = target.state.readCopy?.();
+    if (copy === undefined) throw err;
+    return { state: copy, unreachable: err.message };
+  }
+}
+
+function withPreview(changes: Change[], preview: PlanPreview): Change[] {
+  const found = new Map(preview.components.map((p) => [p.component, p]));
+  return changes.map((c) => {
+    const p = found.get(c.component);
+    if (p === undefined) return c;
+    const { component: _component, ...online } = p;
+    return { ...c, online };
+  });
+}
+
+/**
+ * Offline: the components against the state (spec hashes). Online, where the target
+ * has a preview: what each change does where the platform runs; skipped, saying why,
+ * when that place does not answer (the offline step then uses the state's local copy).
+ * `onCheck` gets each line of the target's checks (which may refuse).
+ */
 export async function plan(
   config: Config,
   configFile: string,
   onCheck: (line: string) => void = () => {},
-): Promise<Change[]> {
+): Promise<Plan> {
   const target = targetFor(config, configFile);
-  const state = await target.state.load();
-  for (const line of (await target.checks?.()) ?? []) onCheck(line);
-  return planChanges(target.components(state), state);
+  const { state, unreachable } = await planState(target);
+  // the target's checks (which may refuse) need the place the platform runs
+  if (unreachable === undefined) for (const line of (await target.checks?.()) ?? []) onCheck(line);
+  const components = target.components(state);
+  // without the place, nothing there can be checked (present(), warnings())
+  const changes = await planChanges(components, state, unreachable === undefined);
+  if (!target.preview) return { changes };
+  if (unreachable !== undefined)
+    return {
+      changes,
+      online: { ran: false, note: `${unreachable} (the offline step used the local copy of the state)` },
+    };
+  const preview = await target.preview(changes, components);
+  return { changes: withPreview(changes, preview), online: { ran: preview.ran, note: preview.note } };
 }
 
 /** Deploys to `target` (the config's, through the registry, when run from the CLI). */

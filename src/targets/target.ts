@@ -26,6 +26,11 @@ export interface StateStore {
   load(): Promise<DeployState>;
   /** Saves atomically, so a deploy killed at any point leaves a state true of what it applied. */
   save(state: DeployState): Promise<void>;
+  /**
+   * The copy kept here of the state last read or saved, for a plan when load() can't
+   * reach the store (an AtriumError "unreachable"); undefined when there is none.
+   */
+  readCopy?(): DeployState | undefined;
 }
 
 /** One deploy (or destroy) at a time. */
@@ -64,6 +69,32 @@ export interface EnvsApi {
   follow(build: number, onLog: (text: string) => void): Promise<ApiBuild>;
 }
 
+/** One change of plan's offline step (spec hashes against the state), as a target's preview sees it. */
+export interface PlannedChange {
+  component: string;
+  kind: "create" | "update" | "replace" | "delete" | "same";
+}
+
+/** What the online step found for one changing component. */
+export interface ComponentPreview {
+  component: string;
+  /** Field by field, what is there now against what the change makes of it. */
+  fields: string[];
+  /** What the change restarts or affects ("restarts the hub: ..."), one line each. */
+  effects: string[];
+  /** Why this component could not be previewed, or what the place refuses in it. */
+  problem?: string;
+}
+
+/** Plan's online step: what the changes do where the platform runs, asked without changing anything. */
+export interface PlanPreview {
+  /** false: not run at all (note says why, in one line). */
+  ran: boolean;
+  /** One line: what was asked of where, or why nothing was. */
+  note: string;
+  components: ComponentPreview[];
+}
+
 export interface Target {
   /** The config's target.type this implements. */
   readonly type: string;
@@ -100,4 +131,11 @@ export interface Target {
   readonly passwords?: { set(user: string, password: string): Promise<void> };
   /** The environment service's API, where it runs. */
   envs?(actAs?: string): EnvsApi;
+  /**
+   * Plan's online step, where the target can ask the place it runs (a cluster's
+   * server-side dry run): for the changes the offline step found among `components`,
+   * what changes field by field and what that restarts or affects. Writes nothing;
+   * resolves with `ran: false` and the reason when that place can't be asked.
+   */
+  preview?(changes: readonly PlannedChange[], components: readonly Component[]): Promise<PlanPreview>;
 }

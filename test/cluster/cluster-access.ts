@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
+import { type ClusterConnection, isNotFound } from "../../src/targets/kubernetes/cluster/connection.js";
 
 export const ADMIN_KUBECONFIG = "/var/lib/atrium-test-cluster/kubeconfig";
 const BUILT_STAMP = "/var/cache/atrium-test-cluster/kubernetes-v1.33.13/.done";
@@ -52,4 +53,13 @@ export async function testCluster(): Promise<TestCluster | string> {
         throw new Error(`test/cluster/down.sh failed (exit ${down.status}): the host is not clean`);
     },
   };
+}
+
+/** Deletes a test's namespace, and so everything in it; one already gone is fine. */
+export async function deleteNamespace(conn: ClusterConnection, name: string): Promise<void> {
+  try {
+    await conn.objects.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
 }

@@ -28,7 +28,7 @@ import {
 } from "../../src/targets/kubernetes/cluster/object-component.js";
 import { readStateMirror, secretStateStore } from "../../src/targets/kubernetes/cluster/state-secret.js";
 import type { DeployState } from "../../src/targets/target.js";
-import { ADMIN_KUBECONFIG, type TestCluster, testCluster } from "./cluster-access.js";
+import { ADMIN_KUBECONFIG, deleteNamespace, type TestCluster, testCluster } from "./cluster-access.js";
 import { imagePins } from "./images.js";
 
 const NAMESPACE = `atrium-de-${randomBytes(3).toString("hex")}`;
@@ -113,11 +113,7 @@ describe("kubernetes deploy pieces on the test cluster", () => {
 
   after(async () => {
     if (typeof cluster === "string") return;
-    try {
-      await conn.objects.delete({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteNamespace(conn, NAMESPACE);
     rmSync(mirrorDir, { recursive: true, force: true });
     cluster.stop();
   });

@@ -22,6 +22,7 @@ import { type ClusterConnection, clusterError, connect } from "./cluster/connect
 import { destroyOnCluster } from "./cluster/destroy.js";
 import { leaseLock } from "./cluster/lease-lock.js";
 import { leftoverComponents, type NamedObject, objectComponent } from "./cluster/object-component.js";
+import { previewChanges } from "./cluster/online-plan.js";
 import { clusterLogs, clusterStatus, LOG_NAMES, publicAddress } from "./cluster/runtime.js";
 import {
   adminPasswordComponent,
@@ -176,6 +177,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
         await setClusterPassword(connection(), renderWith(state).input, user, password);
       },
     },
+    preview: (changes, components) => previewChanges(connection(), changes, components),
   };
 }
 

@@ -96,7 +96,7 @@ export function clusterError(conn: ClusterConnection, doing: string, err: unknow
   const status = statusOf(err);
   if (status === undefined)
     return new AtriumError(
-      "apply-failed",
+      "unreachable",
       `can't reach the cluster at ${conn.server} (context ${conn.context}) while ${doing}: ${apiMessage(err)}`,
       `check that the cluster answers: kubectl --context ${conn.context} get namespaces`,
     );

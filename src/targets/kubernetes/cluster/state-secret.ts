@@ -68,6 +68,7 @@ export function secretStateStore(
   const header = { apiVersion: "v1", kind: "Secret", metadata: { name: STATE_SECRET, namespace } };
   return {
     location: `Secret ${namespace}/${STATE_SECRET} (context ${conn.context})`,
+    readCopy: () => readStateMirror(mirrorFile, project),
     async load() {
       let secret: V1Secret;
       try {
