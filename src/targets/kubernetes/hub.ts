@@ -114,6 +114,25 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
           },
           initContainers: [
             {
+              // fsGroup does not reach every kind of volume (hostPath, some local and NFS
+              // ones): the database's folder is made the hub's own before it starts
+              name: "db-owner",
+              image: block.images.hub,
+              imagePullPolicy: "IfNotPresent",
+              command: [
+                "/bin/sh",
+                "-c",
+                `chown ${HUB_UID}:${HUB_UID} ${HUB_DATA_DIR} && chmod 0700 ${HUB_DATA_DIR}`,
+              ],
+              securityContext: {
+                runAsUser: 0,
+                runAsNonRoot: false,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER"] },
+              },
+              volumeMounts: [{ name: "db", mountPath: HUB_DATA_DIR }],
+            },
+            {
               name: "python-envs",
               image: block.images.hub,
               imagePullPolicy: "IfNotPresent",
@@ -139,6 +158,9 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
                 { name: "ATRIUM_HUB_CONFIG", value: HUB_SETTINGS_FILE },
                 { name: "PYTHONPATH", value: GLUE_DIR },
                 { name: "HOME", value: HUB_DATA_DIR },
+                // the image's passwd has no entry for the hub's uid: who it is, for getpass
+                { name: "USER", value: "jupyterhub" },
+                { name: "LOGNAME", value: "jupyterhub" },
               ],
               ports: [{ name: "http", containerPort: HUB_PORT, protocol: "TCP" }],
               readinessProbe: { httpGet: { path: "/hub/health", port: "http" }, periodSeconds: 5 },

@@ -56,8 +56,9 @@ export function renderKubernetes(
     ...renderStorage(input),
     // the volume's folders first: the hub builds its environments into one of them
     ...renderStoragePrepare(input),
-    ...renderHub(input, settings),
+    // the proxy before the hub: the hub stops at start when no proxy answers
     ...renderProxy(input),
+    ...renderHub(input, settings),
     ...renderPolicies(input),
   ]);
   return { input, placement: input.placement, objects, secrets: secretRefs(input), identities };

@@ -3,7 +3,7 @@
  * a Job until it succeeded. Polls (a read each second); a timeout or a failure says
  * what the pods report, so the admin knows where to look.
  */
-import type { KubernetesObject, V1Deployment, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Deployment, V1Job, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { AtriumError } from "../../../errors.js";
 import type { Progress } from "../../component.js";
 import { type ClusterConnection, clusterError, describe } from "./connection.js";
@@ -51,6 +51,40 @@ function labelSelector(labels: Record<string, string> | undefined): string {
   return Object.entries(labels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(",");
+}
+
+const REVISION = "deployment.kubernetes.io/revision";
+
+/**
+ * The selector of the Deployment's current pods (its newest ReplicaSet's template hash),
+ * so an old version's pod on its way out is not taken for the new one; undefined until
+ * the controller has made that ReplicaSet.
+ */
+async function currentPods(
+  conn: ClusterConnection,
+  deployment: V1Deployment,
+  selector: string,
+): Promise<string | undefined> {
+  const revision = deployment.metadata?.annotations?.[REVISION];
+  if (!revision) return undefined;
+  try {
+    const sets = await conn.objects.list<V1ReplicaSet>(
+      "apps/v1",
+      "ReplicaSet",
+      deployment.metadata?.namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    const hash = sets.items.find((r) => r.metadata?.annotations?.[REVISION] === revision)?.metadata?.labels?.[
+      "pod-template-hash"
+    ];
+    return hash ? `${selector},pod-template-hash=${hash}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A pod of the selector whose container (or init container) keeps failing, said as one line. */
@@ -123,7 +157,8 @@ export async function waitReady(
     }
     if (obj.kind === "Deployment") {
       const selector = labelSelector((live as V1Deployment).spec?.selector?.matchLabels);
-      const looping = await crashLooping(conn, namespace, selector);
+      const current = await currentPods(conn, live as V1Deployment, selector);
+      const looping = current ? await crashLooping(conn, namespace, current) : undefined;
       if (looping) {
         throw new AtriumError(
           "apply-failed",
