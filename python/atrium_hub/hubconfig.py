@@ -63,6 +63,8 @@ def apply(c: Config, settings: Settings) -> None:
 
 def _apply_hub(c: Config, s: Settings) -> None:
     c.JupyterHub.hub_bind_url = s.hub.bind_url
+    if s.hub.connect_url is not None:
+        c.JupyterHub.hub_connect_url = s.hub.connect_url
     # base_url follows from bind_url's path; setting both makes JupyterHub rewrite
     # bind_url from its ip/port defaults
     c.JupyterHub.bind_url = public_url(s)

@@ -53,6 +53,8 @@ class Hub:
     data_dir: str
     db_url: str
     cookie_secret_file: str
+    #: Where the proxy and servers reach the hub (a Service), when not at bind_url's address.
+    connect_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,9 @@ export const hubSettings = z
     project: z.strictObject({ name: nonEmpty, title: z.string(), welcome: z.string() }),
     hub: z.strictObject({
       bind_url: httpUrl,
+      connect_url: httpUrl
+        .optional()
+        .describe("where the proxy and servers reach the hub, when not at bind_url's address (a Service)"),
       public_url: httpUrl.describe("its path is empty or equals base_url"),
       base_url: matching(/^\/(.*\/)?$/, "a path that starts and ends with /"),
       data_dir: absPath,

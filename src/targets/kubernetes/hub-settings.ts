@@ -35,6 +35,8 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
     project: platform.project,
     hub: {
       bind_url: `http://0.0.0.0:${HUB_PORT}/`,
+      // the pod's name does not resolve; its Service does
+      connect_url: `http://${names.hub}:${HUB_PORT}`,
       // what the hub tells the proxy and OAuth clients; the proxy's own Service in the cluster
       public_url: publicUrl(placement),
       base_url: "/",

@@ -32,9 +32,13 @@ export const PRIVATE_IPV4 = [
 export const PRIVATE_IPV6 = ["::1/128", "fc00::/7", "fe80::/10"];
 
 const tcp = (port: number) => ({ protocol: "TCP", port });
+// 53, and 1053 where the resolver runs unprivileged (CoreDNS as non-root): a policy
+// sees the pod's port, after the Service's
 const DNS_PORTS = [
   { protocol: "UDP", port: 53 },
   { protocol: "TCP", port: 53 },
+  { protocol: "UDP", port: 1053 },
+  { protocol: "TCP", port: 1053 },
 ];
 
 const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
