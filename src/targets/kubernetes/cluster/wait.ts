@@ -92,6 +92,7 @@ async function crashLooping(
   conn: ClusterConnection,
   namespace: string,
   selector: string,
+  since: number,
 ): Promise<string | undefined> {
   try {
     const pods = await conn.objects.list<V1Pod>(
@@ -106,8 +107,10 @@ async function crashLooping(
     );
     for (const p of pods.items) {
       for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
-        if (c.restartCount >= 3) {
-          const last = c.lastState?.terminated;
+        const last = c.lastState?.terminated;
+        // failed again since this wait began (an earlier failure may be what this deploy fixes)
+        const lately = last?.finishedAt !== undefined && new Date(last.finishedAt).getTime() >= since;
+        if (c.restartCount >= 3 && lately) {
           return `${p.metadata?.name}: container ${c.name} failed ${c.restartCount} times${last ? ` (last: exit ${last.exitCode}${last.reason ? `, ${last.reason}` : ""})` : ""}`;
         }
       }
@@ -131,7 +134,8 @@ export async function waitReady(
 ): Promise<void> {
   if (obj.kind !== "Deployment" && obj.kind !== "Job") return;
   const namespace = obj.metadata?.namespace ?? "default";
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let said = false;
   for (;;) {
     let live: KubernetesObject;
@@ -158,7 +162,7 @@ export async function waitReady(
     if (obj.kind === "Deployment") {
       const selector = labelSelector((live as V1Deployment).spec?.selector?.matchLabels);
       const current = await currentPods(conn, live as V1Deployment, selector);
-      const looping = current ? await crashLooping(conn, namespace, current) : undefined;
+      const looping = current ? await crashLooping(conn, namespace, current, started) : undefined;
       if (looping) {
         throw new AtriumError(
           "apply-failed",
