@@ -276,7 +276,7 @@ export function http(
   });
 }
 
-function cookiesOf(setCookies: string[]): Map<string, string> {
+export function cookiesOf(setCookies: string[]): Map<string, string> {
   const jar = new Map<string, string>();
   for (const line of setCookies) {
     const [pair] = line.split(";");
@@ -286,7 +286,7 @@ function cookiesOf(setCookies: string[]): Map<string, string> {
   return jar;
 }
 
-function cookieHeader(jar: Map<string, string>): string {
+export function cookieHeader(jar: Map<string, string>): string {
   return [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
 }
 
