@@ -91,7 +91,15 @@ describe("access matrix: users, groups and an admin on every surface", () => {
     if (who !== "nobody") headers.Authorization = `token ${tokens[who] ?? randomBytes(32).toString("hex")}`;
     if (init.body !== undefined) headers["Content-Type"] = "application/json";
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    return http(`${p.url}${path}`, { method: init.method ?? "GET", headers, body });
+    return (async () => {
+      // A 503 is the proxy saying it got no answer (a kept-alive connection the server had
+      // just closed), which says nothing about access: ask again, and judge the answer.
+      for (let attempt = 1; ; attempt++) {
+        const r = await http(`${p.url}${path}`, { method: init.method ?? "GET", headers, body });
+        if (r.status !== 503 || attempt === 3) return r;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+    })();
   }
 
   function ssh(user: string, tokenOf: string, args: string[]): Promise<CommandResult> {
