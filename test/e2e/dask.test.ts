@@ -90,9 +90,10 @@ describe("Dask clusters through dask-gateway", () => {
         "print(len(client.scheduler_info()['workers']))",
         "print(cluster.dashboard_link)",
         // The idle timeout (40 s) counts from the last task: a task left running keeps the
-        // cluster up for the tests below however slowly they run; the idle test shuts it down.
-        "import time",
-        "keepalive = client.submit(time.sleep, 3600, pure=False)",
+        // cluster up for the tests below however slowly they run, until the restart test.
+        "from distributed import Event",
+        "hold = Event('atrium-e2e-keepalive')",
+        "keepalive = client.submit(lambda: Event('atrium-e2e-keepalive').wait(3600), pure=False)",
       ].join("\n"),
     );
     const [name, sum, workers, dashboard] = out.split("\n");
@@ -249,6 +250,9 @@ describe("Dask clusters through dask-gateway", () => {
   });
 
   it("keeps the running cluster through a gateway restart", async () => {
+    // The task that kept the cluster busy holds one of the two workers' threads, which
+    // the computation below needs (cancelling it would not free the thread): it ends now.
+    assert.equal(await run(alice, "hold.set()\nprint(keepalive.result(timeout=60))"), "True");
     const pidFile = join(p.dirs.state, "run", "dask-gateway.pid");
     const old = Number(readFileSync(pidFile, "utf8"));
     process.kill(old, "SIGTERM");
@@ -283,7 +287,7 @@ describe("Dask clusters through dask-gateway", () => {
   });
 
   it("shuts a cluster down after the idle timeout", async () => {
-    await run(alice, "keepalive.cancel()\ncluster.shutdown()\nclient.close()");
+    await run(alice, "cluster.shutdown()\nclient.close()");
     const idle = await run(alice, "idle = g.new_cluster(shutdown_on_close=False)\nprint(idle.name)");
     await waitFor(
       "the idle cluster to be stopped",
