@@ -14,6 +14,7 @@ import bcrypt from "bcryptjs";
 import { AtriumError } from "../../../errors.js";
 import type { Component } from "../../component.js";
 import { generatePassword, newSecretValue } from "../../secret-values.js";
+import { selfSignedCertArgs } from "../../self-signed-cert.js";
 import type { RenderInput } from "../meta.js";
 import { instanceLabels } from "../placement.js";
 import type { ClusterConnection } from "./connection.js";
@@ -52,23 +53,7 @@ async function selfSigned(host: string): Promise<{ cert: string; key: string }> 
   try {
     const key = join(dir, "tls.key");
     const cert = join(dir, "tls.crt");
-    await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "3650",
-      "-subj",
-      `/CN=${host}`,
-      "-addext",
-      `subjectAltName=DNS:${host},DNS:localhost,IP:127.0.0.1`,
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ]);
+    await run("openssl", selfSignedCertArgs(host, key, cert));
     return { cert: readFileSync(cert, "utf8"), key: readFileSync(key, "utf8") };
   } finally {
     rmSync(dir, { recursive: true, force: true });

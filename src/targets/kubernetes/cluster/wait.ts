@@ -21,19 +21,23 @@ function deploymentReady(d: V1Deployment): boolean {
   );
 }
 
+function podsOf(conn: ClusterConnection, namespace: string, selector: string) {
+  return conn.objects.list<V1Pod>(
+    "v1",
+    "Pod",
+    namespace,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    selector,
+  );
+}
+
 /** One line per pod of `selector` that is not ready: its phase and its containers' waiting or terminated reasons. */
 async function podTrouble(conn: ClusterConnection, namespace: string, selector: string): Promise<string> {
   try {
-    const pods = await conn.objects.list<V1Pod>(
-      "v1",
-      "Pod",
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      selector,
-    );
+    const pods = await podsOf(conn, namespace, selector);
     return pods.items
       .map((p) => {
         const states = (p.status?.containerStatuses ?? [])
@@ -95,16 +99,7 @@ async function crashLooping(
   since: number,
 ): Promise<string | undefined> {
   try {
-    const pods = await conn.objects.list<V1Pod>(
-      "v1",
-      "Pod",
-      namespace,
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      selector,
-    );
+    const pods = await podsOf(conn, namespace, selector);
     for (const p of pods.items) {
       for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
         const last = c.lastState?.terminated;

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { AtriumError } from "../../../errors.js";
 import type { Component } from "../../component.js";
+import { selfSignedCertArgs } from "../../self-signed-cert.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { ensureDir } from "../fsutil.js";
@@ -30,23 +31,7 @@ export function tlsComponent(ctx: LocalContext): Component | undefined {
       if (existsSync(files.cert) && existsSync(files.key)) return { note: "kept the existing certificate" };
       ensureDir(dirname(files.key), 0o700);
       const host = hostname();
-      await run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "3650",
-        "-subj",
-        `/CN=${host}`,
-        "-addext",
-        `subjectAltName=DNS:${host},DNS:localhost,IP:127.0.0.1`,
-        "-keyout",
-        files.key,
-        "-out",
-        files.cert,
-      ]);
+      await run("openssl", selfSignedCertArgs(host, files.key, files.cert));
       chmodSync(files.key, 0o600);
       return { note: `generated for ${host}` };
     },
