@@ -64,6 +64,8 @@ export async function plan(
 /** Deploys to `target` (the config's, through the registry, when run from the CLI). */
 export async function deployTo(target: Target, reporter: Reporter): Promise<Change[]> {
   await target.preflight();
+  const unchanged = await nothingToDo(target);
+  if (unchanged) return unchanged;
   for (const line of (await target.checks?.()) ?? []) reporter.detail(line);
   // Everything deploy makes (envs, config) must be readable by the users.
   process.umask(0o022);
@@ -77,6 +79,19 @@ export async function deployTo(target: Target, reporter: Reporter): Promise<Chan
   } finally {
     await release();
   }
+}
+
+/**
+ * A deploy with nothing to change, found read-only: the state (read without the lock) matches
+ * every component and nobody holds the lock, so no other deploy is halfway. Then there is
+ * nothing to lock, check or save, and the deploy writes nothing. Undefined: deploy as usual.
+ */
+async function nothingToDo(target: Target): Promise<Change[] | undefined> {
+  if (target.lock.holder === undefined) return undefined;
+  if ((await target.lock.holder()) !== undefined) return undefined;
+  const state = await target.state.load();
+  const changes = await planChanges(target.components(state), state);
+  return changes.every((c) => c.kind === "same") ? changes : undefined;
 }
 
 export function deploy(config: Config, configFile: string, reporter: Reporter): Promise<Change[]> {

@@ -41,6 +41,11 @@ export interface DeployLock {
    * deployed takes no lock (destroy).
    */
   acquire(what: string, create: boolean): Promise<() => Promise<void>>;
+  /**
+   * Who holds the lock now, read without taking it (undefined: nobody). A target that has
+   * it lets a deploy with nothing to change finish without a write (the lock is one).
+   */
+  holder?(): Promise<string | undefined>;
 }
 
 /** Where people reach the platform. */

@@ -3,7 +3,7 @@
  * is built but not running (then `stop` tears it down again).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
 import { type ClusterConnection, isNotFound } from "../../src/targets/kubernetes/cluster/connection.js";
@@ -62,4 +62,63 @@ export async function deleteNamespace(conn: ClusterConnection, name: string): Pr
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
+}
+
+const CONTAINERD_SOCK = "/run/atrium-test-cluster/containerd.sock";
+
+function ctr(args: string[]): void {
+  const r = spawnSync("ctr", ["--address", CONTAINERD_SOCK, "--namespace", "k8s.io", ...args], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`ctr ${args.join(" ")} failed (exit ${r.status}): ${r.stderr.trim()}`);
+}
+
+/**
+ * A second name for an image the node already has, so a test can change an image reference
+ * without a registry to pull the new one from; the returned function removes the name again.
+ */
+export function imageAlias(source: string, alias: string): () => void {
+  ctr(["images", "tag", "--force", source, alias]);
+  return () => ctr(["images", "rm", alias]);
+}
+
+/** The API server's audit log: every write the admin's credentials make (configs.sh's policy). */
+export const AUDIT_LOG = "/var/lib/atrium-test-cluster/logs/audit.log";
+
+function auditLogSize(): number {
+  if (!existsSync(AUDIT_LOG))
+    throw new Error(
+      `${AUDIT_LOG} is missing: the test cluster was started before it kept one; run down.sh and up.sh`,
+    );
+  return statSync(AUDIT_LOG).size;
+}
+
+function readFrom(path: string, offset: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const length = statSync(path).size - offset;
+    const buf = Buffer.alloc(Math.max(0, length));
+    readSync(fd, buf, 0, buf.length, offset);
+    return buf.toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The write requests (verb and URI) the admin's credentials made to the cluster while `run`
+ * ran, as the API server's audit log recorded them; `keep` narrows them (other tests' writes).
+ */
+export async function adminWritesDuring(
+  run: () => Promise<void>,
+  keep: (uri: string) => boolean = () => true,
+): Promise<string[]> {
+  const offset = auditLogSize();
+  await run();
+  return readFrom(AUDIT_LOG, offset)
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { verb: string; requestURI: string })
+    .filter((event) => keep(event.requestURI))
+    .map((event) => `${event.verb} ${event.requestURI}`);
 }

@@ -111,3 +111,20 @@ iptables: {localhostNodePorts: true}
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
 }
+
+# The API server's audit log records every write the cluster admin's credentials make (what
+# tests count: a no-op deploy must make none); reads and everyone else are not recorded.
+AUDIT_LOG=$LOGS/audit.log
+write_audit_policy() {
+  mkdir -p "$STATE/apiserver" "$LOGS"
+  cat >"$STATE/apiserver/audit-policy.yaml" <<YAML
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    users: [atrium-test-admin]
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+YAML
+}

@@ -46,7 +46,9 @@ start_apiserver() {
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-    --allow-privileged=true --profiling=false --event-ttl=30m
+    --allow-privileged=true --profiling=false --event-ttl=30m \
+    --audit-policy-file="$STATE/apiserver/audit-policy.yaml" --audit-log-path="$AUDIT_LOG" \
+    --audit-log-maxsize=50 --audit-log-maxbackup=1
   wait_for kube-apiserver 120 kubectl_admin get --raw /readyz
 }
 

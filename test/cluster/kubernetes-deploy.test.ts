@@ -16,7 +16,7 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
 import { cookieHeader, cookiesOf, http } from "../e2e/harness.js";
 import { KernelClient } from "../e2e/kernel.js";
-import { ADMIN_KUBECONFIG, type TestCluster, testCluster } from "./cluster-access.js";
+import { ADMIN_KUBECONFIG, adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
 import { fetchWheels, startPackageIndex } from "./package-index.js";
 import { poll } from "./pods.js";
 
@@ -215,10 +215,18 @@ describe("atrium deploy on the kubernetes target", () => {
     if (typeof cluster === "string") return t.skip(cluster);
     const pod = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
     const started = Date.now();
-    const r = await atrium(["deploy", "-c", file], env);
+    let r = { code: null as number | null, out: "" };
+    const writes = await adminWritesDuring(
+      async () => {
+        r = await atrium(["deploy", "-c", file], env);
+      },
+      (uri) =>
+        uri.includes(NAMESPACE) || uri.includes("atrium-probe-") || /^\/api\/v1\/[a-z]+(\?|$)/.test(uri),
+    );
     assert.equal(r.code, 0, r.out);
     t.diagnostic(`no-op redeploy took ${((Date.now() - started) / 1000).toFixed(2)} s`);
     assert.match(r.out, /0 create, 0 update, 0 delete/);
+    assert.deepEqual(writes, [], "the no-op deploy wrote to the cluster");
     const again = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
     assert.equal(again.metadata?.uid, pod.metadata?.uid, "the user's pod was replaced");
   });

@@ -31,11 +31,23 @@ import { LEASE_NAME } from "../../src/targets/kubernetes/cluster/lease-lock.js";
 import { ensureNamespace } from "../../src/targets/kubernetes/cluster/namespace.js";
 import { type NamedObject, objectKey } from "../../src/targets/kubernetes/cluster/object-component.js";
 import { targetFor } from "../../src/targets/registry.js";
-import { ADMIN_KUBECONFIG, deleteNamespace, type TestCluster, testCluster } from "./cluster-access.js";
+import {
+  ADMIN_KUBECONFIG,
+  deleteNamespace,
+  imageAlias,
+  type TestCluster,
+  testCluster,
+} from "./cluster-access.js";
+import { imagePins } from "./images.js";
 
 const NAMESPACE = `atrium-op-${randomBytes(3).toString("hex")}`;
-const NEW_HUB_IMAGE = "ghcr.io/astral-sh/uv:0.13.9-python3.11-bookworm";
+/** The hub image the file changes to: the same python image under a name of this test's own (the probe runs it). */
+const NEW_HUB_IMAGE = `localhost/${NAMESPACE}/python:next`;
 const quiet: Reporter = { start() {}, detail() {}, important() {}, done() {}, failed() {} };
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
 
 function atrium(args: string[], env: NodeJS.ProcessEnv) {
   const r = spawnSync(process.execPath, [repoPath("dist", "src", "cli", "main.js"), ...args], {
@@ -71,7 +83,11 @@ function testConfig(example: string): string {
   );
 }
 
-/** Every object of the namespace Atrium made, with its resourceVersion: any write changes one. */
+/**
+ * Every object of the namespace Atrium made, with what a write by plan would change: the
+ * generation where the object has one (its controller's status updates leave that alone, a
+ * spec write bumps it), else the resourceVersion.
+ */
 async function versions(conn: ClusterConnection, objects: NamedObject[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const state = {
@@ -81,7 +97,9 @@ async function versions(conn: ClusterConnection, objects: NamedObject[]): Promis
   };
   for (const o of [...objects, state]) {
     const live = await conn.objects.read(o as NamedObject);
-    out[`${o.kind}/${o.metadata.name}`] = live.metadata?.resourceVersion ?? "";
+    const generation = live.metadata?.generation;
+    out[`${o.kind}/${o.metadata.name}`] =
+      generation === undefined ? `rv ${live.metadata?.resourceVersion}` : `generation ${generation}`;
   }
   return out;
 }
@@ -113,7 +131,7 @@ describe("atrium plan's online step on the kubernetes target", () => {
   let env: NodeJS.ProcessEnv;
   let conn: ClusterConnection;
   /** What before() made, for after() to remove even when before() stopped halfway. */
-  const made: { conn?: ClusterConnection; dir?: string } = {};
+  const made: { conn?: ClusterConnection; dir?: string; untag?: () => void } = {};
   let applied: NamedObject[] = [];
 
   before(async () => {
@@ -127,6 +145,7 @@ describe("atrium plan's online step on the kubernetes target", () => {
     Object.assign(process.env, env);
     conn = connect("atrium-test");
     made.conn = conn;
+    made.untag = imageAlias(imagePins().python.image, NEW_HUB_IMAGE);
     // what a first deploy leaves: every object applied, the state in its Secret (and its local copy)
     const target = targetFor(loadConfig(file), file);
     await ensureNamespace(conn, NAMESPACE, { "app.kubernetes.io/managed-by": "atrium" });
@@ -137,7 +156,10 @@ describe("atrium plan's online step on the kubernetes target", () => {
       state,
       reporter: quiet,
     });
-    applied = components.flatMap((c) => (c.name.includes("/") ? [c.spec as NamedObject] : []));
+    applied = components.flatMap((c) => {
+      const obj = c.spec as NamedObject | undefined;
+      return typeof obj?.kind === "string" && objectKey(obj) === c.name ? [obj] : [];
+    });
     // the change the plan must explain
     const text = readFileSync(file, "utf8");
     const changed = text
@@ -152,6 +174,7 @@ describe("atrium plan's online step on the kubernetes target", () => {
     try {
       if (made.conn !== undefined) await deleteNamespace(made.conn, NAMESPACE);
     } finally {
+      made.untag?.();
       if (made.dir !== undefined) rmSync(made.dir, { recursive: true, force: true });
       cluster.stop();
     }
@@ -181,7 +204,7 @@ describe("atrium plan's online step on the kubernetes target", () => {
     assert.match(
       hub,
       new RegExp(
-        `spec\\.template\\.spec\\.containers\\[hub\\]\\.image: "ghcr\\.io/astral-sh/uv:0\\.13\\.9-python3\\.11-bookworm-slim" -> "${NEW_HUB_IMAGE.replaceAll(".", "\\.")}"`,
+        `spec\\.template\\.spec\\.containers\\[hub\\]\\.image: "${escaped(imagePins().python.image)}" -> "${escaped(NEW_HUB_IMAGE)}"`,
       ),
     );
     assert.match(hub, /spec\.template\.spec\.initContainers\[python-envs\]\.image: /);

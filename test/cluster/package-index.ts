@@ -219,6 +219,8 @@ function indexDeployment(wheelDir: string): V1Deployment {
     metadata: { name: "index", namespace: INDEX_NAMESPACE, labels: LABELS },
     spec: {
       replicas: 1,
+      // the pod serving the old folder goes before the new one starts: never both behind the Service
+      strategy: { type: "Recreate" },
       selector: { matchLabels: { app: "index" } },
       template: {
         metadata: { labels: LABELS, annotations: { [WHEEL_DIR_ANNOTATION]: wheelDir } },
@@ -333,6 +335,24 @@ async function ensureDeployment(apps: AppsV1Api, wheelDir: string): Promise<void
 }
 
 /**
+ * Waits until the Service's address answers with this folder's index (a rolled-out Deployment
+ * is not yet what the Service's rules send requests to): the host reaches ClusterIPs too.
+ */
+async function servedThroughService(core: CoreV1Api, wheelDir: string): Promise<void> {
+  const service = await core.readNamespacedService({ name: "index", namespace: INDEX_NAMESPACE });
+  const url = `http://${service.spec?.clusterIP}:${INDEX_PORT}/simple/index.html`;
+  const wanted = readFileSync(join(wheelDir, "simple", "index.html"), "utf8");
+  await poll(`${url} to serve ${wheelDir}`, 60, async () => {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return (await r.text()) === wanted ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/**
  * Serves wheelDir (a folder fetchWheels made) inside the cluster in namespace atrium-test-index,
  * as the ClusterIP Service `index`; waits until it is ready and returns its simple index URL.
  * Already serving this folder: reused as it is. `stop` deletes the namespace and waits for it to go.
@@ -357,6 +377,7 @@ export async function startPackageIndex(
   } catch (err) {
     throw new Error(`${(err as Error).message} (status ${JSON.stringify(last?.status)})`);
   }
+  await servedThroughService(core, wheelDir);
   return {
     url: INDEX_URL,
     stop: async () => {

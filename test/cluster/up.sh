@@ -38,7 +38,7 @@ mkdir -p "$STATE" "$RUN"
 chmod 0700 "$STATE"
 phase "host state saved" save_host_state
 phase "certificates" make_pki
-phase "configs" eval 'write_containerd_config; write_kubelet_config; write_kube_proxy_config'
+phase "configs" eval 'write_containerd_config; write_kubelet_config; write_kube_proxy_config; write_audit_policy'
 phase "bridge and pod firewall" eval 'setup_bridge; setup_pod_firewall'
 phase "containerd" start_containerd
 phase "image import" import_images

@@ -206,4 +206,38 @@ describe("a fake target through the Target interface", () => {
     assert.deepEqual(details, ["NetworkPolicies: enforced"]);
     assert.deepEqual([...fake.machine.keys()], ["hub"]);
   });
+
+  it("with a lock it can read, a deploy with nothing to change takes no lock, runs no check and saves nothing", async () => {
+    const fake = fakeTarget();
+    fake.known = ["hub"];
+    fake.wanted.set("hub", "a\n");
+    let holder: string | undefined;
+    const acquired: string[] = [];
+    const lock = fake.target.lock;
+    const acquire = lock.acquire.bind(lock);
+    lock.acquire = (what: string, create: boolean) => {
+      acquired.push(what);
+      return acquire(what, create);
+    };
+    lock.holder = async () => holder;
+    let checked = 0;
+    fake.target.checks = async () => {
+      checked++;
+      return [];
+    };
+    await deployTo(fake.target, quiet);
+    assert.deepEqual([acquired.length, checked, fake.saves.length], [1, 1, 1]);
+    const changes = await deployTo(fake.target, quiet);
+    assert.equal(summarize(changes), "0 to create, 0 to update, 0 to delete, 1 unchanged");
+    assert.deepEqual([acquired.length, checked, fake.saves.length], [1, 1, 1], "the no-op deploy wrote");
+    // another deploy halfway: the usual path, which meets its lock
+    holder = "someone else";
+    await deployTo(fake.target, quiet);
+    assert.deepEqual([acquired.length, checked], [2, 2]);
+    // something missing on the machine is a change: deployed under the lock
+    holder = undefined;
+    fake.machine.clear();
+    await deployTo(fake.target, quiet);
+    assert.deepEqual([acquired.length, fake.machine.size], [3, 1]);
+  });
 });

@@ -54,6 +54,15 @@ export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): D
   const now = options.now ?? (() => new Date());
   const header = leaseHeader(namespace);
   return {
+    async holder() {
+      try {
+        const current = await conn.objects.read<V1Lease>(header);
+        return expired(current, now()) ? undefined : (current.spec?.holderIdentity ?? "someone");
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw clusterError(conn, `reading the deploy lock ${namespace}/${LEASE_NAME}`, err);
+      }
+    },
     async acquire(what, create) {
       if (create) await ensureNamespace(conn, namespace, options.labels);
       else if (!(await namespaceExists(conn, namespace))) return async () => {};
