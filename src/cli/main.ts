@@ -42,6 +42,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "stop the platform (--purge: and delete its data)",
     load: () => import("./commands/destroy.js"),
   },
+  unlock: {
+    summary: "remove the deploy lock a deploy that died left (--force: even if it looks alive)",
+    load: () => import("./commands/unlock.js"),
+  },
   service: {
     summary: "(internal) run one of Atrium's services",
     load: () => import("./commands/service.js"),

@@ -46,6 +46,11 @@ export interface DeployLock {
    * it lets a deploy with nothing to change finish without a write (the lock is one).
    */
   holder?(): Promise<string | undefined>;
+  /**
+   * `atrium unlock`: removes a lock its holder left behind and says what it removed. A lock
+   * whose holder may still be working (alive, or renewed lately) is refused unless `force`.
+   */
+  unlock(force: boolean): Promise<string>;
 }
 
 /** Where people reach the platform. */

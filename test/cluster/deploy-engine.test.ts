@@ -148,6 +148,38 @@ describe("kubernetes deploy pieces on the test cluster", () => {
     await again();
   });
 
+  test("atrium unlock: a lease still renewed is kept unless forced, an expired one is removed, none is said", async (t) => {
+    if (skipReason()) return t.skip(skipReason());
+    const lock = leaseLock(conn, { namespace: NAMESPACE, labels: LABELS });
+    assert.equal(await lock.holder?.(), undefined);
+    const release = await lock.acquire("deploy", true);
+    assert.match((await lock.holder?.()) ?? "", /pid \d+ \(deploy\)$/);
+    await assert.rejects(lock.unlock(false), (err: unknown) => {
+      assert.ok(err instanceof AtriumError, String(err));
+      assert.match(err.message, /another deploy or destroy is running .* may be working/);
+      assert.match(err.hint ?? "", /atrium unlock --force/);
+      return true;
+    });
+    // seen two minutes later, the holder stopped renewing: removed without --force
+    const later = leaseLock(conn, {
+      namespace: NAMESPACE,
+      labels: LABELS,
+      now: () => new Date(Date.now() + 120_000),
+    });
+    assert.equal(await later.holder?.(), undefined, "an expired lease has no holder");
+    assert.match(
+      await later.unlock(false),
+      /^removed the deploy lock Lease \S+\/atrium-deploy, held by \S+ pid \d+ \(deploy\)$/,
+    );
+    assert.match(await lock.unlock(false), /^no deploy lock to remove/);
+    await release();
+    const forced = await lock.acquire("deploy", true);
+    assert.match(await lock.unlock(true), /^removed the deploy lock/);
+    await forced();
+    const again = await lock.acquire("deploy", true);
+    await again();
+  });
+
   test("the state lives in a Secret, mirrored root-only; a stale writer is refused", async (t) => {
     if (skipReason()) return t.skip(skipReason());
     const mirror = join(mirrorDir, "state.json");

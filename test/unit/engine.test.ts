@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
@@ -8,7 +8,7 @@ import { applyChanges, planChanges, type Reporter, summarize } from "../../src/d
 import { AtriumError } from "../../src/errors.js";
 import { hashOf } from "../../src/lib/hash.js";
 import type { Component } from "../../src/targets/component.js";
-import { acquireLock } from "../../src/targets/local/lock-file.js";
+import { acquireLock, stateDirLock } from "../../src/targets/local/lock-file.js";
 import { loadState, saveState, stateFileStore, statePath } from "../../src/targets/local/state-file.js";
 
 const quiet: Reporter = { start() {}, detail() {}, important() {}, done() {}, failed() {} };
@@ -127,6 +127,21 @@ describe("deploy engine", () => {
     const again = acquireLock(dir);
     assert.equal(readFileSync(join(dir, "deploy.lock"), "utf8").trim(), String(process.pid));
     again();
+  });
+
+  it("atrium unlock: removes a lock whose process is gone; a running holder's only with --force", async () => {
+    const lock = stateDirLock(dir);
+    const file = join(dir, "deploy.lock");
+    assert.match(await lock.unlock(false), /^no deploy lock to remove/);
+    writeFileSync(file, "999999999\n");
+    assert.equal(await lock.unlock(false), `removed the deploy lock ${file}, held by pid 999999999`);
+    assert.equal(existsSync(file), false);
+    const release = await lock.acquire("deploy", true);
+    await assert.rejects(lock.unlock(false), /held by pid \d+, which is running/);
+    assert.equal(existsSync(file), true);
+    assert.match(await lock.unlock(true), /held by pid \d+ \(still running\)$/);
+    assert.equal(existsSync(file), false);
+    await release();
   });
 });
 

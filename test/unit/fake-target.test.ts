@@ -81,6 +81,7 @@ function fakeTarget(): Fake {
       },
     },
     lock: {
+      unlock: async () => "nothing to remove",
       async acquire(what) {
         if (locked) throw new AtriumError("locked", `another ${what} is running`);
         locked = true;

@@ -97,6 +97,11 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     return conn;
   };
   let store: StateStore | undefined;
+  const stateStore = (): StateStore => {
+    const c = connection();
+    store ??= secretStateStore(c, namespace, platform.project.name, mirrorFile(c.context, namespace), labels);
+    return store;
+  };
   let lock: DeployLock | undefined;
   return {
     type: "kubernetes",
@@ -119,15 +124,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       return [identitiesComponent(rendered.identities), ...made, ...leftoverComponents(c, state, names)];
     },
     get state() {
-      const c = connection();
-      store ??= secretStateStore(
-        c,
-        namespace,
-        platform.project.name,
-        mirrorFile(c.context, namespace),
-        labels,
-      );
-      return store;
+      return stateStore();
     },
     get lock() {
       lock ??= leaseLock(connection(), { namespace, labels });
@@ -173,7 +170,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     endpoints: () => [],
     passwords: {
       set: async (user, password) => {
-        const state = await store?.load();
+        const state = await stateStore().load();
         await setClusterPassword(connection(), renderWith(state).input, user, password);
       },
     },

@@ -51,9 +51,30 @@ function readFileSafe(file: string): string {
   }
 }
 
+/** `atrium unlock` here: the lock file removed when its process is gone (or with `force`). */
+function unlockFile(stateDir: string, force: boolean): string {
+  const file = join(stateDir, "deploy.lock");
+  if (!existsSync(file)) return `no deploy lock to remove (${file} does not exist)`;
+  const owner = Number.parseInt(readFileSafe(file), 10);
+  const alive = Number.isInteger(owner) && owner > 0 && pidAlive(owner);
+  if (alive && !force)
+    throw new AtriumError(
+      "locked",
+      `the deploy lock ${file} is held by pid ${owner}, which is running`,
+      "wait for it to finish, or stop that process; atrium unlock --force removes the lock anyway",
+    );
+  try {
+    unlinkSync(file);
+  } catch {
+    // removed meanwhile
+  }
+  return `removed the deploy lock ${file}${Number.isInteger(owner) ? `, held by pid ${owner}${alive ? " (still running)" : ""}` : ""}`;
+}
+
 /** The lock in the state folder; deploy makes the folder (root-only), destroy of a platform never deployed takes none. */
 export function stateDirLock(stateDir: string): DeployLock {
   return {
+    unlock: async (force) => unlockFile(stateDir, force),
     async acquire(what, create) {
       if (create) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
       else if (!existsSync(stateDir)) return async () => {};

@@ -63,6 +63,7 @@ export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): D
         throw clusterError(conn, `reading the deploy lock ${namespace}/${LEASE_NAME}`, err);
       }
     },
+    unlock: (force) => unlockLease(conn, namespace, force, now()),
     async acquire(what, create) {
       if (create) await ensureNamespace(conn, namespace, options.labels);
       else if (!(await namespaceExists(conn, namespace))) return async () => {};
@@ -127,18 +128,44 @@ export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): D
   };
 }
 
-/** `atrium unlock`: remove a lock its holder left; says who held it, or undefined when there was none. */
-export async function breakLeaseLock(
+/** `atrium unlock` on the cluster: the Lease deleted as it was read, so one taken meanwhile stays. */
+async function unlockLease(
   conn: ClusterConnection,
   namespace: string,
-): Promise<string | undefined> {
+  force: boolean,
+  now: Date,
+): Promise<string> {
   const header = leaseHeader(namespace);
+  const where = `Lease ${namespace}/${LEASE_NAME}`;
+  let lease: V1Lease;
   try {
-    const lease = await conn.objects.read<V1Lease>(header);
-    await conn.objects.delete(header);
-    return lease.spec?.holderIdentity ?? "someone";
+    lease = await conn.objects.read<V1Lease>(header);
   } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw clusterError(conn, `removing the deploy lock ${namespace}/${LEASE_NAME}`, err);
+    if (isNotFound(err)) return `no deploy lock to remove (${where} does not exist)`;
+    throw clusterError(conn, `reading the deploy lock ${where}`, err);
   }
+  const holder = lease.spec?.holderIdentity ?? "someone";
+  if (!force && !expired(lease, now)) {
+    const refused = refusal(lease, "deploy or destroy", now, namespace);
+    throw new AtriumError(
+      "locked",
+      `${refused.message}; its lock is still renewed, so it may be working`,
+      `wait for it, or if you know it is gone: atrium unlock --force`,
+    );
+  }
+  try {
+    await conn.objects.delete(header, undefined, undefined, undefined, undefined, undefined, {
+      preconditions: { resourceVersion: lease.metadata?.resourceVersion },
+    });
+  } catch (err) {
+    if (isNotFound(err)) return `no deploy lock to remove (${where} went meanwhile)`;
+    if (isConflict(err))
+      throw new AtriumError(
+        "locked",
+        `${where} was taken again while it was being removed`,
+        "run atrium unlock again",
+      );
+    throw clusterError(conn, `removing the deploy lock ${where}`, err);
+  }
+  return `removed the deploy lock ${where}, held by ${holder}`;
 }
