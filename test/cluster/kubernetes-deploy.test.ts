@@ -29,7 +29,7 @@ import type { Browser } from "playwright-core";
 import { repoPath } from "../../src/paths.js";
 import { chromiumMissing, launchChromium, logInThroughForm } from "../e2e/chromium.js";
 import { cookieHeader, cookiesOf, http, sleep } from "../e2e/harness.js";
-import { KernelClient } from "../e2e/kernel.js";
+import { KernelClient, memoryHogCell } from "../e2e/kernel.js";
 import { ADMIN_KUBECONFIG, adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
 import { fetchWheels, startPackageIndex } from "./package-index.js";
 import { poll } from "./pods.js";
@@ -317,18 +317,8 @@ describe("atrium deploy on the kubernetes target", () => {
       const [pid, limit, killsBefore] = first.stdout.trim().split(" ").map(Number);
       assert.equal(limit, SMALL_LIMIT, "the server's cgroup does not have the profile's limit");
 
-      // touch every page of 3 GiB, 64 MiB at a time; a kernel that is not limited prints "survived"
-      const hog = await kernel.execute(
-        [
-          "chunks = []",
-          `while sum(map(len, chunks)) < ${3 * GiB}:`,
-          "    b = bytearray(64 * 1024 * 1024)",
-          "    b[::4096] = b'\\x01' * (len(b) // 4096)",
-          "    chunks.append(b)",
-          "print('survived', sum(map(len, chunks)))",
-        ].join("\n"),
-        180_000,
-      );
+      // 3 GiB, more than the 2 GiB limit
+      const hog = await kernel.execute(memoryHogCell(3 * GiB), 180_000);
       assert.equal(hog.status, "no-reply", `the kernel was not stopped by the limit: ${JSON.stringify(hog)}`);
       assert.ok(!hog.stdout.includes("survived"), hog.stdout);
       assert.ok(
