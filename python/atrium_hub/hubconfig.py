@@ -44,7 +44,9 @@ def templates_dir() -> str:
 
 
 def public_url(settings: Settings) -> str:
-    """The public URL with the base_url path, as JupyterHub.public_url wants it."""
+    """The public URL with the base_url path, as JupyterHub.public_url wants it; "" when it is not known."""
+    if settings.hub.public_url is None:
+        return ""
     parsed = urlparse(settings.hub.public_url)
     return urlunparse(parsed._replace(path=settings.hub.base_url, params="", query="", fragment=""))
 
@@ -66,9 +68,11 @@ def _apply_hub(c: Config, s: Settings) -> None:
     if s.hub.connect_url is not None:
         c.JupyterHub.hub_connect_url = s.hub.connect_url
     # base_url follows from bind_url's path; setting both makes JupyterHub rewrite
-    # bind_url from its ip/port defaults
-    c.JupyterHub.bind_url = public_url(s)
-    c.JupyterHub.public_url = public_url(s)
+    # bind_url from its ip/port defaults. With no public URL (""), JupyterHub builds
+    # redirects from each request, and bind_url (the external proxy's) only carries base_url.
+    public = public_url(s)
+    c.JupyterHub.bind_url = public or f"http://:8000{s.hub.base_url}"
+    c.JupyterHub.public_url = public
     c.JupyterHub.db_url = s.hub.db_url
     c.JupyterHub.cookie_secret = read_cookie_secret(s.hub.cookie_secret_file)
     c.JupyterHub.cleanup_servers = False

@@ -48,7 +48,8 @@ class Project:
 @dataclass(frozen=True)
 class Hub:
     bind_url: str
-    public_url: str
+    #: None: the hub does not know its public address (a node port, a load balancer) and builds redirects per request.
+    public_url: str | None
     base_url: str
     data_dir: str
     db_url: str

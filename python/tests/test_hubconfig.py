@@ -50,6 +50,14 @@ def test_base_url_follows_from_bind_url(secret_data: dict[str, Any]) -> None:
     assert hub.hub_bind_url == "http://127.0.0.1:8081"
 
 
+def test_no_public_url_leaves_redirects_to_each_request(secret_data: dict[str, Any]) -> None:
+    secret_data["hub"]["public_url"] = None
+    secret_data["hub"]["base_url"] = "/jupyter/"
+    hub = JupyterHub(config=applied(secret_data))
+    assert hub.public_url == ""
+    assert hub.base_url == "/jupyter/"
+
+
 def test_authentication_and_allowed_users(secret_data: dict[str, Any]) -> None:
     c = applied(secret_data)
     assert c.JupyterHub.authenticator_class is AtriumPasswordAuthenticator

@@ -125,7 +125,11 @@ export const hubSettings = z
       connect_url: httpUrl
         .optional()
         .describe("where the proxy and servers reach the hub, when not at bind_url's address (a Service)"),
-      public_url: httpUrl.describe("its path is empty or equals base_url"),
+      public_url: httpUrl
+        .nullable()
+        .describe(
+          "its path is empty or equals base_url; null: not known to the hub (a node port or load balancer), which then builds its redirects from each request",
+        ),
       base_url: matching(/^\/(.*\/)?$/, "a path that starts and ends with /"),
       data_dir: absPath,
       db_url: nonEmpty,

@@ -3,8 +3,14 @@
  * environments are built in the cluster from the local package index, the first admin
  * logs in through the NodePort, a server spawned through the REST API runs a kernel as
  * the user's uid with the user's group names and home, writes its group's folder and
- * has no other group's; a second deploy changes nothing; destroy keeps the data and
- * --purge removes it. Everything it made is removed afterwards, also on failure.
+ * has no other group's; a kernel allocating past its profile's memory limit is killed
+ * and its server lives on; a modeler's `large` server lands on the highmem pool (the
+ * node carries the pool's labels for the length of the test); a user outside modelers
+ * asking for `large` is refused and gets no pod; a second deploy changes nothing; a
+ * deploy adding a user and a group keeps the running server and gives the new user a
+ * home and the new group's folder; the admin logs in with a real browser and sees
+ * JupyterLab; destroy keeps the data and --purge removes it. Everything it made (the
+ * namespace, volumes, the node's labels) is removed afterwards, also on failure.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -12,10 +18,18 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  type KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import type { Browser } from "playwright-core";
 import { repoPath } from "../../src/paths.js";
-import { cookieHeader, cookiesOf, http } from "../e2e/harness.js";
-import { KernelClient } from "../e2e/kernel.js";
+import { chromiumMissing, launchChromium, logInThroughForm } from "../e2e/chromium.js";
+import { cookieHeader, cookiesOf, http, sleep } from "../e2e/harness.js";
+import { KernelClient, memoryHogCell } from "../e2e/kernel.js";
 import { ADMIN_KUBECONFIG, adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
 import { fetchWheels, startPackageIndex } from "./package-index.js";
 import { poll } from "./pods.js";
@@ -26,6 +40,12 @@ const WORK = `/var/lib/atrium-test-cluster/volumes/${NAMESPACE}`;
 const PORT = 30200 + (Number.parseInt(SUFFIX, 16) % 500);
 const BASE = `http://127.0.0.1:${PORT}`;
 const HUB_DB_PV = `${NAMESPACE}-hub-db`;
+const NODE = "atrium-test";
+/** The team example's highmem pool: the node carries these labels while the test runs (no taint: the node is shared). */
+const HIGHMEM_LABELS = { "hub.jupyter.org/node-purpose": "user", "atrium.dev/pool": "highmem" };
+const GiB = 2 ** 30;
+/** The small profile's mem_limit in the team example. */
+const SMALL_LIMIT = 2 * GiB;
 
 function atrium(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -50,8 +70,67 @@ async function secretValue(core: CoreV1Api, key: string): Promise<string> {
   return Buffer.from(v, "base64").toString("utf8");
 }
 
-async function hubApi(token: string, method: string, path: string): Promise<Response> {
-  return fetch(`${BASE}/hub/api${path}`, { method, headers: { Authorization: `token ${token}` } });
+async function hubApi(token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `token ${token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return fetch(`${BASE}/hub/api${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function userToken(admin: string, user: string): Promise<string> {
+  const res = await hubApi(admin, "POST", `/users/${user}/tokens`);
+  assert.equal(res.status, 201, `a token for ${user}: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Starts the user's server through the REST API (`options`: the user_options, e.g. the profile) and waits until it is ready. */
+async function spawnReady(admin: string, user: string, options?: Record<string, string>): Promise<void> {
+  const spawned = await hubApi(admin, "POST", `/users/${user}/server`, options);
+  assert.ok([201, 202].includes(spawned.status), `spawn ${user}: ${spawned.status} ${await spawned.text()}`);
+  await poll(`${user}'s server to be ready`, 300, async () => {
+    const u = (await (await hubApi(admin, "GET", `/users/${user}`)).json()) as {
+      servers?: Record<string, { ready: boolean }>;
+    };
+    return u.servers?.[""]?.ready ? true : undefined;
+  });
+}
+
+/** Sets (a string) or removes (null) labels on the node with a merge patch. */
+async function labelNode(kc: KubeConfig, labels: Record<string, string | null>): Promise<void> {
+  await KubernetesObjectApi.makeApiClient(kc).patch(
+    { apiVersion: "v1", kind: "Node", metadata: { name: NODE, labels: labels as Record<string, string> } },
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    PatchStrategy.MergePatch,
+  );
+}
+
+/** The uids and gids Atrium's state recorded for the deploy. */
+function identities(): { users: Record<string, number>; groups: Record<string, number> } {
+  const state = JSON.parse(
+    readFileSync(join(WORK, "state", "atrium", "kubernetes", "atrium-test", `${NAMESPACE}.json`), "utf8"),
+  ) as {
+    components: { identities: { data: { users: Record<string, number>; groups: Record<string, number> } } };
+  };
+  return state.components.identities.data;
+}
+
+function idOf(ids: Record<string, number>, name: string): number {
+  const id = ids[name];
+  assert.ok(id !== undefined, `no id recorded for ${name}`);
+  return id;
+}
+
+/** The user server's container (KubeSpawner names it "notebook"). */
+function serverContainer(pod: V1Pod) {
+  const c = pod.status?.containerStatuses?.find((s) => s.name === "notebook");
+  assert.ok(c, `pod ${pod.metadata?.name} has no notebook container: ${JSON.stringify(pod.status)}`);
+  return c;
 }
 
 describe("atrium deploy on the kubernetes target", () => {
@@ -62,12 +141,21 @@ describe("atrium deploy on the kubernetes target", () => {
   let file: string;
   let env: NodeJS.ProcessEnv;
   let password = "";
+  let graceToken = "";
+  let browser: Browser | undefined;
+  /** The node's values of the pool labels before the test, to put back (null: it had none). */
+  let labelsBefore: Record<string, string | null> | undefined;
 
   before(async () => {
     cluster = await testCluster();
     if (typeof cluster === "string") return;
     kc = cluster.kc;
     core = kc.makeApiClient(CoreV1Api);
+    const node = await core.readNode({ name: NODE });
+    labelsBefore = Object.fromEntries(
+      Object.keys(HIGHMEM_LABELS).map((k) => [k, node.metadata?.labels?.[k] ?? null]),
+    );
+    await labelNode(kc, HIGHMEM_LABELS);
     const wheels = await fetchWheels([
       repoPath("envs", "hub", "requirements.lock"),
       repoPath("envs", "user", "requirements.lock"),
@@ -98,8 +186,16 @@ describe("atrium deploy on the kubernetes target", () => {
       .replace("  https:\n    mode: self-signed\n", "  https:\n    mode: none\n")
       .replace("path: /srv/atrium/team", `path: ${join(WORK, "shared")}`)
       .replace("port: 30080", `port: ${PORT}`)
-      // one node here: nothing carries the highmem pool's label
-      .replace("    node_pool: highmem\n", "");
+      // without a guarantee the large profile would request its whole 2-CPU limit: more than this shared node has free
+      .replace(
+        "    cpu_limit: 2\n    mem_limit: 16Gi\n",
+        "    cpu_limit: 2\n    cpu_guarantee: 0.1\n    mem_limit: 16Gi\n",
+      );
+    assert.match(
+      text,
+      /cpu_guarantee: 0\.1\n {4}mem_limit: 16Gi\n[\s\S]*node_pool: highmem\n/,
+      "the example's large profile changed",
+    );
     file = join(WORK, "atrium.yaml");
     writeFileSync(file, text);
     env = { KUBECONFIG: ADMIN_KUBECONFIG, XDG_STATE_HOME: join(WORK, "state") };
@@ -108,6 +204,8 @@ describe("atrium deploy on the kubernetes target", () => {
   after(async () => {
     if (typeof cluster === "string") return;
     try {
+      await browser?.close();
+      if (labelsBefore) await labelNode(kc, labelsBefore);
       await core.deleteNamespace({ name: NAMESPACE }).catch(() => {});
       await poll(`namespace ${NAMESPACE} to go`, 180, async () => {
         try {
@@ -165,18 +263,9 @@ describe("atrium deploy on the kubernetes target", () => {
   }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
     const admin = await secretValue(core, "atrium_api_token");
-    const spawned = await hubApi(admin, "POST", "/users/grace/server");
-    assert.ok([201, 202].includes(spawned.status), `spawn: ${spawned.status} ${await spawned.text()}`);
-    await poll("grace's server to be ready", 300, async () => {
-      const u = (await (await hubApi(admin, "GET", "/users/grace")).json()) as {
-        servers?: Record<string, { ready: boolean }>;
-      };
-      return u.servers?.[""]?.ready ? true : undefined;
-    });
-    const tokenRes = await hubApi(admin, "POST", "/users/grace/tokens");
-    assert.equal(tokenRes.status, 201);
-    const { token } = (await tokenRes.json()) as { token: string };
-    const kernel = await KernelClient.start(`${BASE}/user/grace`, token, 180_000);
+    await spawnReady(admin, "grace");
+    graceToken = await userToken(admin, "grace");
+    const kernel = await KernelClient.start(`${BASE}/user/grace`, graceToken, 180_000);
     try {
       const r = await kernel.execute(
         [
@@ -196,12 +285,7 @@ describe("atrium deploy on the kubernetes target", () => {
       );
       assert.equal(r.status, "ok", `${r.error?.ename}: ${r.error?.evalue}`);
       const [who, groups, home, owner, other] = r.stdout.trim().split("\n");
-      const ids = JSON.parse(
-        readFileSync(join(WORK, "state", "atrium", "kubernetes", "atrium-test", `${NAMESPACE}.json`), "utf8"),
-      ) as {
-        components: { identities: { data: { users: Record<string, number> } } };
-      };
-      assert.equal(who, `grace ${ids.components.identities.data.users.grace}`);
+      assert.equal(who, `grace ${idOf(identities().users, "grace")}`);
       assert.equal(groups, "['grace', 'modelers']");
       assert.equal(home, "/home/grace 0o700");
       assert.equal(owner, "modelers");
@@ -209,6 +293,116 @@ describe("atrium deploy on the kubernetes target", () => {
     } finally {
       kernel.close();
     }
+  });
+
+  test("a kernel allocating past the small profile's memory limit is killed; the server pod keeps running", {
+    timeout: 600_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const pod = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
+    // KubeSpawner writes the limit in bytes
+    assert.equal(Number(pod.spec?.containers[0]?.resources?.limits?.memory), SMALL_LIMIT);
+    const restartsBefore = serverContainer(pod).restartCount;
+    // the container's own memory cgroup (v1 here), as the kernel sees it
+    const cgroupNow = [
+      "import os, re",
+      "limit = open('/sys/fs/cgroup/memory/memory.limit_in_bytes').read().strip()",
+      "kills = re.search(r'oom_kill (\\d+)', open('/sys/fs/cgroup/memory/memory.oom_control').read()).group(1)",
+      "print(os.getpid(), limit, kills)",
+    ].join("\n");
+    let kernel = await KernelClient.start(`${BASE}/user/grace`, graceToken, 180_000);
+    try {
+      const first = await kernel.execute(cgroupNow, 60_000);
+      assert.equal(first.status, "ok", `${first.error?.ename}: ${first.error?.evalue}`);
+      const [pid, limit, killsBefore] = first.stdout.trim().split(" ").map(Number);
+      assert.equal(limit, SMALL_LIMIT, "the server's cgroup does not have the profile's limit");
+
+      // 3 GiB, more than the 2 GiB limit
+      const hog = await kernel.execute(memoryHogCell(3 * GiB), 180_000);
+      assert.equal(hog.status, "no-reply", `the kernel was not stopped by the limit: ${JSON.stringify(hog)}`);
+      assert.ok(!hog.stdout.includes("survived"), hog.stdout);
+      assert.ok(
+        kernel.states.includes("restarting") || kernel.states.includes("dead") || kernel.closed,
+        `no sign of the kernel dying; states: ${kernel.states.join(",")}`,
+      );
+
+      // the same pod, its server container not restarted, the server answering through the proxy
+      const again = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
+      assert.equal(again.metadata?.uid, pod.metadata?.uid, "the server's pod was replaced");
+      assert.equal(again.status?.phase, "Running");
+      assert.equal(serverContainer(again).restartCount, restartsBefore, "the server container restarted");
+      const api = await fetch(`${BASE}/user/grace/api`, {
+        headers: { Authorization: `token ${graceToken}` },
+      });
+      assert.equal(api.status, 200, "the server does not answer after its kernel was killed");
+
+      // the kernel came back as a new process; the cgroup's OOM killer is what stopped the old one
+      kernel.close();
+      kernel = await KernelClient.connect(`${BASE}/user/grace`, graceToken, kernel.id, 120_000);
+      const after = await kernel.execute(cgroupNow, 60_000);
+      assert.equal(after.status, "ok", `${after.error?.ename}: ${after.error?.evalue}`);
+      const [newPid, , killsAfter] = after.stdout.trim().split(" ").map(Number);
+      assert.notEqual(newPid, pid, "the kernel did not restart");
+      assert.ok(
+        (killsAfter ?? 0) > (killsBefore ?? 0),
+        `the cgroup's OOM killer did not act (${killsBefore} -> ${killsAfter})`,
+      );
+    } finally {
+      kernel.close();
+    }
+  });
+
+  test("a modeler's large server runs on the highmem pool's node, with its selector and tolerations", {
+    timeout: 600_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const admin = await secretValue(core, "atrium_api_token");
+    await spawnReady(admin, "alan", { profile: "large" });
+    const pod = await core.readNamespacedPod({ name: "jupyter-alan", namespace: NAMESPACE });
+    assert.deepEqual(pod.spec?.nodeSelector, HIGHMEM_LABELS);
+    assert.ok(
+      pod.spec?.tolerations?.some(
+        (tol) =>
+          tol.key === "atrium.dev/pool" &&
+          tol.operator === "Equal" &&
+          tol.value === "highmem" &&
+          tol.effect === "NoSchedule",
+      ),
+      `the pool's taint is not tolerated: ${JSON.stringify(pod.spec?.tolerations)}`,
+    );
+    const resources = pod.spec?.containers[0]?.resources;
+    assert.deepEqual(resources?.limits, { cpu: "2", memory: String(16 * GiB) });
+    assert.deepEqual(resources?.requests, { cpu: "100m", memory: String(4 * GiB) });
+    assert.equal(pod.spec?.nodeName, NODE);
+    assert.equal(pod.status?.phase, "Running");
+    // the default profile names no pool: grace's pod may go anywhere
+    const grace = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
+    assert.deepEqual(grace.spec?.nodeSelector ?? {}, {});
+    // its 4Gi request is not needed later: stop it
+    const stopped = await hubApi(admin, "DELETE", "/users/alan/server");
+    assert.ok([202, 204].includes(stopped.status), `stopping alan's server: ${stopped.status}`);
+    await poll("alan's pod to go", 120, async () => {
+      const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
+      return pods.items.some((p) => p.metadata?.name === "jupyter-alan") ? undefined : true;
+    });
+  });
+
+  test("a user outside modelers asking for the large profile is refused, and no pod appears", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const admin = await secretValue(core, "atrium_api_token");
+    const token = await userToken(admin, "katherine");
+    const refused = await hubApi(token, "POST", "/users/katherine/server", { profile: "large" });
+    const text = await refused.text();
+    assert.equal(refused.status, 403, `spawning a forbidden profile answered ${refused.status}: ${text}`);
+    assert.match(text, /large/);
+    await sleep(3000);
+    const u = (await (await hubApi(admin, "GET", "/users/katherine")).json()) as {
+      servers?: Record<string, unknown>;
+    };
+    assert.deepEqual(u.servers ?? {}, {}, "katherine got a server anyway");
+    const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
+    const names = pods.items.map((p) => p.metadata?.name ?? "");
+    assert.ok(!names.includes("jupyter-katherine"), `a pod was made: ${names.join(", ")}`);
   });
 
   test("a second deploy changes nothing and keeps the server running", async (t) => {
@@ -229,6 +423,92 @@ describe("atrium deploy on the kubernetes target", () => {
     assert.deepEqual(writes, [], "the no-op deploy wrote to the cluster");
     const again = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
     assert.equal(again.metadata?.uid, pod.metadata?.uid, "the user's pod was replaced");
+  });
+
+  test("a deploy adding a user and a group keeps the running server; the new user gets a home and the group's folder", {
+    timeout: 900_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const pod = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
+    const text = readFileSync(file, "utf8");
+    const edited = text.replace(
+      "\n\nusers:\n",
+      "\n  - name: viz\n    description: Visualisation\n\nusers:\n  - name: dave\n    groups: [viz]\n",
+    );
+    assert.notEqual(edited, text, "the file's users list was not found");
+    writeFileSync(file, edited);
+    const started = Date.now();
+    const r = await atrium(["deploy", "-c", file], env);
+    assert.equal(r.code, 0, r.out);
+    t.diagnostic(`redeploy with a new user and group took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const again = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
+    assert.equal(again.metadata?.uid, pod.metadata?.uid, "the redeploy replaced grace's pod");
+    assert.equal(again.status?.phase, "Running");
+    const api = await fetch(`${BASE}/user/grace/api`, { headers: { Authorization: `token ${graceToken}` } });
+    assert.equal(api.status, 200, "grace's server does not answer after the redeploy");
+
+    const admin = await secretValue(core, "atrium_api_token");
+    await spawnReady(admin, "dave");
+    const token = await userToken(admin, "dave");
+    const kernel = await KernelClient.start(`${BASE}/user/dave`, token, 180_000);
+    try {
+      const out = await kernel.execute(
+        [
+          "import grp, os, subprocess",
+          "print(subprocess.run(['id'], capture_output=True, text=True, check=True).stdout.strip())",
+          "home = os.stat(os.environ['HOME'])",
+          "print(os.environ['HOME'], oct(home.st_mode & 0o7777), home.st_uid)",
+          "viz = os.stat('/shared/viz')",
+          "print(oct(viz.st_mode & 0o7777), viz.st_uid, grp.getgrgid(viz.st_gid).gr_name)",
+          "open('/shared/viz/from-dave', 'w').write('hi')",
+          "print(grp.getgrgid(os.stat('/shared/viz/from-dave').st_gid).gr_name)",
+        ].join("\n"),
+        120_000,
+      );
+      assert.equal(out.status, "ok", `${out.error?.ename}: ${out.error?.evalue}`);
+      const ids = identities();
+      const uid = idOf(ids.users, "dave");
+      const gid = idOf(ids.groups, "viz");
+      const [id, home, folder, owner] = out.stdout.trim().split("\n");
+      assert.equal(id, `uid=${uid}(dave) gid=${uid}(dave) groups=${uid}(dave),${gid}(viz)`);
+      assert.equal(home, `/home/dave 0o700 ${uid}`);
+      assert.equal(folder, "0o2770 0 viz");
+      assert.equal(owner, "viz");
+    } finally {
+      kernel.close();
+    }
+  });
+
+  test("the admin logs in with a real browser through the NodePort and sees JupyterLab", {
+    skip: chromiumMissing,
+    timeout: 600_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(60_000);
+      await logInThroughForm(page, BASE, "ada", password);
+      await page.goto(`${BASE}/hub/spawn/ada`);
+      const radios = page.locator('input[name="profile"]');
+      assert.deepEqual(await radios.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)), [
+        "small",
+        "medium",
+        "large",
+      ]);
+      const small = page.locator('input[name="profile"][value="small"]');
+      assert.equal(await small.isChecked(), true, "the default profile is not preselected");
+      await page.locator('form input[type="submit"], form button[type="submit"]').first().click();
+      await page.waitForURL(/\/user\/ada\/lab/, { timeout: 300_000 });
+      await page.locator(".jp-LabShell").waitFor({ state: "visible", timeout: 180_000 });
+      await page.locator(".jp-Launcher").first().waitFor({ state: "visible", timeout: 120_000 });
+      const pod = await core.readNamespacedPod({ name: "jupyter-ada", namespace: NAMESPACE });
+      assert.equal(pod.status?.phase, "Running");
+    } finally {
+      await context.close();
+    }
   });
 
   test("destroy stops everything and keeps the data; --purge removes it", { timeout: 600_000 }, async (t) => {

@@ -22,6 +22,21 @@ interface Message {
   channel?: string;
 }
 
+/**
+ * A cell that touches every page of up to `bytes` of memory, 64 MiB at a time, and
+ * prints "survived" if it got there: a kernel under a smaller limit never prints it.
+ */
+export function memoryHogCell(bytes: number): string {
+  return [
+    "chunks = []",
+    `while sum(map(len, chunks)) < ${bytes}:`,
+    "    b = bytearray(64 * 1024 * 1024)",
+    "    b[::4096] = b'\\x01' * (len(b) // 4096)",
+    "    chunks.append(b)",
+    "print('survived', sum(map(len, chunks)))",
+  ].join("\n");
+}
+
 export class KernelClient {
   /** Every iopub execution_state seen, in order (busy, idle, restarting, dead...). */
   readonly states: string[] = [];

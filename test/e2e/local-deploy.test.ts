@@ -39,7 +39,7 @@ import {
   suiteScope,
   waitFor,
 } from "./harness.js";
-import { KernelClient } from "./kernel.js";
+import { KernelClient, memoryHogCell } from "./kernel.js";
 
 const MiB = 1024 * 1024;
 const SMALL_LIMIT = 512 * MiB;
@@ -534,19 +534,8 @@ describe("local deploy of a team platform", () => {
       /oom_kill (\d+)/.exec(readFileSync(join(memDir, "memory.oom_control"), "utf8"))?.[1] ?? 0,
     );
 
-    // Touch every page of up to twice the limit, 64 MiB at a time; a kernel that
-    // is not limited prints "survived".
-    const hog = await kernel.execute(
-      [
-        "chunks = []",
-        `while sum(map(len, chunks)) < ${2 * SMALL_LIMIT}:`,
-        "    b = bytearray(64 * 1024 * 1024)",
-        "    b[::4096] = b'\\x01' * (len(b) // 4096)",
-        "    chunks.append(b)",
-        "print('survived', sum(map(len, chunks)))",
-      ].join("\n"),
-      180_000,
-    );
+    // twice the limit; a kernel that is not limited prints "survived"
+    const hog = await kernel.execute(memoryHogCell(2 * SMALL_LIMIT), 180_000);
     assert.equal(hog.status, "no-reply", `the kernel was not stopped by the limit: ${JSON.stringify(hog)}`);
     assert.ok(!hog.stdout.includes("survived"));
     assert.ok(

@@ -115,7 +115,8 @@ describe("kubernetes render", () => {
     // exactly one spawner: neither is refused
     assert.equal(hubSettings.safeParse({ ...raw, kube_spawner: undefined }).success, false);
     assert.equal(settings.proxy.api_url, "http://proxy-api:8001");
-    assert.equal(settings.hub.public_url, "https://proxy-public.team.svc");
+    // a node port's address is not known to the render: the hub builds redirects per request
+    assert.equal(settings.hub.public_url, null);
     assert.equal(settings.proxy.auth_token_file, "/etc/atrium/secrets/proxy_auth_token");
     assert.deepEqual(
       settings.groups.map((g) => [g.name, g.shared_folder]),
@@ -260,6 +261,26 @@ describe("kubernetes render", () => {
     const hash = (k: Kube) => hubOf(k).template.metadata.annotations["atrium.dev/settings-hash"];
     assert.equal(hash(teamKube((t) => t.replace("port: 30080", "port: 30081"))), hash(teamKube()));
     assert.notEqual(hash(teamKube((t) => t.replace("timeout: 1h", "timeout: 2h"))), hash(teamKube()));
+  });
+
+  it("tells the hub its public address only where the file gives it (an ingress host)", () => {
+    const hubPublicUrl = (k: Kube) => {
+      const data = byKind(renderConfigMaps(k.input), "ConfigMap", "hub-settings")?.data as Record<
+        string,
+        string
+      >;
+      return hubSettings.parse(JSON.parse(data["atrium_hub.json"] ?? "{}")).hub.public_url;
+    };
+    assert.equal(hubPublicUrl(teamKube()), null);
+    assert.equal(hubPublicUrl(kubeOf(configOf(kubeYaml(hostPath)))), null);
+    const ingress = kubeOf(
+      configOf(
+        kubeYaml(
+          `  expose:\n    type: Ingress\n    host: hub.example.com\n    class: nginx\n${hostPath}  https:\n    mode: self-signed\n`,
+        ),
+      ),
+    );
+    assert.equal(hubPublicUrl(ingress), "https://hub.example.com");
   });
 
   it("exposes the proxy as the file says: node port, load balancer, or an ingress host", () => {

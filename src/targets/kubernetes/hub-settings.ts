@@ -37,7 +37,7 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
       bind_url: `http://0.0.0.0:${HUB_PORT}/`,
       // the pod's name does not resolve; its Service does
       connect_url: `http://${names.hub}:${HUB_PORT}`,
-      // what the hub tells the proxy and OAuth clients; the proxy's own Service in the cluster
+      // the address browsers use, where the render knows it (an ingress's host)
       public_url: publicUrl(placement),
       base_url: "/",
       data_dir: HUB_DATA_DIR,
