@@ -20,7 +20,7 @@ import {
 } from "@kubernetes/client-node";
 import type { HubSettings } from "../src/contracts/hub-settings.js";
 import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "../src/targets/kubernetes/config.js";
-import { VOLUME_DIRS } from "../src/targets/kubernetes/placement.js";
+import { objectNames, VOLUME_DIRS } from "../src/targets/kubernetes/placement.js";
 import { ENVS_MOUNT, HUB_ENV, HUB_PORT, HUB_UID } from "../src/targets/kubernetes/pod-paths.js";
 import { HUB_ROLE_RULES } from "../src/targets/kubernetes/rbac.js";
 import { waitForPod } from "../test/cluster/pods.js";
@@ -76,7 +76,11 @@ interface SpawnerChoices {
 async function atriumChoices(kc: KubeConfig, site: TeamSite, user: string) {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
-  const settingsMap = await core.readNamespacedConfigMap({ name: "hub-settings", namespace: site.namespace });
+  const names = objectNames(site.namespace);
+  const settingsMap = await core.readNamespacedConfigMap({
+    name: names.hubSettings,
+    namespace: site.namespace,
+  });
   const settings = JSON.parse(settingsMap.data?.[HUB_SETTINGS_KEY] ?? "{}") as HubSettings;
   const kube = settings.kube_spawner;
   const me = kube?.users.find((u) => u.name === user);
@@ -95,7 +99,7 @@ async function atriumChoices(kc: KubeConfig, site: TeamSite, user: string) {
     gid: me.gid,
     envsDir: join(site.sharedDir, VOLUME_DIRS.envs),
   };
-  return { hubImage: await imageOf("hub"), proxyImage: await imageOf("proxy"), spawner };
+  return { hubImage: await imageOf(names.hub), proxyImage: await imageOf(names.proxy), spawner };
 }
 
 const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };

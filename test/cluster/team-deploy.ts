@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
+import { objectNames } from "../../src/targets/kubernetes/placement.js";
 import { ADMIN_KUBECONFIG } from "./cluster-access.js";
 import { fetchWheels, namespaceGone, readOrUndefined, startPackageIndex } from "./package-index.js";
 
@@ -48,7 +49,7 @@ export function teamSite(prefix: string): TeamSite {
     port,
     base: `http://127.0.0.1:${port}`,
     hubDbPv: `${namespace}-hub-db`,
-    sharedPv: `atrium-${namespace}-shared`,
+    sharedPv: objectNames(namespace).sharedVolume,
     sharedDir: join(work, "shared"),
     file: join(work, "atrium.yaml"),
     env: { KUBECONFIG: ADMIN_KUBECONFIG, XDG_STATE_HOME: join(work, "state") },
@@ -144,8 +145,9 @@ export function runAtrium(
 
 /** One value of the platform's generated Secret. */
 export async function platformSecret(core: CoreV1Api, namespace: string, key: string): Promise<string> {
-  const s = await core.readNamespacedSecret({ name: "atrium-secrets", namespace });
+  const name = objectNames(namespace).secrets;
+  const s = await core.readNamespacedSecret({ name, namespace });
   const v = s.data?.[key];
-  if (!v) throw new Error(`atrium-secrets in ${namespace} has no ${key}`);
+  if (!v) throw new Error(`${name} in ${namespace} has no ${key}`);
   return Buffer.from(v, "base64").toString("utf8");
 }
