@@ -10,47 +10,11 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, openSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { proxyCommand } from "../src/targets/local/programs.js";
-import { freePorts, http, type Platform } from "../test/e2e/harness.js";
-import { median, percentile, secs, withPlatform } from "./support.js";
+import { freePorts, type Platform } from "../test/e2e/harness.js";
+import { alternateSpawns, type Hub, hubApi, spawnSummary } from "./hub-spawn.js";
+import { secs, withPlatform } from "./support.js";
 
 const spawns = Number(process.argv[2] ?? 10);
-
-interface Hub {
-  name: string;
-  api: string;
-  token: string;
-}
-
-async function api(hub: Hub, method: string, path: string, body?: unknown) {
-  return http(`${hub.api}${path}`, {
-    method,
-    headers: { Authorization: `token ${hub.token}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-/** Seconds from the spawn request to the server being ready, then stop it and wait. */
-async function timeSpawn(hub: Hub, user: string): Promise<number> {
-  const started = Date.now();
-  const r = await api(hub, "POST", `/users/${user}/server`, {});
-  if (![201, 202].includes(r.status)) throw new Error(`${hub.name}: spawn answered ${r.status} ${r.text}`);
-  for (;;) {
-    const m = (await api(hub, "GET", `/users/${user}`)).json<{
-      servers?: Record<string, { ready: boolean }>;
-    }>();
-    if (m.servers?.[""]?.ready) break;
-    if (Date.now() - started > 300_000) throw new Error(`${hub.name}: server not ready after 300 s`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  const elapsed = Date.now() - started;
-  await api(hub, "DELETE", `/users/${user}/server`);
-  for (;;) {
-    const m = (await api(hub, "GET", `/users/${user}`)).json<{ servers?: Record<string, unknown> }>();
-    if (!m.servers?.[""]) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return elapsed;
-}
 
 /** A plain JupyterHub beside the platform: same hub env and user env, default spawner. */
 async function startPlainHub(p: Platform, user: string): Promise<{ hub: Hub; child: ChildProcess }> {
@@ -88,10 +52,10 @@ c.JupyterHub.load_roles = [{"name": "bench", "scopes": ["admin:users", "admin:se
   );
   const hub = { name: "plain JupyterHub", api: `http://127.0.0.1:${port}/hub/api`, token };
   for (let i = 0; i < 600; i++) {
-    if ((await api(hub, "GET", "/").catch(() => ({ status: 0 }))).status === 200) break;
+    if ((await hubApi(hub, "GET", "/").catch(() => ({ status: 0 }))).status === 200) break;
     await new Promise((res) => setTimeout(res, 100));
   }
-  await api(hub, "POST", `/users/${user}`);
+  await hubApi(hub, "POST", `/users/${user}`);
   return { hub, child };
 }
 
@@ -107,22 +71,14 @@ await withPlatform(
     const atrium: Hub = { name: "Atrium", api: `${p.url}/hub/api`, token: p.adminToken() };
     const plain = await startPlainHub(p, user);
     try {
-      const times: Record<string, number[]> = { Atrium: [], "plain JupyterHub": [] };
-      for (let i = 0; i < spawns; i++) {
-        for (const hub of i % 2 === 0 ? [atrium, plain.hub] : [plain.hub, atrium]) {
-          const t = await timeSpawn(hub, user);
-          times[hub.name]?.push(t);
-          process.stdout.write(`spawn ${i + 1} ${hub.name}: ${secs(t)}\n`);
-        }
-      }
-      const a = times.Atrium ?? [];
-      const b = times["plain JupyterHub"] ?? [];
+      const times = await alternateSpawns([atrium, plain.hub], user, spawns);
+      const s = spawnSummary(times.Atrium ?? [], times["plain JupyterHub"] ?? []);
       process.stdout.write(
         `\nSpawn latency, ${spawns} spawns each, alternating (request to server ready):\n` +
           `  ${"".padEnd(18)} median     p95\n` +
-          `  ${"Atrium".padEnd(18)} ${secs(median(a)).padEnd(10)} ${secs(percentile(a, 95))}\n` +
-          `  ${"plain JupyterHub".padEnd(18)} ${secs(median(b)).padEnd(10)} ${secs(percentile(b, 95))}\n` +
-          `  ratio Atrium / plain: median ${(median(a) / median(b)).toFixed(2)}, p95 ${(percentile(a, 95) / percentile(b, 95)).toFixed(2)} (aim <= 1.2)\n`,
+          `  ${"Atrium".padEnd(18)} ${secs(s.a.median).padEnd(10)} ${secs(s.a.p95)}\n` +
+          `  ${"plain JupyterHub".padEnd(18)} ${secs(s.b.median).padEnd(10)} ${secs(s.b.p95)}\n` +
+          `  ratio Atrium / plain: median ${s.medianRatio}, p95 ${s.p95Ratio} (aim <= 1.2)\n`,
       );
     } finally {
       plain.child.kill("SIGTERM");
