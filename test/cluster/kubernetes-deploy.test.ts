@@ -13,9 +13,7 @@
  * namespace, volumes, the node's labels) is removed afterwards, also on failure.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
@@ -26,20 +24,15 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { Browser } from "playwright-core";
-import { repoPath } from "../../src/paths.js";
 import { chromiumMissing, launchChromium, logInThroughForm } from "../e2e/chromium.js";
 import { cookieHeader, cookiesOf, http, sleep } from "../e2e/harness.js";
 import { KernelClient, memoryHogCell } from "../e2e/kernel.js";
-import { ADMIN_KUBECONFIG, adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
-import { fetchWheels, startPackageIndex } from "./package-index.js";
+import { adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
+import { platformSecret, prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
 
-const SUFFIX = randomBytes(3).toString("hex");
-const NAMESPACE = `atrium-kd-${SUFFIX}`;
-const WORK = `/var/lib/atrium-test-cluster/volumes/${NAMESPACE}`;
-const PORT = 30200 + (Number.parseInt(SUFFIX, 16) % 500);
-const BASE = `http://127.0.0.1:${PORT}`;
-const HUB_DB_PV = `${NAMESPACE}-hub-db`;
+const site = teamSite("atrium-kd");
+const { namespace: NAMESPACE, work: WORK, base: BASE } = site;
 const NODE = "atrium-test";
 /** The team example's highmem pool: the node carries these labels while the test runs (no taint: the node is shared). */
 const HIGHMEM_LABELS = { "hub.jupyter.org/node-purpose": "user", "atrium.dev/pool": "highmem" };
@@ -47,28 +40,7 @@ const GiB = 2 ** 30;
 /** The small profile's mem_limit in the team example. */
 const SMALL_LIMIT = 2 * GiB;
 
-function atrium(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [repoPath("dist", "src", "cli", "main.js"), ...args], {
-      env: { ...process.env, ...env },
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, out }));
-  });
-}
-
-async function secretValue(core: CoreV1Api, key: string): Promise<string> {
-  const s = await core.readNamespacedSecret({ name: "atrium-secrets", namespace: NAMESPACE });
-  const v = s.data?.[key];
-  assert.ok(v, `atrium-secrets has no ${key}`);
-  return Buffer.from(v, "base64").toString("utf8");
-}
+const atrium = runAtrium;
 
 async function hubApi(token: string, method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `token ${token}` };
@@ -156,49 +128,15 @@ describe("atrium deploy on the kubernetes target", () => {
       Object.keys(HIGHMEM_LABELS).map((k) => [k, node.metadata?.labels?.[k] ?? null]),
     );
     await labelNode(kc, HIGHMEM_LABELS);
-    const wheels = await fetchWheels([
-      repoPath("envs", "hub", "requirements.lock"),
-      repoPath("envs", "user", "requirements.lock"),
-    ]);
-    const index = await startPackageIndex(kc, wheels);
+    const index = await prepareTeamSite(kc, core, site);
     stopIndex = index.stop;
-    mkdirSync(join(WORK, "hub-db"), { recursive: true });
-    // the hub's database volume: there is no provisioner here, so a static one bound to its claim
-    await core.createPersistentVolume({
-      body: {
-        metadata: { name: HUB_DB_PV },
-        spec: {
-          capacity: { storage: "1Gi" },
-          accessModes: ["ReadWriteOnce"],
-          persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: "atrium-test-static",
-          claimRef: { namespace: NAMESPACE, name: "hub-db" },
-          hostPath: { path: join(WORK, "hub-db"), type: "Directory" },
-        },
-      },
-    });
-    const example = readFileSync(repoPath("examples", "team-kubernetes.yaml"), "utf8");
-    const text = example
-      .replace(
-        "  type: kubernetes\n  namespace: team\n",
-        `  type: kubernetes\n  context: atrium-test\n  namespace: ${NAMESPACE}\n  index_url: ${index.url}\n`,
-      )
-      .replace("  https:\n    mode: self-signed\n", "  https:\n    mode: none\n")
-      .replace("path: /srv/atrium/team", `path: ${join(WORK, "shared")}`)
-      .replace("port: 30080", `port: ${PORT}`)
-      // without a guarantee the large profile would request its whole 2-CPU limit: more than this shared node has free
-      .replace(
-        "    cpu_limit: 2\n    mem_limit: 16Gi\n",
-        "    cpu_limit: 2\n    cpu_guarantee: 0.1\n    mem_limit: 16Gi\n",
-      );
+    file = site.file;
     assert.match(
-      text,
+      readFileSync(file, "utf8"),
       /cpu_guarantee: 0\.1\n {4}mem_limit: 16Gi\n[\s\S]*node_pool: highmem\n/,
       "the example's large profile changed",
     );
-    file = join(WORK, "atrium.yaml");
-    writeFileSync(file, text);
-    env = { KUBECONFIG: ADMIN_KUBECONFIG, XDG_STATE_HOME: join(WORK, "state") };
+    env = site.env;
   });
 
   after(async () => {
@@ -206,21 +144,9 @@ describe("atrium deploy on the kubernetes target", () => {
     try {
       await browser?.close();
       if (labelsBefore) await labelNode(kc, labelsBefore);
-      await core.deleteNamespace({ name: NAMESPACE }).catch(() => {});
-      await poll(`namespace ${NAMESPACE} to go`, 180, async () => {
-        try {
-          await core.readNamespace({ name: NAMESPACE });
-          return undefined;
-        } catch {
-          return true;
-        }
-      });
-      for (const pv of [HUB_DB_PV, `atrium-${NAMESPACE}-shared`]) {
-        await core.deletePersistentVolume({ name: pv }).catch(() => {});
-      }
+      await removeTeamSite(core, site);
       await stopIndex?.();
     } finally {
-      rmSync(WORK, { recursive: true, force: true });
       cluster.stop();
     }
   });
@@ -234,7 +160,7 @@ describe("atrium deploy on the kubernetes target", () => {
     const m = r.out.match(/First login: user "ada", password "([^"]+)"/);
     assert.ok(m?.[1], r.out);
     password = m[1];
-    assert.equal(await secretValue(core, "initial-password-ada"), password);
+    assert.equal(await platformSecret(core, NAMESPACE, "initial-password-ada"), password);
   });
 
   test("the admin logs in through the NodePort with that password", async (t) => {
@@ -262,7 +188,7 @@ describe("atrium deploy on the kubernetes target", () => {
     timeout: 600_000,
   }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const admin = await secretValue(core, "atrium_api_token");
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     await spawnReady(admin, "grace");
     graceToken = await userToken(admin, "grace");
     const kernel = await KernelClient.start(`${BASE}/user/grace`, graceToken, 180_000);
@@ -356,7 +282,7 @@ describe("atrium deploy on the kubernetes target", () => {
     timeout: 600_000,
   }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const admin = await secretValue(core, "atrium_api_token");
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     await spawnReady(admin, "alan", { profile: "large" });
     const pod = await core.readNamespacedPod({ name: "jupyter-alan", namespace: NAMESPACE });
     assert.deepEqual(pod.spec?.nodeSelector, HIGHMEM_LABELS);
@@ -389,7 +315,7 @@ describe("atrium deploy on the kubernetes target", () => {
 
   test("a user outside modelers asking for the large profile is refused, and no pod appears", async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const admin = await secretValue(core, "atrium_api_token");
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     const token = await userToken(admin, "katherine");
     const refused = await hubApi(token, "POST", "/users/katherine/server", { profile: "large" });
     const text = await refused.text();
@@ -448,7 +374,7 @@ describe("atrium deploy on the kubernetes target", () => {
     const api = await fetch(`${BASE}/user/grace/api`, { headers: { Authorization: `token ${graceToken}` } });
     assert.equal(api.status, 200, "grace's server does not answer after the redeploy");
 
-    const admin = await secretValue(core, "atrium_api_token");
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     await spawnReady(admin, "dave");
     const token = await userToken(admin, "dave");
     const kernel = await KernelClient.start(`${BASE}/user/dave`, token, 180_000);

@@ -67,8 +67,11 @@ export function teamConfigText(site: TeamSite, indexUrl: string): string {
       .replace("  https:\n    mode: self-signed\n", "  https:\n    mode: none\n")
       .replace("path: /srv/atrium/team", `path: ${site.sharedDir}`)
       .replace("port: 30080", `port: ${site.port}`)
-      // one node here: nothing carries the highmem pool's label
-      .replace("    node_pool: highmem\n", "")
+      // without a guarantee the large profile would request its whole 2-CPU limit: more than this shared node has free
+      .replace(
+        "    cpu_limit: 2\n    mem_limit: 16Gi\n",
+        "    cpu_limit: 2\n    cpu_guarantee: 0.1\n    mem_limit: 16Gi\n",
+      )
   );
 }
 

@@ -1,0 +1,122 @@
+/**
+ * A deploy killed halfway on the real test cluster, and the next one: `atrium deploy` of the
+ * team example is killed (SIGKILL) while it waits for the hub it has just applied. Its lock
+ * stays: the next deploy is refused naming the dead holder, `atrium unlock` keeps a lease
+ * renewed this recently unless forced, and with `--force` removes it. The next deploy then
+ * completes what the killed one began: what it had applied and recorded is unchanged, the
+ * rest is made, and the hub answers through the NodePort. Everything it made is removed
+ * afterwards, also on failure.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { repoPath } from "../../src/paths.js";
+import { type TestCluster, testCluster } from "./cluster-access.js";
+import { poll } from "./pods.js";
+import { prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
+
+const site = teamSite("atrium-kk");
+
+describe("a kubernetes deploy killed halfway", () => {
+  let cluster: TestCluster | string;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let stopIndex: (() => Promise<void>) | undefined;
+  let killedOut = "";
+
+  before(async () => {
+    cluster = await testCluster();
+    if (typeof cluster === "string") return;
+    core = cluster.kc.makeApiClient(CoreV1Api);
+    apps = cluster.kc.makeApiClient(AppsV1Api);
+    stopIndex = (await prepareTeamSite(cluster.kc, core, site)).stop;
+  });
+
+  after(async () => {
+    if (typeof cluster === "string") return;
+    try {
+      await removeTeamSite(core, site);
+      await stopIndex?.();
+    } finally {
+      cluster.stop();
+    }
+  });
+
+  test("killed while it waits for the hub, it leaves its lock", { timeout: 600_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const child = spawn(
+      process.execPath,
+      [repoPath("dist", "src", "cli", "main.js"), "deploy", "-c", site.file],
+      {
+        env: { ...process.env, ...site.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    child.stdout.on("data", (d: Buffer) => {
+      killedOut += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      killedOut += d.toString();
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on("exit", (_code, signal) => resolve(signal)),
+    );
+    try {
+      await poll("the killed deploy to apply the hub's Deployment", 300, async () => {
+        if (child.exitCode !== null) assert.fail(`the deploy ended before it was killed:\n${killedOut}`);
+        try {
+          await apps.readNamespacedDeployment({ name: "hub", namespace: site.namespace });
+          return true;
+        } catch {
+          return undefined;
+        }
+      });
+    } finally {
+      child.kill("SIGKILL");
+    }
+    assert.equal(await exited, "SIGKILL");
+    const refused = await runAtrium(["deploy", "-c", site.file], site.env);
+    assert.notEqual(refused.code, 0, refused.out);
+    assert.match(
+      refused.out,
+      /another deploy is running on this platform: \S+ pid \d+ \(deploy\), last renewed \d+s ago/,
+    );
+    assert.match(refused.out, /atrium unlock/);
+    assert.doesNotMatch(refused.out, /\n\s+at /, "a stack trace");
+  });
+
+  test("atrium unlock keeps a lease renewed this recently unless forced", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const kept = await runAtrium(["unlock", "-c", site.file], site.env);
+    assert.notEqual(kept.code, 0, kept.out);
+    assert.match(kept.out, /may be working/);
+    assert.match(kept.out, /atrium unlock --force/);
+    const forced = await runAtrium(["unlock", "--force", "-c", site.file], site.env);
+    assert.equal(forced.code, 0, forced.out);
+    assert.match(
+      forced.out,
+      /^removed the deploy lock Lease \S+\/atrium-deploy, held by \S+ pid \d+ \(deploy\)$/m,
+    );
+  });
+
+  test("the next deploy completes what the killed one began", { timeout: 1_200_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const r = await runAtrium(["deploy", "-c", site.file], site.env);
+    assert.equal(r.code, 0, r.out);
+    const m = r.out.match(/Deployed in [\d.]+s: (\d+) create, (\d+) update, (\d+) delete, (\d+) unchanged/);
+    assert.ok(m, r.out);
+    const [created, updated, deleted, unchanged] = m.slice(1).map(Number) as [number, number, number, number];
+    t.diagnostic(`after the kill: ${created} to create, ${unchanged} unchanged`);
+    assert.equal(updated + deleted, 0, r.out);
+    assert.ok(unchanged >= 10, `what the killed deploy recorded was applied again:\n${r.out}`);
+    assert.ok(created >= 1, r.out);
+    // the first admin's password was printed once, by the killed deploy
+    assert.match(killedOut, /First login: user "ada", password "/);
+    assert.doesNotMatch(r.out, /First login/);
+    const res = await fetch(`${site.base}/hub/api/`);
+    assert.equal(res.status, 200);
+    const again = await runAtrium(["deploy", "-c", site.file], site.env);
+    assert.match(again.out, /0 create, 0 update, 0 delete/);
+  });
+});
