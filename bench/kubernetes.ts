@@ -33,7 +33,7 @@ const redacted = (out: string) => out.replace(/(password ")[^"]*"/g, '$1…"');
 
 async function timedDeploy(site: TeamSite, signal: AbortSignal): Promise<{ ms: number; out: string }> {
   const started = Date.now();
-  const r = await runAtrium(["deploy", "-c", site.file], site.env, signal);
+  const r = await runAtrium(["deploy", "-c", site.file], site.env, { signal });
   if (r.code !== 0) throw new Error(`atrium deploy failed (exit ${r.code}):\n${redacted(r.out)}`);
   return { ms: Date.now() - started, out: r.out };
 }

@@ -44,4 +44,8 @@ pytest_suite() {
   tally pytest "$TALLY" "$name" "${PIPESTATUS[0]}" "$junit"
 }
 
-finish() { tally summary "$TALLY"; }
+# The run's duration (the shell's SECONDS), then the closing line.
+finish() {
+  echo "test command took $((SECONDS / 60)) min $((SECONDS % 60)) s"
+  tally summary "$TALLY"
+}

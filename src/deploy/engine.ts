@@ -49,17 +49,16 @@ export async function planChanges(
   state: DeployState,
   check = true,
 ): Promise<Change[]> {
+  const wantedComponents = components.filter((c) => c.wanted !== false);
   // Each component's look at what is there is a read of its own: all at once, in order of the list.
   const changes: Change[] = await Promise.all(
-    components
-      .filter((c) => c.wanted !== false)
-      .map(async (c) => {
-        const change = await changeOf(c, state.components[c.name], check);
-        const warnings = check ? (c.warnings?.() ?? []) : [];
-        return warnings.length ? { ...change, warnings } : change;
-      }),
+    wantedComponents.map(async (c) => {
+      const change = await changeOf(c, state.components[c.name], check);
+      const warnings = check ? (c.warnings?.() ?? []) : [];
+      return warnings.length ? { ...change, warnings } : change;
+    }),
   );
-  const wanted = new Set(components.filter((c) => c.wanted !== false).map((c) => c.name));
+  const wanted = new Set(wantedComponents.map((c) => c.name));
   const known = new Map(components.map((c) => [c.name, c]));
   // Deleted in the reverse order of applying: what depends on a thing goes before it.
   for (const name of Object.keys(state.components).reverse()) {

@@ -3,7 +3,7 @@
  * is built but not running (then `stop` tears it down again).
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { repoPath } from "../../src/paths.js";
 import { type ClusterConnection, isNotFound } from "../../src/targets/kubernetes/cluster/connection.js";
@@ -96,7 +96,7 @@ function auditLogSize(): number {
 function readFrom(path: string, offset: number): string {
   const fd = openSync(path, "r");
   try {
-    const length = statSync(path).size - offset;
+    const length = fstatSync(fd).size - offset;
     const buf = Buffer.alloc(Math.max(0, length));
     readSync(fd, buf, 0, buf.length, offset);
     return buf.toString("utf8");

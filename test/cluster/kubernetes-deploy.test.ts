@@ -40,8 +40,6 @@ const GiB = 2 ** 30;
 /** The small profile's mem_limit in the team example. */
 const SMALL_LIMIT = 2 * GiB;
 
-const atrium = runAtrium;
-
 async function hubApi(token: string, method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `token ${token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -105,6 +103,22 @@ function serverContainer(pod: V1Pod) {
   return c;
 }
 
+/**
+ * `atrium deploy`, and the writes it made to this platform's objects, the probe's namespace or
+ * cluster-wide ones, as the API server's audit log recorded them.
+ */
+async function deployCountingWrites(file: string, env: NodeJS.ProcessEnv) {
+  let r: Awaited<ReturnType<typeof runAtrium>> | undefined;
+  const writes = await adminWritesDuring(
+    async () => {
+      r = await runAtrium(["deploy", "-c", file], env);
+    },
+    (uri) => uri.includes(NAMESPACE) || uri.includes("atrium-probe-") || /^\/api\/v1\/[a-z]+(\?|$)/.test(uri),
+  );
+  assert.ok(r);
+  return { r, writes };
+}
+
 describe("atrium deploy on the kubernetes target", () => {
   let cluster: TestCluster | string;
   let kc: KubeConfig;
@@ -154,7 +168,7 @@ describe("atrium deploy on the kubernetes target", () => {
   test("deploys, printing the first admin's password once", { timeout: 1_200_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
     const started = Date.now();
-    const r = await atrium(["deploy", "-c", file], env);
+    const r = await runAtrium(["deploy", "-c", file], env);
     assert.equal(r.code, 0, r.out);
     t.diagnostic(`first deploy to a ready hub took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const m = r.out.match(/First login: user "ada", password "([^"]+)"/);
@@ -335,14 +349,7 @@ describe("atrium deploy on the kubernetes target", () => {
     if (typeof cluster === "string") return t.skip(cluster);
     const pod = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
     const started = Date.now();
-    let r = { code: null as number | null, out: "" };
-    const writes = await adminWritesDuring(
-      async () => {
-        r = await atrium(["deploy", "-c", file], env);
-      },
-      (uri) =>
-        uri.includes(NAMESPACE) || uri.includes("atrium-probe-") || /^\/api\/v1\/[a-z]+(\?|$)/.test(uri),
-    );
+    const { r, writes } = await deployCountingWrites(file, env);
     assert.equal(r.code, 0, r.out);
     t.diagnostic(`no-op redeploy took ${((Date.now() - started) / 1000).toFixed(2)} s`);
     assert.match(r.out, /0 create, 0 update, 0 delete/);
@@ -364,8 +371,13 @@ describe("atrium deploy on the kubernetes target", () => {
     assert.notEqual(edited, text, "the file's users list was not found");
     writeFileSync(file, edited);
     const started = Date.now();
-    const r = await atrium(["deploy", "-c", file], env);
+    const { r, writes } = await deployCountingWrites(file, env);
     assert.equal(r.code, 0, r.out);
+    // the same count sees a deploy that changes something: the no-op's zero is not a blind counter
+    assert.ok(
+      writes.some((w) => w.startsWith("patch ") && w.includes("/configmaps/hub-settings")),
+      `the audit log shows no write of the hub's settings: ${writes.join(", ")}`,
+    );
     t.diagnostic(`redeploy with a new user and group took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const again = await core.readNamespacedPod({ name: "jupyter-grace", namespace: NAMESPACE });
@@ -439,7 +451,7 @@ describe("atrium deploy on the kubernetes target", () => {
 
   test("destroy stops everything and keeps the data; --purge removes it", { timeout: 600_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const kept = await atrium(["destroy", "--yes", "-c", file], env);
+    const kept = await runAtrium(["destroy", "--yes", "-c", file], env);
     assert.equal(kept.code, 0, kept.out);
     await poll("the platform's pods to stop", 180, async () => {
       const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
@@ -447,7 +459,7 @@ describe("atrium deploy on the kubernetes target", () => {
     });
     await core.readNamespacedPersistentVolumeClaim({ name: "shared", namespace: NAMESPACE });
     assert.ok(existsSync(join(WORK, "shared", "shared", "modelers", "from-grace")), "destroy lost a file");
-    const purged = await atrium(["destroy", "--purge", "--yes", "-c", file], env);
+    const purged = await runAtrium(["destroy", "--purge", "--yes", "-c", file], env);
     assert.equal(purged.code, 0, purged.out);
     await assert.rejects(core.readNamespace({ name: NAMESPACE }));
     assert.deepEqual(readdirSync(join(WORK, "shared")), [], "purge left data on the volume");

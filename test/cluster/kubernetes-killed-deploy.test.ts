@@ -8,10 +8,8 @@
  * afterwards, also on failure.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { repoPath } from "../../src/paths.js";
 import { type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
 import { prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
@@ -45,26 +43,17 @@ describe("a kubernetes deploy killed halfway", () => {
 
   test("killed while it waits for the hub, it leaves its lock", { timeout: 600_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const child = spawn(
-      process.execPath,
-      [repoPath("dist", "src", "cli", "main.js"), "deploy", "-c", site.file],
-      {
-        env: { ...process.env, ...site.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    child.stdout.on("data", (d: Buffer) => {
-      killedOut += d.toString();
+    const kill = new AbortController();
+    let ended = false;
+    const killed = runAtrium(["deploy", "-c", site.file], site.env, {
+      signal: kill.signal,
+      killSignal: "SIGKILL",
+    }).finally(() => {
+      ended = true;
     });
-    child.stderr.on("data", (d: Buffer) => {
-      killedOut += d.toString();
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on("exit", (_code, signal) => resolve(signal)),
-    );
     try {
       await poll("the killed deploy to apply the hub's Deployment", 300, async () => {
-        if (child.exitCode !== null) assert.fail(`the deploy ended before it was killed:\n${killedOut}`);
+        if (ended) assert.fail(`the deploy ended before it was killed:\n${(await killed).out}`);
         try {
           await apps.readNamespacedDeployment({ name: "hub", namespace: site.namespace });
           return true;
@@ -73,9 +62,11 @@ describe("a kubernetes deploy killed halfway", () => {
         }
       });
     } finally {
-      child.kill("SIGKILL");
+      kill.abort();
     }
-    assert.equal(await exited, "SIGKILL");
+    const r = await killed;
+    killedOut = r.out;
+    assert.equal(r.killedBy, "SIGKILL", r.out);
     const refused = await runAtrium(["deploy", "-c", site.file], site.env);
     assert.notEqual(refused.code, 0, refused.out);
     assert.match(

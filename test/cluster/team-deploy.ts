@@ -121,16 +121,21 @@ export async function removeTeamSite(core: CoreV1Api, site: TeamSite): Promise<v
   }
 }
 
-/** Runs `atrium ARGS` (the built CLI) with env added; output is stdout and stderr together. */
+/**
+ * Runs `atrium ARGS` (the built CLI) with env added; output is stdout and stderr together.
+ * Aborting `signal` ends the command with `killSignal` (SIGTERM unless given); `killedBy` is
+ * the signal it ended with, if any.
+ */
 export function runAtrium(
   args: string[],
   env: NodeJS.ProcessEnv,
-  signal?: AbortSignal,
-): Promise<{ code: number | null; out: string }> {
+  options: { signal?: AbortSignal; killSignal?: NodeJS.Signals } = {},
+): Promise<{ code: number | null; killedBy: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [repoPath("dist", "src", "cli", "main.js"), ...args], {
       env: { ...process.env, ...env },
-      signal,
+      signal: options.signal,
+      killSignal: options.killSignal,
     });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -142,7 +147,7 @@ export function runAtrium(
     child.on("error", (err) => {
       out += `${err.message}\n`;
     });
-    child.on("close", (code) => resolve({ code, out }));
+    child.on("close", (code, killedBy) => resolve({ code, killedBy, out }));
   });
 }
 

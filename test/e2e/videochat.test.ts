@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
+import { selfSignedCertArgs } from "../../src/targets/self-signed-cert.js";
 import { chromiumMissing, launchChromium, logInThroughForm } from "./chromium.js";
 import { http, makePlatform, type Platform, REPO, suiteScope, waitFor } from "./harness.js";
 
@@ -59,27 +60,9 @@ interface FakeJitsi {
 async function startFakeJitsi(): Promise<FakeJitsi> {
   const dir = mkdtempSync(join(tmpdir(), "atrium-fake-jitsi-"));
   try {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-        "-keyout",
-        join(dir, "key.pem"),
-        "-out",
-        join(dir, "cert.pem"),
-      ],
-      { stdio: "ignore" },
-    );
+    execFileSync("openssl", selfSignedCertArgs("127.0.0.1", join(dir, "key.pem"), join(dir, "cert.pem")), {
+      stdio: "ignore",
+    });
     const requests: string[] = [];
     const server: Server = createServer(
       { key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) },
