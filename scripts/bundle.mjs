@@ -31,3 +31,21 @@ try {
   // first build
 }
 renameSync(next, "dist/bundle");
+
+// The environment service alone, in one minified file: the kubernetes target ships it to
+// its pod as data (a ConfigMap), where Node comes from a wheel and nothing else is installed.
+await build({
+  entryPoints: ["src/services/envs/standalone.ts"],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  legalComments: "none",
+  outfile: "dist/envs-service.next.mjs",
+  logLevel: "warning",
+  banner: {
+    js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
+  },
+});
+renameSync("dist/envs-service.next.mjs", "dist/envs-service.mjs");

@@ -22,7 +22,8 @@ uv=$(bash scripts/ensure-uv.sh)
 min_python="3.10"
 # tools: uv itself (installed by deploy when missing); test: the glue's test tools,
 # constrained to the hub lock's pins because they are installed on top of it.
-envs=(hub user tools test)
+# node: Node.js for the environment service pod on the kubernetes target.
+envs=(hub user tools test node)
 
 for env in "${envs[@]}"; do
   in_file="envs/${env}/requirements.in"

@@ -18,11 +18,12 @@ checked; nothing here re-checks it.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from typing import Any
 
 from kubespawner import KubeSpawner
-from traitlets import Dict, List
+from traitlets import Dict, List, Unicode
 from traitlets.config import Config
 
 from .profile_access import ProfileAccessMixin, refusal
@@ -53,6 +54,9 @@ class AtriumKubeSpawner(ProfileAccessMixin, KubeSpawner):
     )
     kube_profiles = Dict(help="Profile name -> node_selector, tolerations, extra_resource_limits.").tag(config=True)
     common_volume_mounts = List(Dict(), help="Mounts every user pod has (environments, passwd/group).").tag(config=True)
+    kernels_dir = Unicode("", help="Managed environments' kernelspecs: <kernels_dir>/<user> goes on JUPYTER_PATH.").tag(
+        config=True
+    )
 
     async def load_user_options(self) -> None:
         """The profile the user may have (refused otherwise), then who the pod runs as and where."""
@@ -70,6 +74,15 @@ class AtriumKubeSpawner(ProfileAccessMixin, KubeSpawner):
         self.node_selector = dict(placement["node_selector"]) if placement else {}
         self.tolerations = list(placement["tolerations"]) if placement else []
         self.extra_resource_limits = dict(placement["extra_resource_limits"]) if placement else {}
+
+    def get_env(self) -> dict[str, str]:
+        env: dict[str, str] = super().get_env()
+        if self.kernels_dir:
+            # the environment service keeps <kernels_dir>/<user>/kernels/* in line with
+            # what the user may use; Jupyter lists it on every request
+            mine = posixpath.join(self.kernels_dir, self.user.name)
+            env["JUPYTER_PATH"] = ":".join(p for p in (mine, env.get("JUPYTER_PATH", "")) if p)
+        return env
 
 
 def apply(c: Config, kube: Mapping[str, Any], profiles: list[dict[str, Any]]) -> None:
@@ -96,6 +109,7 @@ def apply(c: Config, kube: Mapping[str, Any], profiles: list[dict[str, Any]]) ->
     k.storage_pvc_ensure = False
     k.volumes = [volume(v) for v in kube["volumes"]]
     k.common_volume_mounts = [mount(m) for m in kube["volume_mounts"]]
+    k.kernels_dir = kube["kernels_dir"]
     k.kube_users = {u["name"]: dict(u) for u in kube["users"]}
     k.kube_profiles = {p["name"]: dict(p) for p in kube["profiles"]}
     # the users' profile form is Atrium's (ProfileAccessMixin), never KubeSpawner's own list

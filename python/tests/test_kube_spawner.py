@@ -113,3 +113,11 @@ async def test_a_hub_user_the_file_does_not_name_gets_no_pod() -> None:
     with pytest.raises(web.HTTPError) as e:
         await spawner.load_user_options()
     assert e.value.status_code == 403
+
+
+async def test_a_server_lists_its_users_own_managed_kernels_only() -> None:
+    spawner = spawner_for("grace", ["modelers"], {"profile": "small"})
+    await spawner.load_user_options()
+    path = spawner.get_env()["JUPYTER_PATH"].split(":")
+    assert path[0] == "/opt/atrium/envs/managed/.kernels/grace"
+    assert not any(p.endswith("/ada") for p in path)

@@ -3,6 +3,9 @@ import { z } from "zod";
 import { absPath, cgroupParent, httpUrl, listen, nonEmpty, urlPath } from "./common.js";
 
 export const GROUP_EDITORS = ["members", "admins"] as const;
+/** acl: POSIX ACLs on a root 0750 folder; group: a root:<group> 0750 folder, for volumes and images without ACL tools. */
+export const FOLDER_ACCESS = ["acl", "group"] as const;
+export type FolderAccess = (typeof FOLDER_ACCESS)[number];
 export type GroupEditors = (typeof GROUP_EDITORS)[number];
 
 export const envsServiceConfig = z
@@ -36,7 +39,15 @@ export const envsServiceConfig = z
         .array(nonEmpty)
         .describe("packages builds compile from source; the rest are wheels only"),
     }),
-    cgroup: z.strictObject({ v1Root: absPath, parent: cgroupParent }),
+    cgroup: z
+      .strictObject({ v1Root: absPath, parent: cgroupParent })
+      .nullable()
+      .describe("where each build gets its own cgroup; null in a container, whose own limits bound builds"),
+    folderAccess: z
+      .enum(FOLDER_ACCESS)
+      .describe(
+        "how a namespace's folder is kept to its readers: POSIX ACLs, or its owning group (the build account a member of every group)",
+      ),
     groupEditors: z.enum(GROUP_EDITORS).describe("default for who may edit a group's environments"),
   })
   .describe("services/envs.json: read by the environment service");

@@ -69,6 +69,9 @@ export const kubeSpawner = z.strictObject({
   delete_pvc: z.literal(false).describe("the shared volume is Atrium's, never a user's to delete"),
   volumes: z.array(volume),
   volume_mounts: z.array(volumeMount).describe("mounts every user pod has"),
+  kernels_dir: absPath.describe(
+    "managed environments' kernelspecs: <kernels_dir>/<user> goes on JUPYTER_PATH",
+  ),
   users: z.array(kubeUser),
   profiles: z.array(kubeProfile),
 });

@@ -36,6 +36,7 @@ const cfg: EnvsConfig = {
   buildAccount: "atrium-build",
   builds: { concurrency: 1, timeoutSeconds: 60, keep: 5, allowSource: [] },
   cgroup: { v1Root: join(root, "no-cgroups"), parent: "atrium/test/builds" },
+  folderAccess: "acl",
   groupEditors: "members",
 };
 

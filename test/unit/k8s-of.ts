@@ -14,7 +14,7 @@ import { derivePlacement } from "../../src/targets/kubernetes/placement.js";
 import { configOf } from "./config-of.js";
 
 /** Stands for the hash of the lockfiles and glue deploy reads from the repository. */
-export const TEST_SOURCES_HASH = "0123456789abcdef";
+export const TEST_SOURCES_HASHES = { hub: "0123456789abcdef", envs: "fedcba9876543210" };
 
 export interface Kube {
   config: Config;
@@ -37,7 +37,7 @@ export function kubeOf(config: Config, previous: IdentityRecord = EMPTY_IDENTITI
     input: {
       platform,
       placement: derivePlacement(platform, block, identities),
-      envSourcesHash: TEST_SOURCES_HASH,
+      sourceHashes: TEST_SOURCES_HASHES,
     },
   };
 }

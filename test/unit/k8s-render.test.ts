@@ -16,7 +16,7 @@ import { kubernetesArtifacts, renderKubernetes } from "../../src/targets/kuberne
 import { renderStorage } from "../../src/targets/kubernetes/storage.js";
 import { prepareScript, renderStoragePrepare } from "../../src/targets/kubernetes/storage-prepare.js";
 import { configOf } from "./config-of.js";
-import { type Kube, kubeOf, kubeYaml, TEST_SOURCES_HASH, teamKube } from "./k8s-of.js";
+import { type Kube, kubeOf, kubeYaml, TEST_SOURCES_HASHES, teamKube } from "./k8s-of.js";
 
 const hostPath = "  storage:\n    host_path:\n      path: /srv/lab\n";
 const kinds = (objects: RenderedObject[]) =>
@@ -26,7 +26,7 @@ const spec = (o: KubeObject | undefined) => (o?.spec ?? {}) as Record<string, an
 const byKind = (objects: RenderedObject[], kind: string, name?: string) =>
   objects.find((o) => o.object.kind === kind && (name === undefined || o.object.metadata.name === name))
     ?.object;
-const render = (k: Kube) => renderKubernetes(k.platform, k.block, k.identities, TEST_SOURCES_HASH);
+const render = (k: Kube) => renderKubernetes(k.platform, k.block, k.identities, TEST_SOURCES_HASHES);
 
 describe("kubernetes render", () => {
   it("lists every object once, in apply-wave order", () => {
@@ -40,15 +40,19 @@ describe("kubernetes render", () => {
       "config PersistentVolume/atrium-team-shared",
       "config PersistentVolumeClaim/shared",
       "config PersistentVolumeClaim/hub-db",
+      "config ConfigMap/envs-config",
       "services Service/proxy-api",
       "services Service/proxy-public",
       "services Service/hub",
+      "services Service/envs",
       `workloads Job/${byKind(render(teamKube()).objects, "Job")?.metadata.name}`,
       "workloads Deployment/proxy",
       "workloads Deployment/hub",
+      "workloads Deployment/envs",
       "policies NetworkPolicy/default-deny",
       "policies NetworkPolicy/hub",
       "policies NetworkPolicy/proxy",
+      "policies NetworkPolicy/envs",
       "policies NetworkPolicy/singleuser",
     ]);
   });
@@ -256,7 +260,7 @@ describe("kubernetes render", () => {
     const items = pod.volumes.find((v: { name: string }) => v.name === "secrets").secret.items;
     assert.deepEqual(
       items.map((i: { key: string }) => i.key),
-      ["cookie_secret", "proxy_auth_token", "passwords.json", "atrium_api_token"],
+      ["cookie_secret", "proxy_auth_token", "passwords.json", "envs_api_token", "atrium_api_token"],
     );
     const hash = (k: Kube) => hubOf(k).template.metadata.annotations["atrium.dev/settings-hash"];
     assert.equal(hash(teamKube((t) => t.replace("port: 30080", "port: 30081"))), hash(teamKube()));
@@ -339,6 +343,7 @@ describe("kubernetes render", () => {
         "own home 0:0 0755",
         "own shared 0:0 0755",
         "own envs 999:999 0755",
+        "own envs/managed 0:0 0755",
         "own home/ada 10000:10000 0700",
         "own home/bob 10001:10001 0700",
         "own shared/ml 0:10002 2770",

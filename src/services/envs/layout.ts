@@ -9,13 +9,16 @@
  * Must stay true: everything is owned by root except a build's env/ folder while
  * it is being built (owned by the build account); a group's namespace is readable
  * by its members only and a user's by that user only (POSIX ACLs on a root 0750
- * folder), plus the build account, which must reach the folder it builds into.
+ * folder, or, where there are no ACL tools (a container), a root:<group> 0750 folder
+ * whose group is the namespace's or the user's own), plus the build account, which
+ * must reach the folder it builds into (an ACL entry, or membership in every group).
  */
 import { execFile } from "node:child_process";
 import { chmodSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { NamespaceKind } from "../../contracts/envs-api.js";
+import type { FolderAccess } from "../../contracts/envs-service.js";
 
 const exec = promisify(execFile);
 
@@ -72,6 +75,30 @@ export function isDir(path: string): boolean {
  * mode 0750 with ACL entries, or 0755 when `everyone`.
  */
 const prepared = new Map<string, string>();
+let access: { mode: FolderAccess; buildAccount: string } = { mode: "acl", buildAccount: "" };
+
+/** How ensureReadableBy keeps folders to their readers (the service's config says, once, at start). */
+export function setFolderAccess(mode: FolderAccess, buildAccount: string): void {
+  access = { mode, buildAccount };
+  prepared.clear();
+}
+
+/**
+ * The one group that stands for a folder's readers when folders are kept by their group:
+ * a group namespace's group, or a user's own group (named after the user). The build
+ * account reads every namespace by being a member of every group.
+ */
+export function owningGroup(readers: { users?: readonly string[]; groups?: readonly string[] }): string {
+  const people = (readers.users ?? []).filter((u) => u !== access.buildAccount);
+  const groups = [...(readers.groups ?? []), ...people];
+  const [group] = groups;
+  if (group === undefined || groups.length > 1) {
+    throw new Error(
+      `a folder kept by its group has one reader group; asked for ${groups.join(", ") || "none"}`,
+    );
+  }
+  return group;
+}
 
 export async function ensureReadableBy(
   path: string,
@@ -83,6 +110,13 @@ export async function ensureReadableBy(
   prepared.delete(path);
   if (readers.everyone) {
     chmodSync(path, 0o755);
+    prepared.set(path, want);
+    return;
+  }
+  if (access.mode === "group") {
+    // chown resolves the name in the pod's group file; mode last, so nothing is open meanwhile
+    await exec("chown", [`0:${owningGroup(readers)}`, path]);
+    chmodSync(path, 0o750);
     prepared.set(path, want);
     return;
   }

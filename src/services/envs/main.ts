@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { HubLogin } from "../hub/login.js";
 import { readEnvsConfig } from "./config.js";
 import { HubDirectory } from "./directory.js";
+import { setFolderAccess } from "./layout.js";
 import { createEnvsServer } from "./server.js";
 import { EnvService, lookupAccount, readPlatformPins } from "./service.js";
 import { EnvStore } from "./store.js";
@@ -21,6 +22,7 @@ export async function main(configFile: string): Promise<void> {
   // Builds inherit this: files in environments must not be writable by others.
   process.umask(0o022);
   const cfg = readEnvsConfig(configFile);
+  setFolderAccess(cfg.folderAccess, cfg.buildAccount);
   const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
   const token = readFileSync(cfg.apiTokenFile, "utf8").trim();
   const directory = new HubDirectory(cfg.hubApiUrl, token);

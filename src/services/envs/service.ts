@@ -490,7 +490,7 @@ export class EnvService {
         cacheDir,
         account,
         allowSource: this.cfg.builds.allowSource,
-        cgroup: { ...this.cfg.cgroup, name: `build-${id}` },
+        ...(this.cfg.cgroup ? { cgroup: { ...this.cfg.cgroup, name: `build-${id}` } } : {}),
         passEnv: process.env,
         log: write,
         onProcessGroup: (pgid) => this.store.updateBuild(id, { pgid }),
@@ -590,7 +590,8 @@ export class EnvService {
 
   /** After a (re)start: stop what a crash left building, fail it, queue the rest again. */
   async recover(): Promise<void> {
-    const ended = await removeLeftoverCgroups(this.cfg.cgroup).catch((err: unknown) => {
+    const place = this.cfg.cgroup;
+    const ended = await (place ? removeLeftoverCgroups(place) : Promise.resolve([])).catch((err: unknown) => {
       this.log(`ending what earlier builds left running failed: ${(err as Error).message}`);
       return [];
     });

@@ -5,7 +5,7 @@
  */
 import { stableJson } from "../../lib/stable-json.js";
 import { HUB_CONFIG_PY_TEXT } from "../hub-settings-parts.js";
-import { renderAccountFiles } from "./accounts.js";
+import { renderAccountFiles, renderEnvsAccountFiles } from "./accounts.js";
 import { renderKubernetesHubSettings } from "./hub-settings.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { RenderedObject } from "./objects.js";
@@ -34,7 +34,7 @@ export function renderConfigMaps(input: RenderInput): RenderedObject[] {
         apiVersion: "v1",
         kind: "ConfigMap",
         metadata: metaOf(input, placement.names.accounts, "accounts"),
-        data: renderAccountFiles(platform, placement),
+        data: { ...renderAccountFiles(platform, placement), ...renderEnvsAccountFiles(platform, placement) },
       },
     },
   ];

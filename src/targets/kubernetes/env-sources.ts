@@ -1,11 +1,15 @@
 /**
  * Atrium's own code and locks as cluster data: the hub and user lockfiles and the hub
- * glue (a gzipped tar), each in a ConfigMap of its own (a ConfigMap holds at most 1 MiB),
- * projected together into the hub's init container. They are read from the repository
- * at deploy and never rendered to files; the render carries only their hash, on the hub's
- * pod template, so a changed lock or glue restarts the hub and nothing else.
+ * glue (a gzipped tar), projected together into the hub's init container, and the Node.js
+ * lockfile and the environment service (one bundled file, gzipped) for the service's pod;
+ * each in a ConfigMap of its own (a ConfigMap holds at most 1 MiB). They are read from the
+ * repository at deploy and never rendered to files; the render carries only their hashes,
+ * one on each pod template, so a changed lock or glue restarts the hub and nothing else,
+ * and a changed service restarts only the service.
  */
 import { readFileSync, statSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { AtriumError } from "../../errors.js";
 import { hashText } from "../../lib/hash.js";
 import { tarGz } from "../../lib/tar.js";
 import { repoPath } from "../../paths.js";
@@ -17,6 +21,8 @@ export const ENV_SOURCE_KEYS = {
   hubLock: "hub.lock",
   userLock: "user.lock",
   glue: "hub-glue.tar.gz",
+  nodeLock: "node.lock",
+  envsService: "envs-service.mjs.gz",
 } as const;
 const CONFIGMAP_LIMIT = 1024 * 1024;
 
@@ -27,6 +33,22 @@ export interface EnvSources {
   glue: Buffer;
   /** Of all three: the hub's pod template carries it. */
   hash: string;
+  nodeLock: string;
+  /** dist/envs-service.mjs (made by the build), gzipped. */
+  envsService: Buffer;
+  /** Of the Node lock and the service: the service pod's template carries it. */
+  envsHash: string;
+}
+
+/** The bundled environment service the build makes (scripts/bundle.mjs). */
+function readEnvsService(): Buffer {
+  const file = repoPath("dist", "envs-service.mjs");
+  try {
+    // mtime 0 in the gzip header: the same file gives the same bytes
+    return gzipSync(readFileSync(file), { level: 9 });
+  } catch {
+    throw new AtriumError("not-found", `${file} is missing`, "run npm run build in Atrium's folder");
+  }
 }
 
 export function readEnvSources(): EnvSources {
@@ -40,14 +62,22 @@ export function readEnvSources(): EnvSources {
     })),
   );
   const hash = hashText([hashText(hubLock), hashText(userLock), hashText(glue)].join("\n"));
-  return { hubLock, userLock, glue, hash };
+  const nodeLock = readFileSync(repoPath("envs", "node", "requirements.lock"), "utf8");
+  const envsService = readEnvsService();
+  const envsHash = hashText([hashText(nodeLock), hashText(envsService)].join("\n"));
+  return { hubLock, userLock, glue, hash, nodeLock, envsService, envsHash };
 }
 
-/** The ConfigMaps' names, in the order the hub's projected volume lists them. */
+/** The hub's ConfigMaps' names, in the order its projected volume lists them. */
 export const ENV_SOURCE_CONFIGMAPS = {
   hubLock: "env-source-hub-lock",
   userLock: "env-source-user-lock",
   glue: "env-source-hub-glue",
+} as const;
+/** The environment service pod's. */
+export const ENVS_SOURCE_CONFIGMAPS = {
+  nodeLock: "env-source-node-lock",
+  envsService: "env-source-envs-service",
 } as const;
 
 function sized(object: KubeObject, bytes: number): KubeObject {
@@ -75,15 +105,27 @@ export function envSourceConfigMaps(input: RenderInput, sources: EnvSources): Ku
       sources.userLock.length,
     ),
     sized(cm(ENV_SOURCE_CONFIGMAPS.glue, { binaryData: { [ENV_SOURCE_KEYS.glue]: glue } }), glue.length),
+    sized(
+      cm(ENVS_SOURCE_CONFIGMAPS.nodeLock, { data: { [ENV_SOURCE_KEYS.nodeLock]: sources.nodeLock } }),
+      sources.nodeLock.length,
+    ),
+    sized(
+      cm(ENVS_SOURCE_CONFIGMAPS.envsService, {
+        binaryData: { [ENV_SOURCE_KEYS.envsService]: sources.envsService.toString("base64") },
+      }),
+      Math.ceil((sources.envsService.length * 4) / 3),
+    ),
   ];
 }
 
-/** The hub's volume of all three, as one folder. */
-export function envSourcesVolume(): Record<string, unknown> {
+/** One pod's sources as one folder: the hub's three, or the service pod's two. */
+export function envSourcesVolume(
+  configMaps: Record<string, string> = ENV_SOURCE_CONFIGMAPS,
+): Record<string, unknown> {
   return {
     name: "env-sources",
     projected: {
-      sources: Object.values(ENV_SOURCE_CONFIGMAPS).map((name) => ({ configMap: { name } })),
+      sources: Object.values(configMaps).map((name) => ({ configMap: { name } })),
     },
   };
 }

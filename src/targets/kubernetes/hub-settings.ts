@@ -4,6 +4,7 @@
  * target, with the paths inside the hub's pod, and KubeSpawner as the spawner.
  * Pure; secrets only as the paths their Secret is mounted at.
  */
+
 import { posix } from "node:path";
 import type { HubSettings } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
@@ -13,6 +14,7 @@ import {
   renderIdleCuller,
   renderVideoChat,
 } from "../hub-settings-parts.js";
+import { envsHubService } from "./envs.js";
 import { renderKubeSpawner } from "./kube-spawner.js";
 import { groupOf, type KubernetesPlacement } from "./placement.js";
 import {
@@ -71,6 +73,9 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
     kube_spawner: renderKubeSpawner(platform, placement),
     videochat: renderVideoChat(platform),
     idle_culler: renderIdleCuller(platform, posix.join(HUB_ENV, "bin", "python")),
-    services: [{ name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") }],
+    services: [
+      { name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") },
+      envsHubService(placement),
+    ],
   };
 }

@@ -10,6 +10,7 @@
  */
 import { hashOf } from "../../lib/hash.js";
 import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "./config.js";
+import { envBuildScript, RESTRICTED } from "./env-build.js";
 import { ENV_SOURCE_KEYS, envSourcesVolume } from "./env-sources.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject, RenderedObject } from "./objects.js";
@@ -31,42 +32,15 @@ export const HUB_COMPONENT = "hub";
 export const SETTINGS_HASH_ANNOTATION = "atrium.dev/settings-hash";
 export const ENV_SOURCES_HASH_ANNOTATION = "atrium.dev/env-sources-hash";
 /** The platform's secrets the hub reads, as files. */
-export const HUB_SECRETS = ["atrium_api_token", "cookie_secret", "passwords.json", "proxy_auth_token"];
+export const HUB_SECRETS = [
+  "atrium_api_token",
+  "cookie_secret",
+  "envs_api_token",
+  "passwords.json",
+  "proxy_auth_token",
+];
 
 const GLUE_DIR = "/opt/atrium/glue";
-
-/** One word for sh, whatever it holds. */
-export function shellQuote(text: string): string {
-  return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Builds one environment per lock, named by the lock's hash; the stable name is a link switched at the end. */
-function envBuildScript(indexUrl: string): string {
-  return `${[
-    "set -eu",
-    `export UV_CACHE_DIR=/tmp/uv-cache UV_INDEX_URL=${shellQuote(indexUrl)}`,
-    "build() {",
-    `  lock=${ENV_SOURCES_DIR}/$2`,
-    '  hash=$(sha256sum "$lock" | cut -c1-16)',
-    `  dir=${ENVS_MOUNT}/$1-$hash`,
-    '  if [ ! -e "$dir/.atrium-complete" ]; then',
-    '    rm -rf "$dir"',
-    '    uv venv --no-config --python "$(command -v python3)" "$dir"',
-    '    VIRTUAL_ENV="$dir" uv pip sync --no-config --require-hashes --only-binary :all: "$lock"',
-    '    touch "$dir/.atrium-complete"',
-    "  fi",
-    `  ln -sfn "$1-$hash" ${ENVS_MOUNT}/$1.new && mv -Tf ${ENVS_MOUNT}/$1.new ${ENVS_MOUNT}/$1`,
-    "}",
-    `build hub ${ENV_SOURCE_KEYS.hubLock}`,
-    `build user ${ENV_SOURCE_KEYS.userLock}`,
-    `tar -xzf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
-  ].join("\n")}\n`;
-}
-
-const RESTRICTED = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
-};
 
 export function renderHub(input: RenderInput, settings: KubeObject): RenderedObject[] {
   const { platform, placement } = input;
@@ -97,7 +71,7 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
           labels: instanceLabels(project, HUB_COMPONENT),
           annotations: {
             [SETTINGS_HASH_ANNOTATION]: hashOf(data),
-            [ENV_SOURCES_HASH_ANNOTATION]: input.envSourcesHash,
+            [ENV_SOURCES_HASH_ANNOTATION]: input.sourceHashes.hub,
           },
         },
         spec: {
@@ -136,7 +110,18 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
               name: "python-envs",
               image: block.images.hub,
               imagePullPolicy: "IfNotPresent",
-              command: ["/bin/sh", "-c", envBuildScript(block.index_url)],
+              command: [
+                "/bin/sh",
+                "-c",
+                envBuildScript(
+                  block.index_url,
+                  [
+                    ["hub", ENV_SOURCE_KEYS.hubLock],
+                    ["user", ENV_SOURCE_KEYS.userLock],
+                  ],
+                  `tar -xzf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
+                ),
+              ],
               env: [{ name: "HOME", value: "/tmp" }],
               securityContext: RESTRICTED,
               volumeMounts: [

@@ -14,7 +14,7 @@ import type { KubeSpawnerSettings, VolumeMount } from "../../contracts/kube-spaw
 import type { Platform } from "../../model/platform.js";
 import { ACCOUNT_FILES } from "./accounts.js";
 import { groupOf, instanceLabels, type KubernetesPlacement, profileOf, userOf } from "./placement.js";
-import { ENVS_MOUNT, homeIn, SERVER_PORT, sharedIn, USER_ENV } from "./pod-paths.js";
+import { ENVS_MOUNT, homeIn, KERNELS_DIR, SERVER_PORT, sharedIn, USER_ENV } from "./pod-paths.js";
 
 export const USER_COMPONENT = "singleuser-server";
 export const UMASK = "0002";
@@ -57,6 +57,7 @@ export function renderKubeSpawner(platform: Platform, placement: KubernetesPlace
         read_only: true,
       })),
     ],
+    kernels_dir: KERNELS_DIR,
     users: platform.users.map((u) => {
       const user = userOf(placement, u.name);
       const folders: VolumeMount[] = u.groups.flatMap((g) => {

@@ -3,11 +3,18 @@ import type { Platform } from "../../model/platform.js";
 import type { ObjectMeta } from "./objects.js";
 import { type KubernetesPlacement, labelsOf } from "./placement.js";
 
+export interface SourceHashes {
+  /** The hub and user lockfiles and the hub glue. */
+  hub: string;
+  /** The Node.js lockfile and the environment service. */
+  envs: string;
+}
+
 export interface RenderInput {
   platform: Platform;
   placement: KubernetesPlacement;
-  /** Of the lockfiles and hub glue deploy puts in ConfigMaps (env-sources.ts). */
-  envSourcesHash: string;
+  /** Of what deploy puts in ConfigMaps for each pod that reads it (env-sources.ts). */
+  sourceHashes: SourceHashes;
 }
 
 /** Name, namespace (unless cluster-wide) and the part's labels, inventory label included. */

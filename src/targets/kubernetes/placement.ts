@@ -40,6 +40,8 @@ export interface ObjectNames {
   secrets: string;
   tls: string;
   ingress: string;
+  envs: string;
+  envsConfig: string;
 }
 
 export interface KubernetesUser {
@@ -124,6 +126,8 @@ export function objectNames(namespace: string): ObjectNames {
     secrets: "atrium-secrets",
     tls: "proxy-tls",
     ingress: "proxy-public",
+    envs: "envs",
+    envsConfig: "envs-config",
   };
 }
 

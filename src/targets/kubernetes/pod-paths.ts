@@ -18,6 +18,15 @@ export const SECRETS_DIR = "/etc/atrium/secrets";
 export const ENVS_MOUNT = "/opt/atrium/envs";
 export const HUB_ENV = posix.join(ENVS_MOUNT, "hub");
 export const USER_ENV = posix.join(ENVS_MOUNT, "user");
+/** Node.js (from a wheel) the environment service runs on. */
+export const NODE_ENV = posix.join(ENVS_MOUNT, "node");
+/** The environment service's namespaces, environments and builds, and its own folders. */
+export const MANAGED_DIR = "managed";
+export const MANAGED_ENVS = posix.join(ENVS_MOUNT, MANAGED_DIR);
+/** Per-user kernelspecs of managed environments: <this>/<user> goes on a server's JUPYTER_PATH. */
+export const KERNELS_DIR = posix.join(MANAGED_ENVS, ".kernels");
+/** The environment service's config (a ConfigMap). */
+export const ENVS_CONFIG_DIR = "/etc/atrium/envs";
 /** The lockfiles and hub glue the envs are built from (a ConfigMap deploy makes from the repository). */
 export const ENV_SOURCES_DIR = "/etc/atrium/env-sources";
 /** Users' homes and their groups' folders in user pods. */
@@ -29,12 +38,15 @@ export const PROXY_PUBLIC_PORT = 8000;
 export const PROXY_HTTPS_PORT = 8443;
 export const PROXY_API_PORT = 8001;
 export const SERVER_PORT = 8888;
+export const ENVS_PORT = 8090;
 
 /**
  * The hub's own account: below the lowest uid a file may give (1000), so no user
  * of the platform can ever own the hub's database or environments.
  */
 export const HUB_UID = 999;
+/** The environment builds' account, below 1000 for the same reason. */
+export const BUILD_UID = 998;
 
 export function secretFile(name: string): string {
   return posix.join(SECRETS_DIR, name);

@@ -5,18 +5,27 @@
  * the storage server, the nodes) and no link-local one (the cloud metadata address
  * 169.254.169.254). The hub reaches the proxy's API, user pods, DNS and HTTPS anywhere
  * (the Kubernetes API and an OIDC provider) and the package index's port (it builds
- * the environments); the proxy the hub and user pods. A
- * default-deny policy over the whole namespace isolates every other pod, so a pod
+ * the environments); the proxy the hub, user pods and the environment service; the
+ * environment service is reached only by the proxy and reaches only the hub's API, DNS
+ * and the package index's port (its builds). A default-deny policy over the whole namespace isolates every other pod, so a pod
  * whose labels are missing or wrong is cut off rather than open; the storage-prepare
  * job talks to no one (its volume is mounted by the node).
  */
 
+import { ENVS_COMPONENT } from "./envs.js";
 import { HUB_COMPONENT } from "./hub.js";
 import { USER_COMPONENT } from "./kube-spawner.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject, RenderedObject } from "./objects.js";
 import { selectorOf } from "./placement.js";
-import { HUB_PORT, PROXY_API_PORT, PROXY_HTTPS_PORT, PROXY_PUBLIC_PORT, SERVER_PORT } from "./pod-paths.js";
+import {
+  ENVS_PORT,
+  HUB_PORT,
+  PROXY_API_PORT,
+  PROXY_HTTPS_PORT,
+  PROXY_PUBLIC_PORT,
+  SERVER_PORT,
+} from "./pod-paths.js";
 import { PROXY_COMPONENT } from "./proxy.js";
 
 /** Private, shared, loopback and link-local IPv4 ranges; the metadata address is in 169.254.0.0/16. */
@@ -52,9 +61,13 @@ export function blockedIpv4(input: RenderInput): string[] {
 
 /** HTTPS, the API server's own port, and the package index's port (environments are built in the hub's pod). */
 export function hubOutPorts(input: RenderInput): number[] {
+  return [...new Set([443, 6443, indexPort(input)])].sort((a, b) => a - b);
+}
+
+/** The package index's port, where environment builds download from. */
+function indexPort(input: RenderInput): number {
   const index = new URL(input.placement.block.index_url);
-  const port = index.port === "" ? (index.protocol === "http:" ? 80 : 443) : Number(index.port);
-  return [...new Set([443, 6443, port])].sort((a, b) => a - b);
+  return index.port === "" ? (index.protocol === "http:" ? 80 : 443) : Number(index.port);
 }
 
 export function renderPolicies(input: RenderInput): RenderedObject[] {
@@ -81,7 +94,7 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
     policy(
       "hub",
       HUB_COMPONENT,
-      [{ from: [pods(PROXY_COMPONENT), pods(USER_COMPONENT)], ports: [tcp(HUB_PORT)] }],
+      [{ from: [pods(PROXY_COMPONENT), pods(USER_COMPONENT), pods(ENVS_COMPONENT)], ports: [tcp(HUB_PORT)] }],
       [
         { to: [pods(PROXY_COMPONENT)], ports: [tcp(PROXY_API_PORT)] },
         { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
@@ -104,7 +117,21 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
       [
         { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
         { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
+        { to: [pods(ENVS_COMPONENT)], ports: [tcp(ENVS_PORT)] },
         dns,
+      ],
+    ),
+    policy(
+      "envs",
+      ENVS_COMPONENT,
+      [{ from: [pods(PROXY_COMPONENT)], ports: [tcp(ENVS_PORT)] }],
+      [
+        { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
+        dns,
+        {
+          to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+          ports: [tcp(indexPort(input))],
+        },
       ],
     ),
     policy(

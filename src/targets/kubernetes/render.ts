@@ -10,9 +10,10 @@ import { stableJson } from "../../lib/stable-json.js";
 import type { Platform } from "../../model/platform.js";
 import type { Artifacts } from "../artifacts.js";
 import { renderConfigMaps } from "./config.js";
+import { renderEnvs } from "./envs.js";
 import { renderHub } from "./hub.js";
 import type { IdentityRecord } from "./identities.js";
-import type { RenderInput } from "./meta.js";
+import type { RenderInput, SourceHashes } from "./meta.js";
 import { renderNamespace } from "./namespace.js";
 import { inWaveOrder, objectFileName, type RenderedObject, WAVES } from "./objects.js";
 import { derivePlacement, type KubernetesPlacement } from "./placement.js";
@@ -39,12 +40,12 @@ export function renderKubernetes(
   platform: Platform,
   block: KubernetesTargetConfig,
   identities: IdentityRecord,
-  envSourcesHash: string,
+  sourceHashes: SourceHashes,
 ): KubernetesRender {
   const input: RenderInput = {
     platform,
     placement: derivePlacement(platform, block, identities),
-    envSourcesHash,
+    sourceHashes,
   };
   const config = renderConfigMaps(input);
   const settings = config[0]?.object;
@@ -59,6 +60,7 @@ export function renderKubernetes(
     // the proxy before the hub: the hub stops at start when no proxy answers
     ...renderProxy(input),
     ...renderHub(input, settings),
+    ...renderEnvs(input),
     ...renderPolicies(input),
   ]);
   return { input, placement: input.placement, objects, secrets: secretRefs(input), identities };

@@ -10,11 +10,12 @@
  * and groups' folders are left as they are (data is never deleted); a symbolic link
  * where a folder should be is refused, never followed.
  */
+import { posix } from "node:path";
 import { hashOf } from "../../lib/hash.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { RenderedObject } from "./objects.js";
 import { instanceLabels, VOLUME_DIRS } from "./placement.js";
-import { HUB_UID, VOLUME_MOUNT } from "./pod-paths.js";
+import { HUB_UID, MANAGED_DIR, VOLUME_MOUNT } from "./pod-paths.js";
 
 export const STORAGE_PREPARE_COMPONENT = "storage-prepare";
 export const SPEC_HASH_ANNOTATION = "atrium.dev/spec-hash";
@@ -33,6 +34,8 @@ export function volumeFolders(input: RenderInput): Folder[] {
     root(VOLUME_DIRS.home),
     root(VOLUME_DIRS.shared),
     { path: placement.envsDir, owner: `${HUB_UID}:${HUB_UID}`, mode: "0755" },
+    // the environment service's, as root: it keeps each namespace's folder to its readers
+    root(posix.join(placement.envsDir, MANAGED_DIR)),
   ];
   for (const u of platform.users) {
     const user = placement.users.get(u.name);

@@ -17,9 +17,12 @@ import type { Config, KubernetesTargetConfig } from "../../config/schema.js";
 import { hashOf } from "../../lib/hash.js";
 import { derivePlatform } from "../../model/platform.js";
 import type { Component } from "../component.js";
+import { builtAll, environmentsComponent } from "../environments-component.js";
+import { EnvsClient } from "../envs-client.js";
 import type { DeployLock, DeployState, StateStore, Target } from "../target.js";
 import { type ClusterConnection, clusterError, connect } from "./cluster/connection.js";
 import { destroyOnCluster } from "./cluster/destroy.js";
+import { clusterEnvsEndpoint } from "./cluster/envs-endpoint.js";
 import { leaseLock } from "./cluster/lease-lock.js";
 import { leftoverComponents, type NamedObject, objectComponent } from "./cluster/object-component.js";
 import { previewChanges } from "./cluster/online-plan.js";
@@ -82,12 +85,10 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     return sources;
   };
   const renderWith = (state: DeployState | undefined) =>
-    renderKubernetes(
-      platform,
-      block,
-      allocateIdentities(recordedIdentities(state), platform, fileIds),
-      envSources().hash,
-    );
+    renderKubernetes(platform, block, allocateIdentities(recordedIdentities(state), platform, fileIds), {
+      hub: envSources().hash,
+      envs: envSources().envsHash,
+    });
   const offline = renderWith(undefined);
   const namespace = offline.placement.namespace;
   const labels = instanceLabels(platform.project.name, "deploy");
@@ -103,6 +104,8 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     return store;
   };
   let lock: DeployLock | undefined;
+  const envsClient = (actAs?: string) =>
+    new EnvsClient(() => clusterEnvsEndpoint(connection(), offline.placement), actAs);
   return {
     type: "kubernetes",
     platform,
@@ -119,6 +122,12 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
         tlsSecretComponent(c, rendered.input),
         adminPasswordComponent(c, rendered.input),
         ...rest,
+        // after the workloads are up: the service builds them
+        environmentsComponent(platform.environments, {
+          client: () => envsClient(),
+          present: (envs) => builtAll(envsClient(), envs),
+          upWithinMs: 180_000,
+        }),
       ].filter((x): x is Component => x !== undefined);
       const names = new Set([IDENTITIES_COMPONENT, ...made.map((o) => o.name)]);
       return [identitiesComponent(rendered.identities), ...made, ...leftoverComponents(c, state, names)];
@@ -174,6 +183,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
         await setClusterPassword(connection(), renderWith(state).input, user, password);
       },
     },
+    envs: (actAs) => envsClient(actAs),
     preview: (changes, components) => previewChanges(connection(), changes, components),
   };
 }

@@ -1,7 +1,7 @@
 /** What `atrium status` says about managed environments: builds running, waiting, and failed. */
 
 import type { ApiEnvironment } from "../../contracts/envs-api.js";
-import { EnvsClient } from "./envs-client.js";
+import { localEnvsClient } from "./envs-client.js";
 import type { LocalPlacement } from "./placement.js";
 
 export interface EnvsReport {
@@ -17,7 +17,7 @@ export interface EnvsReport {
 export async function envsReport(placement: LocalPlacement): Promise<EnvsReport> {
   const report: EnvsReport = { answering: false, environments: 0, building: [], queued: [], failed: [] };
   try {
-    const envs = await new EnvsClient(placement).json<ApiEnvironment[]>("GET", "environment/?size=1000");
+    const envs = await localEnvsClient(placement).json<ApiEnvironment[]>("GET", "environment/?size=1000");
     report.answering = true;
     report.environments = envs.length;
     for (const e of envs) {

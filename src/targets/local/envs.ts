@@ -8,19 +8,15 @@ import { posix } from "node:path";
 import type { EnvsServiceConfig } from "../../contracts/envs-service.js";
 import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
+import { BUILD_ACCOUNT, BUILDS, ENVS_PREFIX, ENVS_SERVICE, envsHubEntry } from "../envs-service-parts.js";
 import type { LocalPlacement } from "./placement.js";
 import type { ProcessSpec } from "./process-spec.js";
 import { secretPath } from "./secrets.js";
 import { hubUrl } from "./urls.js";
 import { SYSTEM_PYTHON, toolsUv } from "./uv.js";
 
-export const ENVS_SERVICE = "envs";
-export const ENVS_PREFIX = `/services/${ENVS_SERVICE}`;
+export { BUILD_ACCOUNT, ENVS_PREFIX, ENVS_SERVICE } from "../envs-service-parts.js";
 export const ENVS_CONFIG = "services/envs.json";
-/** The unprivileged system account every environment build runs as (shared by platforms on a machine). */
-export const BUILD_ACCOUNT = "atrium-build";
-/** Builds: 2 at a time (they wait on the network more than on the CPU), 30 minutes each, 5 kept. */
-export const BUILDS = { concurrency: 2, timeoutSeconds: 1800, keep: 5 };
 
 export function envsStateDir(placement: LocalPlacement): string {
   return posix.join(placement.paths.envsDir, ".atrium");
@@ -78,6 +74,7 @@ export function renderEnvsConfig(platform: Platform, placement: LocalPlacement):
     buildAccount: BUILD_ACCOUNT,
     builds: { ...BUILDS, allowSource: platform.environmentBuilds.allowSource },
     cgroup: { v1Root: "/sys/fs/cgroup", parent: buildCgroupParent(placement) },
+    folderAccess: "acl",
     groupEditors: "members",
   };
 }
@@ -97,13 +94,8 @@ export function envsProcess(placement: LocalPlacement): ProcessSpec {
 }
 
 export function envsHubService(placement: LocalPlacement): HubService {
-  return {
-    name: ENVS_SERVICE,
-    url: `http://127.0.0.1:${placement.network.ports.envs}`,
-    api_token_file: secretPath(placement, "envs_api_token"),
-    oauth_redirect_uri: `${ENVS_PREFIX}/oauth_callback`,
-    user_access: true,
-    // Who is in which group decides who may use which environment.
-    scopes: ["list:users", "read:users:name", "read:users:groups", "list:groups", "read:groups:name"],
-  };
+  return envsHubEntry(
+    `http://127.0.0.1:${placement.network.ports.envs}`,
+    secretPath(placement, "envs_api_token"),
+  );
 }

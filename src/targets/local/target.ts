@@ -9,7 +9,7 @@ import { localComponents } from "./components/index.js";
 import { supervisorPid } from "./components/services.js";
 import { hasSystemd, type LocalContext } from "./context.js";
 import { destroyLocal } from "./destroy.js";
-import { EnvsClient } from "./envs-client.js";
+import { localEnvsClient } from "./envs-client.js";
 import { DEV_DIR } from "./gpus.js";
 import { stateDirLock } from "./lock-file.js";
 import { logFiles, showLog } from "./logs.js";
@@ -81,6 +81,6 @@ export function localTarget(config: Config, configFile: string): LocalTarget {
       ];
     },
     passwords: { set: (user, password) => setPassword(placement, user, password) },
-    envs: (actAs) => new EnvsClient(placement, actAs),
+    envs: (actAs) => localEnvsClient(placement, actAs),
   };
 }

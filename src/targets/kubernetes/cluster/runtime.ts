@@ -1,11 +1,12 @@
 /**
  * The platform as it runs on the cluster, for status, logs and endpoints: its pods by
- * part (the hub, the proxy, user servers), a part's log, and where people reach it.
+ * part (the hub, the proxy, the environment service, user servers), a part's log, and where people reach it.
  */
 import { PassThrough } from "node:stream";
 import { CoreV1Api, Log, type V1Node, type V1Pod, type V1Service } from "@kubernetes/client-node";
 import { AtriumError } from "../../../errors.js";
 import type { LogOptions, TargetStatus } from "../../target.js";
+import { ENVS_COMPONENT } from "../envs.js";
 import { HUB_COMPONENT } from "../hub.js";
 import { USER_COMPONENT } from "../kube-spawner.js";
 import type { KubernetesPlacement } from "../placement.js";
@@ -14,7 +15,7 @@ import { type ClusterConnection, clusterError } from "./connection.js";
 
 const COMPONENT_LABEL = "app.kubernetes.io/component";
 const INSTANCE_LABEL = "app.kubernetes.io/instance";
-export const LOG_NAMES = [HUB_COMPONENT, PROXY_COMPONENT] as const;
+export const LOG_NAMES = [HUB_COMPONENT, PROXY_COMPONENT, ENVS_COMPONENT] as const;
 
 export interface PodSummary {
   name: string;
@@ -76,6 +77,10 @@ export async function clusterStatus(
     `cluster ${conn.context} (${conn.server}), namespace ${placement.namespace}`,
     `hub: ${word(hubReady, part(HUB_COMPONENT))}`,
     `proxy: ${word(proxyReady, part(PROXY_COMPONENT))}`,
+    `environment service: ${word(
+      part(ENVS_COMPONENT).some((p) => p.ready),
+      part(ENVS_COMPONENT),
+    )}`,
     `user servers: ${servers.length}`,
     ...servers.map(
       (p) => `  ${p.user ?? p.name}: ${p.ready ? "ready" : p.phase} on ${p.node ?? "no node yet"}`,

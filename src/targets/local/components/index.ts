@@ -4,12 +4,15 @@
  * process uses. Only the prebuilt environments follow it, as the running
  * environment service builds them.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
 import { hashOf, hashText } from "../../../lib/hash.js";
 import { repoPath } from "../../../paths.js";
 import type { Component } from "../../component.js";
+import { environmentsComponent } from "../../environments-component.js";
 import type { LocalContext } from "../context.js";
+import { envCurrent } from "../envs.js";
+import { localEnvsClient } from "../envs-client.js";
 import { oidcSecretComponent } from "../oidc.js";
 import { accountsComponent } from "./accounts.js";
 import { adminPasswordComponent } from "./admin-password.js";
@@ -18,7 +21,6 @@ import { daskClientComponent } from "./dask-client.js";
 import { daskFirewallComponent } from "./dask-firewall.js";
 import { deployedFileComponent } from "./deployed-file.js";
 import { directoriesComponent } from "./directories.js";
-import { environmentsComponent } from "./environments.js";
 import { envsSetupComponent } from "./envs-setup.js";
 import { hubGlueComponent } from "./hub-glue.js";
 import { launcherComponent } from "./launcher.js";
@@ -74,5 +76,13 @@ export function localComponents(ctx: LocalContext): Component[] {
   for (const c of before) hashes[`component:${c.name}`] = hashOf(c.spec);
   for (const [path, content] of ctx.artifacts) hashes[`artifact:${path}`] = hashText(content);
   hashes["atrium:code"] = atriumCodeHash();
-  return [...before, servicesComponent(ctx, hashes), environmentsComponent(ctx)];
+  return [
+    ...before,
+    servicesComponent(ctx, hashes),
+    environmentsComponent(ctx.platform.environments, {
+      client: () => localEnvsClient(ctx.placement),
+      present: (envs) => envs.every((e) => existsSync(envCurrent(ctx.placement, e.namespace, e.name))),
+      upWithinMs: 90_000,
+    }),
+  ];
 }

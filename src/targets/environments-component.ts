@@ -5,15 +5,12 @@
  * that left the file is deleted. Apply waits for the builds and fails, naming
  * each failed environment, when one does not build; `current` is then untouched.
  */
-import { existsSync } from "node:fs";
-import type { ApiBuild } from "../../../contracts/envs-api.js";
-import { AtriumError } from "../../../errors.js";
-import { hashText } from "../../../lib/hash.js";
-import type { PlatformEnvironment } from "../../../model/platform.js";
-import type { Component, Progress } from "../../component.js";
-import type { LocalContext } from "../context.js";
-import { envCurrent } from "../envs.js";
-import { EnvsClient } from "../envs-client.js";
+import type { ApiBuild, ApiEnvironment } from "../contracts/envs-api.js";
+import { AtriumError } from "../errors.js";
+import { hashText } from "../lib/hash.js";
+import type { PlatformEnvironment } from "../model/platform.js";
+import type { Component, Progress } from "./component.js";
+import type { EnvsClient } from "./envs-client.js";
 
 interface Data {
   declared: string[];
@@ -70,9 +67,32 @@ async function buildAll(
   return notes;
 }
 
-export function environmentsComponent(ctx: LocalContext): Component {
-  const { platform, placement } = ctx;
-  const envs = platform.environments;
+/**
+ * Whether every environment has a current build, asked of the service; true when it
+ * does not answer (deploy then trusts its state, and the service's store is on the volume).
+ */
+export async function builtAll(client: EnvsClient, envs: readonly PlatformEnvironment[]): Promise<boolean> {
+  if (envs.length === 0) return true;
+  try {
+    const list = await client.json<ApiEnvironment[]>("GET", "environment/?size=1000");
+    return envs.every((e) =>
+      list.some((l) => l.namespace.name === e.namespace && l.name === e.name && l.current_build_id !== null),
+    );
+  } catch {
+    return true;
+  }
+}
+
+export interface EnvironmentsPlace {
+  /** The service's client, with Atrium's token; made only when something is to be built. */
+  client(): Promise<EnvsClient> | EnvsClient;
+  /** Whether every environment of the file has a current build where the target keeps them. */
+  present(envs: readonly PlatformEnvironment[]): Promise<boolean> | boolean;
+  /** How long the service may take to answer after the deploy started it. */
+  upWithinMs: number;
+}
+
+export function environmentsComponent(envs: PlatformEnvironment[], place: EnvironmentsPlace): Component {
   const key = (e: { namespace: string; name: string }) => `${e.namespace}/${e.name}`;
   return {
     name: "environments",
@@ -81,14 +101,14 @@ export function environmentsComponent(ctx: LocalContext): Component {
       env: key(e),
       spec: hashText(e.spec),
     })),
-    present: () => envs.every((e) => existsSync(envCurrent(placement, e.namespace, e.name))),
+    present: () => place.present(envs),
     async apply(previous, progress) {
       const before = ((previous?.data as Data | undefined)?.declared ?? []).filter(
         (k) => !envs.some((e) => key(e) === k),
       );
       if (envs.length === 0 && before.length === 0) return { note: "none declared", data: { declared: [] } };
-      const client = new EnvsClient(placement);
-      await client.waitUntilUp(90_000);
+      const client = await place.client();
+      await client.waitUntilUp(place.upWithinMs);
       const notes = await buildAll(client, envs, progress);
       for (const gone of before) {
         const r = await client.request("DELETE", `environment/${gone}/`);
