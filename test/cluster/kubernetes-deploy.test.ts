@@ -3,7 +3,9 @@
  * environments are built in the cluster from the local package index, the first admin
  * logs in through the NodePort, a server spawned through the REST API runs a kernel as
  * the user's uid with the user's group names and home, writes its group's folder and
- * has no other group's; a kernel allocating past its profile's memory limit is killed
+ * has no other group's; the file's environments, built by deploy, are among her kernels, and
+ * one she builds through the environment service's API appears as a kernel in her running
+ * server, root's, with another user's kernels out of her reach; a kernel allocating past its profile's memory limit is killed
  * and its server lives on; a modeler's `large` server lands on the highmem pool (the
  * node carries the pool's labels for the length of the test); a user outside modelers
  * asking for `large` is refused and gets no pod; a second deploy changes nothing; a
@@ -230,6 +232,73 @@ describe("atrium deploy on the kubernetes target", () => {
       assert.equal(home, "/home/grace 0o700");
       assert.equal(owner, "modelers");
       assert.match(other ?? "", /^refused /);
+    } finally {
+      kernel.close();
+    }
+  });
+
+  test("an environment the user builds through the environment service appears as a kernel in her running server", {
+    timeout: 900_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const envsApi = (method: string, path: string, body?: unknown) =>
+      http(`${BASE}/services/envs/api/v1/${path}`, {
+        method,
+        headers: { Authorization: `token ${graceToken}`, "Content-Type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const kernelspecs = async () => {
+      const r = await http(`${BASE}/user/grace/api/kernelspecs`, {
+        headers: { Authorization: `token ${graceToken}` },
+      });
+      assert.equal(r.status, 200, r.text);
+      return Object.keys((JSON.parse(r.text) as { kernelspecs: Record<string, unknown> }).kernelspecs);
+    };
+    // the file's environments, built by deploy: the global one and her group's
+    const listed = await kernelspecs();
+    for (const name of ["global.analytics", "modelers.ml"])
+      assert.ok(listed.includes(name), `${name}: ${listed}`);
+    const posted = await envsApi("POST", "specification/", {
+      namespace: "grace",
+      environment_name: "mine",
+      specification: "dependencies:\n  - pyyaml\n",
+    });
+    assert.equal(posted.status, 200, posted.text);
+    const id = (JSON.parse(posted.text) as { data: { build_id: number } }).data.build_id;
+    const build = await poll(`build ${id}`, 600, async () => {
+      const b = (JSON.parse((await envsApi("GET", `build/${id}/`)).text) as { data: { status: string } })
+        .data;
+      return ["QUEUED", "BUILDING"].includes(b.status) ? undefined : b;
+    });
+    if (build.status !== "COMPLETED")
+      assert.fail(`build ${id}: ${(await envsApi("GET", `build/${id}/logs/`)).text}`);
+    await poll("grace.mine among grace's kernels", 60, async () =>
+      (await kernelspecs()).includes("grace.mine") ? true : undefined,
+    );
+    const kernel = await KernelClient.start(`${BASE}/user/grace`, graceToken, 180_000, "grace.mine");
+    try {
+      const r = await kernel.execute(
+        [
+          "import os, sys, yaml",
+          "print(sys.prefix)",
+          "print(os.stat(sys.prefix).st_uid)",
+          // another user's kernels, and writing into the environments: both refused
+          "for attempt in (lambda: os.listdir('/opt/atrium/envs/managed/.kernels/ada'),",
+          "                lambda: open(os.path.join(sys.prefix, 'planted'), 'w')):",
+          "    try:",
+          "        attempt()",
+          "        print('allowed')",
+          "    except OSError as e:",
+          "        print('refused', type(e).__name__)",
+        ].join("\n"),
+        120_000,
+      );
+      assert.equal(r.status, "ok", `${r.error?.ename}: ${r.error?.evalue}\n${r.stderr}`);
+      const [prefix, owner, otherKernels, plant] = r.stdout.trim().split("\n");
+      assert.equal(prefix, "/opt/atrium/envs/managed/grace/mine/current");
+      assert.equal(owner, "0", "the environment is not root's");
+      assert.match(otherKernels ?? "", /^refused /, "grace listed ada's kernels");
+      assert.match(plant ?? "", /^refused /, "grace wrote into her environment");
     } finally {
       kernel.close();
     }

@@ -68,6 +68,12 @@ export function teamConfigText(site: TeamSite, indexUrl: string): string {
       .replace("path: /srv/atrium/team", `path: ${site.sharedDir}`)
       .replace("port: 30080", `port: ${site.port}`)
       // without a guarantee the large profile would request its whole 2-CPU limit: more than this shared node has free
+      // environments of packages the test index serves (the user lock's): no route off the machine
+      .replace(
+        "    dependencies: [pandas>=2, matplotlib]\n    pip: [seaborn]\n",
+        "    dependencies: [pandas>=2]\n    pip: [pyyaml]\n",
+      )
+      .replace("    dependencies: [numpy, scikit-learn]\n", "    dependencies: [numpy]\n")
       .replace(
         "    cpu_limit: 2\n    mem_limit: 16Gi\n",
         "    cpu_limit: 2\n    cpu_guarantee: 0.1\n    mem_limit: 16Gi\n",
@@ -76,7 +82,7 @@ export function teamConfigText(site: TeamSite, indexUrl: string): string {
 }
 
 /**
- * Serves the hub and user lockfiles' wheels in the cluster, makes the hub database's static
+ * Serves the hub, user and Node.js lockfiles' wheels in the cluster, makes the hub database's static
  * volume (bound to its claim in the site's namespace) and writes atrium.yaml; returns the
  * package index (its `stop` deletes the index's namespace, which other runs may share).
  */
@@ -88,6 +94,7 @@ export async function prepareTeamSite(
   const wheels = await fetchWheels([
     repoPath("envs", "hub", "requirements.lock"),
     repoPath("envs", "user", "requirements.lock"),
+    repoPath("envs", "node", "requirements.lock"),
   ]);
   const index = await startPackageIndex(kc, wheels);
   mkdirSync(join(site.work, "hub-db"), { recursive: true });

@@ -342,8 +342,8 @@ describe("kubernetes render", () => {
       [
         "own home 0:0 0755",
         "own shared 0:0 0755",
-        "own envs 999:999 0755",
         "own envs/managed 0:0 0755",
+        "own envs 999:999 0755",
         "own home/ada 10000:10000 0700",
         "own home/bob 10001:10001 0700",
         "own shared/ml 0:10002 2770",

@@ -33,9 +33,10 @@ export function volumeFolders(input: RenderInput): Folder[] {
   const folders = [
     root(VOLUME_DIRS.home),
     root(VOLUME_DIRS.shared),
-    { path: placement.envsDir, owner: `${HUB_UID}:${HUB_UID}`, mode: "0755" },
-    // the environment service's, as root: it keeps each namespace's folder to its readers
+    // the environment service's, as root (it keeps each namespace's folder to its readers);
+    // made before envs/ is the hub's: the job may not write in a folder it does not own
     root(posix.join(placement.envsDir, MANAGED_DIR)),
+    { path: placement.envsDir, owner: `${HUB_UID}:${HUB_UID}`, mode: "0755" },
   ];
   for (const u of platform.users) {
     const user = placement.users.get(u.name);
