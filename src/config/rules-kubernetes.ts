@@ -2,7 +2,7 @@
  * Cross-field rules of the kubernetes target: its storage names exactly one kind of
  * volume, profiles name node pools the block defines (and only on kubernetes), and
  * a group's gid is not a user's uid (each user's own group has the user's uid as its
- * gid there). Whether host_path storage fits the cluster (one node) can only be told
+ * gid there), and login is by password (single sign-on is refused there for now). Whether host_path storage fits the cluster (one node) can only be told
  * online: the kubernetes target's hostPathProblem does that at plan time.
  */
 import { type Ctx, isRec, list, type Rec, str } from "./rules-common.js";
@@ -18,6 +18,15 @@ export function checkKubernetes(ctx: Ctx, data: Rec): void {
   if (!kubernetes) return;
   if (isRec(target.storage)) checkStorage(ctx, target.storage);
   checkOwnGroups(ctx, list(data, "users"), list(data, "groups"));
+  if (isRec(data.auth) && data.auth.type === "oidc") {
+    // the client secret's way into the cluster and accounts made at first login are not built there yet
+    ctx.problems.push({
+      path: ["auth", "type"],
+      atKey: false,
+      message: "single sign-on (oidc) is not available on the kubernetes target yet",
+      hint: "use type: password on kubernetes (atrium passwd sets the users' passwords), or deploy with target type local",
+    });
+  }
 }
 
 function checkStorage(ctx: Ctx, storage: Rec): void {

@@ -4,15 +4,17 @@
  * stays: the next deploy is refused naming the dead holder, `atrium unlock` keeps a lease
  * renewed this recently unless forced, and with `--force` removes it. The next deploy then
  * completes what the killed one began: what it had applied and recorded is unchanged, the
- * rest is made, and the hub answers through the NodePort. Everything it made is removed
- * afterwards, also on failure.
+ * rest is made, and the hub answers through the NodePort. On that platform (its culler set to
+ * 30 s) a server spawned and left idle is stopped by the hub's idle culler. Everything it made
+ * is removed afterwards, also on failure.
  */
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
-import { prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
+import { platformSecret, prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
 
 const site = teamSite("atrium-kk");
 
@@ -29,6 +31,13 @@ describe("a kubernetes deploy killed halfway", () => {
     core = cluster.kc.makeApiClient(CoreV1Api);
     apps = cluster.kc.makeApiClient(AppsV1Api);
     stopIndex = (await prepareTeamSite(cluster.kc, core, site)).stop;
+    const text = readFileSync(site.file, "utf8");
+    const culler = "idle_culler:\n  enabled: true\n  timeout: 1h\n  every: 10m\n";
+    assert.ok(text.includes(culler), "the example's idle_culler changed");
+    writeFileSync(
+      site.file,
+      text.replace(culler, "idle_culler:\n  enabled: true\n  timeout: 30s\n  every: 10s\n"),
+    );
   });
 
   after(async () => {
@@ -109,5 +118,36 @@ describe("a kubernetes deploy killed halfway", () => {
     assert.equal(res.status, 200);
     const again = await runAtrium(["deploy", "-c", site.file], site.env);
     assert.match(again.out, /0 create, 0 update, 0 delete/);
+  });
+
+  test("a server left idle is stopped by the hub's idle culler", { timeout: 600_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const token = await platformSecret(core, site.namespace, "atrium_api_token");
+    const api = (method: string, path: string) =>
+      fetch(`${site.base}/hub/api${path}`, { method, headers: { Authorization: `token ${token}` } });
+    const server = async () =>
+      (
+        (await (await api("GET", "/users/katherine")).json()) as {
+          servers?: Record<string, { ready: boolean }>;
+        }
+      ).servers?.[""];
+    const spawned = await api("POST", "/users/katherine/server");
+    assert.ok([201, 202].includes(spawned.status), `spawn: ${spawned.status} ${await spawned.text()}`);
+    await poll("katherine's server to be ready", 300, async () =>
+      (await server())?.ready ? true : undefined,
+    );
+    const ready = Date.now();
+    // idle for 30 s, checked every 10 s: gone within a minute or so
+    await poll("the culler to stop katherine's idle server", 240, async () =>
+      (await server()) === undefined ? true : undefined,
+    );
+    t.diagnostic(`stopped ${((Date.now() - ready) / 1000).toFixed(0)} s after it was ready`);
+    await poll("katherine's pod to be gone", 120, async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: site.namespace,
+        labelSelector: "app.kubernetes.io/component=singleuser-server",
+      });
+      return pods.items.length === 0 ? true : undefined;
+    });
   });
 });
