@@ -104,8 +104,12 @@ async function versions(conn: ClusterConnection, objects: NamedObject[]): Promis
   return out;
 }
 
-/** Deploy's apply of the objects without its waits (no pod can start here: its volumes stay pending). */
+/**
+ * Deploy's apply of the objects without its waits (no pod can start here: its volumes stay
+ * pending), and without the environments, which the environment service's pod would build.
+ */
 function applyOnly(conn: ClusterConnection, c: Component): Component {
+  if (c.name === "environments") return { ...c, apply: async () => ({ note: "not built here" }) };
   const obj = c.spec as NamedObject;
   if (typeof obj?.kind !== "string" || objectKey(obj) !== c.name) return c;
   return {
