@@ -29,6 +29,8 @@ export function requestText(url: string, opts: HttpOptions): Promise<HttpAnswer>
       {
         method: opts.method,
         headers: opts.headers,
+        // no kept-alive socket: it would hold a command's process open until the server closes it
+        agent: false,
         timeout: opts.timeoutMs,
         // the one certificate given is trusted, whatever name the address has: it is pinned
         ...(opts.ca === undefined ? {} : { ca: opts.ca, checkServerIdentity: () => undefined }),

@@ -302,6 +302,13 @@ describe("atrium deploy on the kubernetes target", () => {
     } finally {
       kernel.close();
     }
+    // the admin's view from the command line, through the platform's address
+    const listed2 = await runAtrium(["env", "list", "-c", file, "--json"], env);
+    assert.equal(listed2.code, 0, listed2.out);
+    const names = (JSON.parse(listed2.out) as Array<{ namespace: { name: string }; name: string }>)
+      .map((e) => `${e.namespace.name}/${e.name}`)
+      .sort();
+    assert.deepEqual(names, ["global/analytics", "grace/mine", "modelers/ml"]);
   });
 
   test("a kernel allocating past the small profile's memory limit is killed; the server pod keeps running", {

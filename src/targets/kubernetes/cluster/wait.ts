@@ -3,7 +3,14 @@
  * a Job until it succeeded. Polls (a read each second); a timeout or a failure says
  * what the pods report, so the admin knows where to look.
  */
-import type { KubernetesObject, V1Deployment, V1Job, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
+import {
+  CoreV1Api,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Job,
+  type V1Pod,
+  type V1ReplicaSet,
+} from "@kubernetes/client-node";
 import { AtriumError } from "../../../errors.js";
 import type { Progress } from "../../component.js";
 import { type ClusterConnection, clusterError, describe } from "./connection.js";
@@ -91,7 +98,28 @@ async function currentPods(
   }
 }
 
-/** A pod of the selector whose container (or init container) keeps failing, said as one line. */
+/** The last lines a container wrote before it last ended, indented; empty when they can't be read. */
+async function lastLines(
+  conn: ClusterConnection,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<string> {
+  try {
+    const text = await conn.config
+      .makeApiClient(CoreV1Api)
+      .readNamespacedPodLog({ name: pod, namespace, container, previous: true, tailLines: 12 });
+    const lines = String(text)
+      .trimEnd()
+      .split("\n")
+      .filter((l) => l.trim() !== "");
+    return lines.length === 0 ? "" : `\n  its last lines:\n${lines.map((l) => `    ${l}`).join("\n")}`;
+  } catch {
+    return "";
+  }
+}
+
+/** A pod of the selector whose container (or init container) keeps failing, said as one line and its log's end. */
 async function crashLooping(
   conn: ClusterConnection,
   namespace: string,
@@ -106,7 +134,8 @@ async function crashLooping(
         // failed again since this wait began (an earlier failure may be what this deploy fixes)
         const lately = last?.finishedAt !== undefined && new Date(last.finishedAt).getTime() >= since;
         if (c.restartCount >= 3 && lately) {
-          return `${p.metadata?.name}: container ${c.name} failed ${c.restartCount} times${last ? ` (last: exit ${last.exitCode}${last.reason ? `, ${last.reason}` : ""})` : ""}`;
+          const said = `${p.metadata?.name}: container ${c.name} failed ${c.restartCount} times${last ? ` (last: exit ${last.exitCode}${last.reason ? `, ${last.reason}` : ""})` : ""}`;
+          return said + (await lastLines(conn, namespace, p.metadata?.name ?? "", c.name));
         }
       }
     }
