@@ -26,7 +26,8 @@ export function envBuildScript(
 ): string {
   return `${[
     "set -eu",
-    `export UV_CACHE_DIR=/tmp/uv-cache UV_INDEX_URL=${shellQuote(indexUrl)}`,
+    // a slow or busy index: a long read timeout, and each install tried three times
+    `export UV_CACHE_DIR=/tmp/uv-cache UV_HTTP_TIMEOUT=300 UV_INDEX_URL=${shellQuote(indexUrl)}`,
     "build() {",
     `  lock=${ENV_SOURCES_DIR}/$2`,
     '  hash=$(sha256sum "$lock" | cut -c1-16)',
@@ -34,7 +35,11 @@ export function envBuildScript(
     '  if [ ! -e "$dir/.atrium-complete" ]; then',
     '    rm -rf "$dir"',
     '    uv venv --no-config --python "$(command -v python3)" "$dir"',
-    '    VIRTUAL_ENV="$dir" uv pip sync --no-config --require-hashes --only-binary :all: "$lock"',
+    "    for try in 1 2 3; do",
+    '      VIRTUAL_ENV="$dir" uv pip sync --no-config --require-hashes --only-binary :all: "$lock" && break',
+    '      [ "$try" = 3 ] && exit 1',
+    '      echo "install failed (try $try of 3); trying again in 5 s" >&2 && sleep 5',
+    "    done",
     '    touch "$dir/.atrium-complete"',
     "  fi",
     `  ln -sfn "$1-$hash" ${ENVS_MOUNT}/$1.new && mv -Tf ${ENVS_MOUNT}/$1.new ${ENVS_MOUNT}/$1`,

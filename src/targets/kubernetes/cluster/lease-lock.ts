@@ -99,9 +99,11 @@ export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): D
         }
       }
       let lost: AtriumError | undefined;
+      // the renewal in flight: release waits for it, so it deletes the lease as last written
+      let renewing: Promise<void> = Promise.resolve();
       const renew = setInterval(() => {
         const next: V1Lease = { ...held, spec: { ...held.spec, renewTime: micro(now()) } };
-        conn.objects.replace<V1Lease>(next).then(
+        renewing = conn.objects.replace<V1Lease>(next).then(
           (l) => {
             held = l;
           },
@@ -113,6 +115,7 @@ export function leaseLock(conn: ClusterConnection, options: LeaseLockOptions): D
       renew.unref();
       return async () => {
         clearInterval(renew);
+        await renewing;
         // Only the lease as this deploy last wrote it: one taken over meanwhile is not ours to remove.
         const preconditions = { resourceVersion: held.metadata?.resourceVersion };
         try {
