@@ -5,12 +5,13 @@
  * <prefix>/tools link. Never a uv found on PATH: that one may be a different
  * version, or sit where the build account can't reach it (root's home).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { posix } from "node:path";
 import { hashText } from "../../lib/hash.js";
 import { repoPath } from "../../paths.js";
 import { run } from "./exec.js";
 import { switchBuildLink } from "./fsutil.js";
+import { clearUnfinishedBuild } from "./leftover-builders.js";
 import type { LocalPlacement } from "./placement.js";
 
 export const SYSTEM_PYTHON = "/usr/bin/python3";
@@ -50,7 +51,7 @@ export async function installUv(placement: LocalPlacement, onLine: (l: string) =
   const link = toolsDir(placement);
   const target = `${link}-${id}`;
   if (!existsSync(posix.join(target, COMPLETE))) {
-    rmSync(target, { recursive: true, force: true });
+    await clearUnfinishedBuild(target, onLine);
     await run(SYSTEM_PYTHON, ["-m", "venv", target], { onLine });
     await run(
       posix.join(target, "bin", "pip"),

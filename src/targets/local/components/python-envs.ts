@@ -4,18 +4,17 @@
  * lock's hash; the stable path (<prefix>/venvs/hub, .../user) is a symlink switched
  * atomically once the build is complete, so a failed or killed build never breaks
  * the running platform. A build that a killed deploy left running is stopped before
- * the folder is built again, so two builders never write into one folder.
+ * the folder is built again (../leftover-builders.ts).
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, posix } from "node:path";
-import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
-import { pidAlive } from "../../../lib/process.js";
 import { repoPath } from "../../../paths.js";
 import type { Component, Progress } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { run } from "../exec.js";
 import { switchBuildLink } from "../fsutil.js";
+import { clearUnfinishedBuild } from "../leftover-builders.js";
 import type { LocalPlacement } from "../placement.js";
 import { ensureUv, SYSTEM_PYTHON, uvEnv } from "../uv.js";
 
@@ -26,50 +25,6 @@ const RECIPE = 4;
 /** The folder the hub env's .pth file points at: the hub glue (see hub-glue.ts). */
 export function glueLink(placement: LocalPlacement): string {
   return posix.join(placement.paths.prefix, "lib", "hub-glue");
-}
-
-/** Live processes with `dir` (or a path below it) as one of their arguments. */
-function processesUsing(dir: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a === dir || a.startsWith(`${dir}/`)) && pidAlive(pid)) found.push(pid);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/**
- * Stop what still works on an unfinished build: uv and its workers keep running
- * when the deploy that started them is killed. Nothing else uses an unfinished
- * build (the link only ever points at complete ones, and the lock keeps other
- * deploys out), so every process naming the folder is such a leftover.
- */
-async function stopLeftoverBuilders(target: string, progress: Progress): Promise<void> {
-  for (let round = 0; round < 100; round++) {
-    const pids = processesUsing(target);
-    if (pids.length === 0) return;
-    if (round === 0)
-      progress.detail(`stopping ${pids.length} leftover build process(es) in ${basename(target)}`);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new AtriumError(
-    "apply-failed",
-    `processes still work in ${target}: ${processesUsing(target).join(", ")}`,
-    "stop them and deploy again",
-  );
 }
 
 async function buildEnv(
@@ -86,8 +41,7 @@ async function buildEnv(
   } else {
     const uv = await ensureUv(placement, progress.detail);
     const env = uvEnv(placement);
-    await stopLeftoverBuilders(target, progress);
-    rmSync(target, { recursive: true, force: true });
+    await clearUnfinishedBuild(target, progress.detail);
     progress.detail(`creating ${target}`);
     await run(uv, ["venv", "--quiet", "--python", SYSTEM_PYTHON, target], { env });
     const python = posix.join(target, "bin", "python");
