@@ -279,6 +279,9 @@ class OidcPolicy:
         return sorted(own | self.mapped_groups(provider_groups))
 
     def allowed(self, name: str, provider_groups: Iterable[str]) -> bool:
+        if not self.oidc.linux_accounts:
+            # no account can be made at login: the file's users only, whatever their groups
+            return name in self.users
         mine = {self._norm(g) for g in provider_groups}
         return name in self.users or bool(mine & (self.allowed_groups | self.admin_groups))
 
@@ -287,6 +290,11 @@ class OidcPolicy:
         return bool(listed and listed.admin) or bool({self._norm(g) for g in provider_groups} & self.admin_groups)
 
     def refusal(self, name: str, provider_groups: Iterable[str]) -> str:
+        if not self.oidc.linux_accounts:
+            return (
+                f"{name} is not a user of {self.title}: the name is not listed in the platform's users. "
+                "Ask an admin to add you."
+            )
         mine = sorted(provider_groups)
         groups = f"your groups there ({', '.join(mine)}) are" if mine else "you are in no group there that is"
         return (

@@ -8,7 +8,8 @@ URLs) when the hub starts and sets up `AtriumOIDCAuthenticator`. What must stay 
   logged or written anywhere;
 - a login the file does not allow is refused with a page saying why;
 - when a login completes the person has a Linux account (made at their first
-  login, see linux_accounts.py), and their Linux groups, ~/shared links, hub groups
+  login, see linux_accounts.py; on a cluster, `linux_accounts` false, only the
+  file's users log in and no account is touched), and their Linux groups, ~/shared links, hub groups
   (`manage_groups`) and admin flag are what the file gives them for the provider's
   groups of this login, removals included;
 - before a server starts, Linux groups and links are brought in line again from
@@ -209,6 +210,10 @@ class AtriumOIDCAuthenticator(GenericOAuthenticator):
                     f"Your {provider.username_claim} {claim!r} gives the user name {name}, which already belongs "
                     f"to someone else on {policy.title}. Ask an admin to sort it out.",
                 )
+            if not policy.oidc.linux_accounts:
+                # a cluster: the file's users only, their accounts are deploy's (check_allowed let them in)
+                self._remember(store, records, name, claim, record.created if record else False, login)
+                return
             entry = self.linux.lookup(name)
             created = record.created if record else False
             try:
@@ -236,14 +241,26 @@ class AtriumOIDCAuthenticator(GenericOAuthenticator):
             except AccountError as e:
                 self.log.error("Setting up the account of %s failed: %s", name, e)
                 raise _refuse(500, "Your account could not be set up; please tell an admin.") from None
-            records[name] = AccountRecord(
-                claim=claim,
-                created=created,
-                groups=list(login["provider_groups"]),
-                last_login=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            )
-            store.save(records)
-            self._signed_up.add(name)
+            self._remember(store, records, name, claim, created, login)
+
+    def _remember(
+        self,
+        store: AccountRecords,
+        records: dict[str, AccountRecord],
+        name: str,
+        claim: str,
+        created: bool,
+        login: dict[str, Any],
+    ) -> None:
+        """Record who holds the name (their claim) and the groups of this login."""
+        records[name] = AccountRecord(
+            claim=claim,
+            created=created,
+            groups=list(login["provider_groups"]),
+            last_login=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        store.save(records)
+        self._signed_up.add(name)
 
     async def _sync_linux(self, name: str, groups: list[str]) -> None:
         policy, _ = self._rules()
@@ -261,6 +278,8 @@ class AtriumOIDCAuthenticator(GenericOAuthenticator):
     async def pre_spawn_start(self, user: Any, spawner: Any) -> None:
         """Linux groups and links as of the last login, judged by the current file."""
         policy, _ = self._rules()
+        if not policy.oidc.linux_accounts:
+            return
         try:
             record = self._records().load().get(user.name)
         except OidcSetupError as e:

@@ -78,6 +78,9 @@ class Oidc:
     allowed_groups: tuple[str, ...]
     admin_groups: tuple[str, ...]
     group_map: Mapping[str, str]
+    #: Whether the hub makes and updates Linux accounts at login; False: only the
+    #: file's users log in, with the accounts deploy made (a cluster's pods).
+    linux_accounts: bool
     #: Where accounts made at first login get their home, and their shell.
     home_dir: str
     default_shell: str
@@ -384,6 +387,7 @@ def _auth(a: Mapping[str, Any]) -> Auth:
         oidc=Oidc(
             **contract.pick(a, "preset", "issuer", "client_id", "client_secret_env", "username_claim"),
             **contract.pick(a, "groups_claim", "home_dir", "default_shell", "shared_dir", "accounts_file"),
+            linux_accounts=bool(a["linux_accounts"]),
             scopes=None if scopes is None else tuple(scopes),
             allowed_groups=tuple(a["allowed_groups"]),
             admin_groups=tuple(a["admin_groups"]),

@@ -36,6 +36,7 @@ def oidc_auth(tmp_path: Path, **over: Any) -> dict[str, Any]:
         "allowed_groups": ["staff"],
         "admin_groups": ["platform-admins"],
         "group_map": {"data-science": "data"},
+        "linux_accounts": True,
         "home_dir": "/home",
         "default_shell": "/bin/bash",
         "shared_dir": "/srv/atrium/shared",

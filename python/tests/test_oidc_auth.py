@@ -357,3 +357,49 @@ def test_hub_start_sets_groups_from_the_file_and_the_last_login(settings: Settin
     assert groups == {"alice": ["data"], "dave": ["data"], "mallory": []}
     services = orm.Role.find(db, "atrium-user-services")
     assert sorted(u.name for u in services.users) == ["alice", "dave"]
+
+
+# --- on a cluster: the file's users only, no Linux accounts -----------------------------------
+
+
+@pytest.fixture
+def cluster_settings(tmp_path: Path, data: dict[str, Any]) -> Settings:
+    data["auth"] = oidc_auth(tmp_path, linux_accounts=False, allowed_groups=[], group_map={})
+    return parse_settings(data)
+
+
+async def test_on_a_cluster_a_listed_user_logs_in_without_touching_accounts(cluster_settings: Settings) -> None:
+    linux = FakeLinux()
+    auth = make(cluster_settings, linux)
+    model = await login(auth, {"preferred_username": "carol", "groups": ["platform-admins"]})
+    assert model is not None
+    assert (model["name"], model["groups"], model["admin"]) == ("carol", ["data", "gpu"], True)
+    assert linux.log == []
+    assert records(cluster_settings)["carol"].created is False
+
+    class U:
+        name = "carol"
+
+    await auth.pre_spawn_start(U(), None)
+    assert linux.log == []
+
+
+async def test_on_a_cluster_a_group_never_lets_someone_unlisted_in(cluster_settings: Settings) -> None:
+    linux = FakeLinux()
+    auth = make(cluster_settings, linux)
+    # an admin group lets people in where the hub makes accounts; not where it can't
+    status, message = await refused(auth, {"preferred_username": "dave", "groups": ["staff", "platform-admins"]})
+    assert status == 403
+    assert message == (
+        "dave is not a user of Team platform: the name is not listed in the platform's users. Ask an admin to add you."
+    )
+    assert linux.log == []
+    assert "dave" not in records(cluster_settings)
+
+
+async def test_on_a_cluster_a_second_claim_for_a_listed_name_is_refused(cluster_settings: Settings) -> None:
+    auth = make(cluster_settings, FakeLinux())
+    await login(auth, {"preferred_username": "Carol", "groups": []})
+    status, message = await refused(auth, {"preferred_username": "carol", "groups": []})
+    assert status == 403
+    assert "already belongs to someone else" in message

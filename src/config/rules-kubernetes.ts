@@ -2,8 +2,8 @@
  * Cross-field rules of the kubernetes target: its storage names exactly one kind of
  * volume, profiles name node pools the block defines (and only on kubernetes), and
  * a group's gid is not a user's uid (each user's own group has the user's uid as its
- * gid there), and login is by password (single sign-on is refused there for now). Whether host_path storage fits the cluster (one node) can only be told
- * online: the kubernetes target's hostPathProblem does that at plan time.
+ * gid there), and single sign-on lets in the file's users only. Whether host_path
+ * storage fits the cluster (one node) can only be told online: the kubernetes target's hostPathProblem does that at plan time.
  */
 import { type Ctx, isRec, list, type Rec, str } from "./rules-common.js";
 import { suggestion } from "./suggest.js";
@@ -18,13 +18,32 @@ export function checkKubernetes(ctx: Ctx, data: Rec): void {
   if (!kubernetes) return;
   if (isRec(target.storage)) checkStorage(ctx, target.storage);
   checkOwnGroups(ctx, list(data, "users"), list(data, "groups"));
-  if (isRec(data.auth) && data.auth.type === "oidc") {
-    // the client secret's way into the cluster and accounts made at first login are not built there yet
+  if (isRec(data.auth) && data.auth.type === "oidc") checkClusterLogins(ctx, data.auth);
+}
+
+/**
+ * Single sign-on on a cluster lets in the file's users only: a user's pod runs with
+ * the uid and groups deploy gave them, so the hub can't make an account at a first
+ * login (allowed_groups) or give groups the file does not (group_map).
+ */
+function checkClusterLogins(ctx: Ctx, auth: Rec): void {
+  const allowed = Array.isArray(auth.allowed_groups) ? auth.allowed_groups : [];
+  if (allowed.length > 0) {
     ctx.problems.push({
-      path: ["auth", "type"],
-      atKey: false,
-      message: "single sign-on (oidc) is not available on the kubernetes target yet",
-      hint: "use type: password on kubernetes (atrium passwd sets the users' passwords), or deploy with target type local",
+      path: ["auth", "allowed_groups"],
+      atKey: true,
+      message:
+        "allowed_groups can't be used on the kubernetes target: only the file's users log in there (each user's pods run with the uid deploy gave them)",
+      hint: "list the people under users: and remove allowed_groups",
+    });
+  }
+  if (isRec(auth.group_map) && Object.keys(auth.group_map).length > 0) {
+    ctx.problems.push({
+      path: ["auth", "group_map"],
+      atKey: true,
+      message:
+        "group_map can't be used on the kubernetes target: a user's groups there are the file's (their pods' supplemental groups)",
+      hint: "give users their groups under users: and remove group_map",
     });
   }
 }

@@ -186,12 +186,19 @@ const oidcAuth = z
     allowed_groups: z
       .array(z.string())
       .default([])
-      .describe("Provider groups whose members may log in, besides the users listed in users."),
-    admin_groups: z.array(z.string()).default([]).describe("Provider groups whose members are admins."),
+      .describe(
+        "Provider groups whose members may log in, besides the users listed in users (one machine only: on kubernetes only listed users log in).",
+      ),
+    admin_groups: z
+      .array(z.string())
+      .default([])
+      .describe("Provider groups whose members are admins (on kubernetes: listed users only)."),
     group_map: z
       .record(z.string(), posixName("group"))
       .default({})
-      .describe("Provider group name -> group in this file; unmapped groups with the same name match too."),
+      .describe(
+        "Provider group name -> group in this file; unmapped groups with the same name match too (one machine only: on kubernetes a user's groups are the file's).",
+      ),
   })
   .describe("Single sign-on through OpenID Connect.");
 

@@ -37,6 +37,11 @@ const oidcAuth = z.strictObject({
   allowed_groups: z.array(nonEmpty),
   admin_groups: z.array(nonEmpty),
   group_map: z.record(z.string(), linuxName).describe("provider group -> platform group"),
+  linux_accounts: z
+    .boolean()
+    .describe(
+      "true: the hub makes and updates Linux accounts at login (one machine); false: only the file's users log in, with the accounts deploy made (a cluster's pods)",
+    ),
   home_dir: absPath.describe("where accounts made at first login get their home"),
   default_shell: absPath,
   shared_dir: absPath.describe("parent of the group folders: links in ~/shared below it are Atrium's"),

@@ -60,6 +60,8 @@ export interface AuthPlaces {
   sharedDir: string;
   /** The hub's record of the accounts made at login (oidc-accounts contract). */
   accountsFile: string;
+  /** Whether the hub makes Linux accounts at login (else only the file's users log in). */
+  linuxAccounts: boolean;
 }
 
 export function renderAuthSettings(platform: Platform, places: AuthPlaces): HubSettings["auth"] {
@@ -78,6 +80,7 @@ export function renderAuthSettings(platform: Platform, places: AuthPlaces): HubS
     allowed_groups: auth.allowedGroups,
     admin_groups: auth.adminGroups,
     group_map: auth.groupMap,
+    linux_accounts: places.linuxAccounts,
     // accounts the hub makes when someone allowed by a group logs in for the first time
     home_dir: places.homeDir,
     default_shell: "/bin/bash",

@@ -38,6 +38,7 @@ export function kubeOf(config: Config, previous: IdentityRecord = EMPTY_IDENTITI
       platform,
       placement: derivePlacement(platform, block, identities),
       sourceHashes: TEST_SOURCES_HASHES,
+      oidcClientDigest: null,
     },
   };
 }

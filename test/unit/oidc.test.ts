@@ -13,13 +13,9 @@ import { AtriumError } from "../../src/errors.js";
 import { derivePlatform } from "../../src/model/platform.js";
 import { repoPath } from "../../src/paths.js";
 import type { LocalContext } from "../../src/targets/local/context.js";
-import {
-  checkClientSecret,
-  describeAuth,
-  oidcSecretComponent,
-  takeClientSecret,
-} from "../../src/targets/local/oidc.js";
+import { oidcSecretComponent } from "../../src/targets/local/oidc.js";
 import { renderLocal } from "../../src/targets/local/render.js";
+import { checkClientSecret, describeAuth, takeClientSecret } from "../../src/targets/oidc-client-secret.js";
 import { configOf } from "./config-of.js";
 import { type Local, localOf } from "./local-of.js";
 
@@ -70,6 +66,7 @@ describe("oidc render", () => {
       allowed_groups: ["staff"],
       admin_groups: ["platform-admins"],
       group_map: { "data-science": "analysts" },
+      linux_accounts: true,
       home_dir: "/srv/home",
       default_shell: "/bin/bash",
       shared_dir: "/srv/shared",

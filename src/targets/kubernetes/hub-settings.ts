@@ -55,6 +55,8 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
       homeDir: HOME_ROOT,
       sharedDir: SHARED_ROOT,
       accountsFile: posix.join(HUB_DATA_DIR, "oidc-accounts.json"),
+      // a user's pods run with the uid and groups deploy gave them
+      linuxAccounts: false,
     }),
     users: platform.users.map((u) => ({
       name: u.name,

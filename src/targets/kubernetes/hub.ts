@@ -5,8 +5,9 @@
  * shared volume from the same hashed lockfiles as the local target's (each in a folder
  * named by its lock's hash, switched atomically; an unchanged lock builds nothing) and
  * unpacks the hub glue; the hub then runs JupyterHub from that environment. The pod
- * template carries the settings' hash, so changed settings restart the hub (it reads
- * them only at start) and nothing else does.
+ * template carries the settings' hash (and with OIDC the client secret's digest), so
+ * changed settings or a new secret restart the hub (it reads them only at start) and
+ * nothing else does.
  */
 import { hashOf } from "../../lib/hash.js";
 import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "./config.js";
@@ -27,10 +28,13 @@ import {
   HUB_UID,
   SECRETS_DIR,
 } from "./pod-paths.js";
+import { OIDC_CLIENT_KEY } from "./secrets.js";
 
 export const HUB_COMPONENT = "hub";
 export const SETTINGS_HASH_ANNOTATION = "atrium.dev/settings-hash";
 export const ENV_SOURCES_HASH_ANNOTATION = "atrium.dev/env-sources-hash";
+/** The OIDC client secret's digest: a new secret restarts the hub, which reads it at start. */
+export const OIDC_CLIENT_DIGEST_ANNOTATION = "atrium.dev/oidc-client-secret-digest";
 /** The platform's secrets the hub reads, as files. */
 export const HUB_SECRETS = [
   "atrium_api_token",
@@ -41,6 +45,18 @@ export const HUB_SECRETS = [
 ];
 
 const GLUE_DIR = "/opt/atrium/glue";
+
+/** Single sign-on's client secret, as the variable the file names, from its Secret (never in the render). */
+function oidcSecretEnv(input: RenderInput): Record<string, unknown>[] {
+  const auth = input.platform.auth;
+  if (auth.type !== "oidc") return [];
+  return [
+    {
+      name: auth.clientSecretEnv,
+      valueFrom: { secretKeyRef: { name: input.placement.names.oidcClient, key: OIDC_CLIENT_KEY } },
+    },
+  ];
+}
 
 export function renderHub(input: RenderInput, settings: KubeObject): RenderedObject[] {
   const { platform, placement } = input;
@@ -72,6 +88,9 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
           annotations: {
             [SETTINGS_HASH_ANNOTATION]: hashOf(data),
             [ENV_SOURCES_HASH_ANNOTATION]: input.sourceHashes.hub,
+            ...(input.oidcClientDigest === null
+              ? {}
+              : { [OIDC_CLIENT_DIGEST_ANNOTATION]: input.oidcClientDigest }),
           },
         },
         spec: {
@@ -146,6 +165,7 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
                 // the image's passwd has no entry for the hub's uid: who it is, for getpass
                 { name: "USER", value: "jupyterhub" },
                 { name: "LOGNAME", value: "jupyterhub" },
+                ...oidcSecretEnv(input),
               ],
               ports: [{ name: "http", containerPort: HUB_PORT, protocol: "TCP" }],
               readinessProbe: { httpGet: { path: "/hub/health", port: "http" }, periodSeconds: 5 },

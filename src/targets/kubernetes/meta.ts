@@ -15,6 +15,8 @@ export interface RenderInput {
   placement: KubernetesPlacement;
   /** Of what deploy puts in ConfigMaps for each pod that reads it (env-sources.ts). */
   sourceHashes: SourceHashes;
+  /** Of single sign-on's client secret (cluster/oidc-secret.ts); null without OIDC or before it is known. */
+  oidcClientDigest: string | null;
 }
 
 /** Name, namespace (unless cluster-wide) and the part's labels, inventory label included. */

@@ -42,6 +42,8 @@ export interface ObjectNames {
   ingress: string;
   envs: string;
   envsConfig: string;
+  /** The Secret holding single sign-on's client secret. */
+  oidcClient: string;
 }
 
 export interface KubernetesUser {
@@ -128,6 +130,7 @@ export function objectNames(namespace: string): ObjectNames {
     ingress: "proxy-public",
     envs: "envs",
     envsConfig: "envs-config",
+    oidcClient: "oidc-client",
   };
 }
 

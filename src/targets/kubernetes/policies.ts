@@ -59,15 +59,20 @@ export function blockedIpv4(input: RenderInput): string[] {
   return [...PRIVATE_IPV4, ...nfs];
 }
 
-/** HTTPS, the API server's own port, and the package index's port (environments are built in the hub's pod). */
+/**
+ * HTTPS, the API server's own port, the package index's port (environments are built
+ * in the hub's pod) and the OIDC issuer's (the hub fetches its endpoints and tokens).
+ */
 export function hubOutPorts(input: RenderInput): number[] {
-  return [...new Set([443, 6443, indexPort(input)])].sort((a, b) => a - b);
+  const auth = input.platform.auth;
+  const issuer = auth.type === "oidc" && auth.issuer !== null ? [portOf(auth.issuer)] : [];
+  return [...new Set([443, 6443, portOf(input.placement.block.index_url), ...issuer])].sort((a, b) => a - b);
 }
 
-/** The package index's port, where environment builds download from. */
-function indexPort(input: RenderInput): number {
-  const index = new URL(input.placement.block.index_url);
-  return index.port === "" ? (index.protocol === "http:" ? 80 : 443) : Number(index.port);
+/** The port a URL connects to. */
+function portOf(url: string): number {
+  const u = new URL(url);
+  return u.port === "" ? (u.protocol === "http:" ? 80 : 443) : Number(u.port);
 }
 
 export function renderPolicies(input: RenderInput): RenderedObject[] {
@@ -130,7 +135,7 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
         dns,
         {
           to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
-          ports: [tcp(indexPort(input))],
+          ports: [tcp(portOf(input.placement.block.index_url))],
         },
       ],
     ),

@@ -41,11 +41,13 @@ export function renderKubernetes(
   block: KubernetesTargetConfig,
   identities: IdentityRecord,
   sourceHashes: SourceHashes,
+  oidcClientDigest: string | null = null,
 ): KubernetesRender {
   const input: RenderInput = {
     platform,
     placement: derivePlacement(platform, block, identities),
     sourceHashes,
+    oidcClientDigest,
   };
   const config = renderConfigMaps(input);
   const settings = config[0]?.object;

@@ -1,17 +1,22 @@
 /**
  * The Secrets the platform's objects refer to, by name and kind: one Secret holding
- * the Platform's secrets (a key each), and the proxy's TLS Secret with HTTPS. Deploy
- * generates the values in the cluster once; the render never holds one.
+ * the Platform's secrets (a key each), the proxy's TLS Secret with HTTPS, and with
+ * single sign-on the client secret's. Deploy generates the values in the cluster once
+ * (the client secret it takes from the variable the file names); the render never
+ * holds one.
  */
 import type { SecretSpec } from "../../model/secrets.js";
 import type { RenderInput } from "./meta.js";
+
+/** The key of single sign-on's client secret in its Secret. */
+export const OIDC_CLIENT_KEY = "client_secret";
 
 export interface KubernetesSecretRef {
   /** The Secret in the namespace. */
   secret: string;
   /** Its key, or null for a TLS Secret (tls.crt and tls.key). */
   key: string | null;
-  kind: SecretSpec["kind"] | "tls-self-signed" | "tls-manual";
+  kind: SecretSpec["kind"] | "tls-self-signed" | "tls-manual" | "from-environment";
   bytes?: number;
   description: string;
 }
@@ -38,6 +43,15 @@ export function secretRefs(input: RenderInput): KubernetesSecretRef[] {
         https.mode === "manual"
           ? `the proxy's certificate and key, from ${https.cert} and ${https.key}`
           : "the proxy's self-signed certificate, generated once",
+    });
+  }
+  const auth = platform.auth;
+  if (auth.type === "oidc") {
+    refs.push({
+      secret: placement.names.oidcClient,
+      key: OIDC_CLIENT_KEY,
+      kind: "from-environment",
+      description: `the OIDC client secret, from $${auth.clientSecretEnv} at deploy`,
     });
   }
   return refs;

@@ -19,12 +19,14 @@ import { derivePlatform } from "../../model/platform.js";
 import type { Component } from "../component.js";
 import { builtAll, environmentsComponent } from "../environments-component.js";
 import { EnvsClient } from "../envs-client.js";
+import { checkClientSecret, describeAuth } from "../oidc-client-secret.js";
 import type { DeployLock, DeployState, StateStore, Target } from "../target.js";
 import { type ClusterConnection, clusterError, connect } from "./cluster/connection.js";
 import { destroyOnCluster } from "./cluster/destroy.js";
 import { clusterEnvsEndpoint } from "./cluster/envs-endpoint.js";
 import { leaseLock } from "./cluster/lease-lock.js";
 import { leftoverComponents, type NamedObject, objectComponent } from "./cluster/object-component.js";
+import { oidcClientDigest, oidcClientSecretComponent } from "./cluster/oidc-secret.js";
 import { previewChanges } from "./cluster/online-plan.js";
 import { clusterLogs, clusterStatus, LOG_NAMES, publicAddress } from "./cluster/runtime.js";
 import {
@@ -37,7 +39,7 @@ import { secretStateStore } from "./cluster/state-secret.js";
 import { type EnvSources, envSourceConfigMaps, readEnvSources } from "./env-sources.js";
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
 import { hostPathProblem } from "./nodes.js";
-import { instanceLabels } from "./placement.js";
+import { instanceLabels, objectNames } from "./placement.js";
 import { networkPolicyCheck } from "./policy-check.js";
 import { type KubernetesRender, kubernetesArtifacts, renderKubernetes } from "./render.js";
 
@@ -85,10 +87,13 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     return sources;
   };
   const renderWith = (state: DeployState | undefined) =>
-    renderKubernetes(platform, block, allocateIdentities(recordedIdentities(state), platform, fileIds), {
-      hub: envSources().hash,
-      envs: envSources().envsHash,
-    });
+    renderKubernetes(
+      platform,
+      block,
+      allocateIdentities(recordedIdentities(state), platform, fileIds),
+      { hub: envSources().hash, envs: envSources().envsHash },
+      oidcClientDigest(platform, objectNames(block.namespace ?? platform.project.name), state),
+    );
   const offline = renderWith(undefined);
   const namespace = offline.placement.namespace;
   const labels = instanceLabels(platform.project.name, "deploy");
@@ -119,6 +124,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
         namespaceObject,
         ...sourceComponents(c, rendered, envSources()),
         platformSecretsComponent(c, rendered.input),
+        oidcClientSecretComponent(c, rendered.input),
         tlsSecretComponent(c, rendered.input),
         adminPasswordComponent(c, rendered.input),
         ...rest,
@@ -140,6 +146,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       return lock;
     },
     async preflight() {
+      checkClientSecret(platform);
       const c = connection();
       let nodes: number;
       try {
@@ -156,6 +163,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       const status = await clusterStatus(c, offline.placement, platform.project.name);
       const url = await publicAddress(c, offline.placement);
       if (url) status.lines.splice(1, 0, `address: ${url}`);
+      status.lines.splice(url ? 2 : 1, 0, `login: ${describeAuth(platform)}`);
       return status;
     },
     logNames: () => [...LOG_NAMES],

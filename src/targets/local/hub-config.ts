@@ -40,6 +40,7 @@ export function renderHubConfig(platform: Platform, placement: LocalPlacement): 
       homeDir: paths.homeDir,
       sharedDir: paths.sharedDir,
       accountsFile: oidcAccountsFile(placement),
+      linuxAccounts: true,
     }),
     users: platform.users.map((u) => ({
       name: u.name,

@@ -3,9 +3,8 @@
  * accounts the hub makes when people first log in.
  *
  * What must stay true:
- * - the client secret is read only from the environment variable the file names,
- *   once, and is then removed from Atrium's own environment so no program deploy
- *   starts inherits it; it is kept in a root-only (0600) file that the supervisor
+ * - the client secret is taken from the environment as ../oidc-client-secret.ts
+ *   says; it is kept in a root-only (0600) file that the supervisor
  *   hands to the hub as that same variable; it never appears in a rendered file,
  *   on a command line, in the state or in a log (the state keeps a short digest,
  *   so a changed secret restarts the hub);
@@ -13,14 +12,12 @@
  * - `destroy --purge` removes the accounts the hub recorded as made at login, and
  *   no other.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
 import { type OidcAccounts, oidcAccounts } from "../../contracts/oidc-accounts.js";
-import { AtriumError } from "../../errors.js";
-import type { OidcLogin } from "../../model/auth.js";
 import type { Platform } from "../../model/platform.js";
 import type { Component, Progress } from "../component.js";
+import { checkClientSecret, clientSecretDigest, oidcOf, takeClientSecret } from "../oidc-client-secret.js";
 import type { LocalContext } from "./context.js";
 import { run, tryRun } from "./exec.js";
 import { writeFileAtomic } from "./fsutil.js";
@@ -29,10 +26,6 @@ import { secretPath } from "./secrets.js";
 
 export const OIDC_SECRET = "oidc_client_secret";
 export const OIDC_SECRET_COMPONENT = "oidc-secret";
-
-function oidcOf(platform: Platform): OidcLogin | undefined {
-  return platform.auth.type === "oidc" ? platform.auth : undefined;
-}
 
 /** The hub's record of the accounts it made at login (written by the hub glue, see oidc.py). */
 export function oidcAccountsFile(placement: LocalPlacement): string {
@@ -48,40 +41,6 @@ export function oidcSecretEnv(platform: Platform, placement: LocalPlacement): Re
 /** What restarts the hub besides its own files: a new client secret. */
 export function oidcRestartOn(platform: Platform): string[] {
   return oidcOf(platform) ? [`component:${OIDC_SECRET_COMPONENT}`] : [];
-}
-
-const taken = new WeakMap<NodeJS.ProcessEnv, Map<string, string | undefined>>();
-
-/**
- * The client secret from the environment, read once per variable; the variable is
- * removed from that environment so the programs deploy runs don't get it.
- */
-export function takeClientSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const seen = taken.get(env) ?? new Map<string, string | undefined>();
-  taken.set(env, seen);
-  if (!seen.has(name)) {
-    const value = env[name]?.trim();
-    seen.set(name, value === undefined || value === "" ? undefined : value);
-    delete env[name];
-  }
-  return seen.get(name);
-}
-
-/** Deploy's check before it changes anything: the variable must be set. */
-export function checkClientSecret(platform: Platform, env: NodeJS.ProcessEnv = process.env): void {
-  const oidc = oidcOf(platform);
-  if (!oidc || takeClientSecret(oidc.clientSecretEnv, env) !== undefined) return;
-  const name = oidc.clientSecretEnv;
-  throw new AtriumError(
-    "prerequisite",
-    `the OIDC client secret is missing: $${name} (auth.client_secret_env) is not set; nothing was changed`,
-    `export ${name}=<the client secret from your provider> and deploy again` +
-      ` (with sudo: sudo --preserve-env=${name} atrium deploy ...)`,
-  );
-}
-
-function digest(secret: string): string {
-  return createHash("sha256").update(`atrium oidc client secret\n${secret}`).digest("hex").slice(0, 16);
 }
 
 /** The client secret into its root-only file; a new secret changes the spec, which restarts the hub. */
@@ -101,7 +60,11 @@ export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
   return {
     name: OIDC_SECRET_COMPONENT,
     title: `OIDC client secret from $${oidc.clientSecretEnv} (root-only file)`,
-    spec: { env: oidc.clientSecretEnv, file, digest: current === undefined ? null : digest(current) },
+    spec: {
+      env: oidc.clientSecretEnv,
+      file,
+      digest: current === undefined ? null : clientSecretDigest(current),
+    },
     present: () => existsSync(file),
     async apply() {
       if (secret === undefined) {
@@ -113,27 +76,6 @@ export function oidcSecretComponent(ctx: LocalContext): Component | undefined {
       return { note: stored === undefined ? "stored" : "replaced" };
     },
   };
-}
-
-/** `atrium status`: how people log in. */
-export function describeAuth(platform: Platform): string {
-  const oidc = oidcOf(platform);
-  if (!oidc) return "password (hashes kept by the hub)";
-  const names: Record<string, string> = {
-    github: "GitHub",
-    google: "Google",
-    keycloak: "Keycloak",
-    auth0: "Auth0",
-  };
-  const at =
-    oidc.issuer ??
-    (oidc.preset === "google" ? "https://accounts.google.com" : oidc.preset === "github" ? "github.com" : "");
-  const provider = oidc.preset ? `${names[oidc.preset] ?? oidc.preset} ${at}`.trim() : at;
-  const who =
-    oidc.allowedGroups.length > 0
-      ? `users in the file and groups ${oidc.allowedGroups.join(", ")}`
-      : "users in the file";
-  return `oidc via ${provider}, client ${oidc.clientId}; may log in: ${who}`;
 }
 
 /** The accounts the hub recorded as made at first login (valid names only). */

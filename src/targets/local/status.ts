@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { posix } from "node:path";
 import type { Platform } from "../../model/platform.js";
+import { describeAuth } from "../oidc-client-secret.js";
 import { detectCgroups } from "./cgroups.js";
 import { readStatus, supervisorPid } from "./components/services.js";
 import { gatewayDbFile } from "./dask-gateway.js";
@@ -9,7 +10,6 @@ import { type EnvsReport, envsReport } from "./envs-status.js";
 import { tryRun } from "./exec.js";
 import { probe } from "./health.js";
 import { HubApi } from "./hub-api.js";
-import { describeAuth } from "./oidc.js";
 import type { LocalPlacement } from "./placement.js";
 import { type SshReport, sshReport } from "./ssh-config.js";
 import { publicUrl } from "./urls.js";
