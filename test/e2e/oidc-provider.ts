@@ -1,6 +1,6 @@
 /**
  * A real OpenID Connect provider for the end-to-end tests (the npm `oidc-provider`),
- * on 127.0.0.1 over plain HTTP: in-memory storage, one confidential client, accounts
+ * on 127.0.0.1 (or the address given) over plain HTTP: in-memory storage, one confidential client, accounts
  * with a password and a `groups` claim that a test may change between logins.
  *
  * Its login page is its own small form (#login, #password, #submit) that checks the
@@ -45,10 +45,13 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
 
 export async function startProvider(opts: {
   port: number;
+  /** The address it listens on and names itself by: 127.0.0.1 unless given. */
+  host?: string;
   redirectUri: string;
   accounts: TestAccount[];
 }): Promise<TestProvider> {
-  const issuer = `http://127.0.0.1:${opts.port}`;
+  const host = opts.host ?? "127.0.0.1";
+  const issuer = `http://${host}:${opts.port}`;
   const clientId = "atrium-e2e";
   const clientSecret = randomBytes(24).toString("hex");
   const accounts = new Map(opts.accounts.map((a) => [a.login, a]));
@@ -156,7 +159,7 @@ export async function startProvider(opts: {
   });
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
-    server.listen(opts.port, "127.0.0.1", () => ok());
+    server.listen(opts.port, host, () => ok());
   });
   return {
     issuer,
