@@ -10,7 +10,6 @@ import { hubSettings } from "../../src/contracts/hub-settings.js";
 import { oidcClientDigest } from "../../src/targets/kubernetes/cluster/oidc-secret.js";
 import { OIDC_CLIENT_DIGEST_ANNOTATION } from "../../src/targets/kubernetes/hub.js";
 import type { KubeObject } from "../../src/targets/kubernetes/objects.js";
-import { objectNames } from "../../src/targets/kubernetes/placement.js";
 import { hubOutPorts } from "../../src/targets/kubernetes/policies.js";
 import { kubernetesArtifacts, renderKubernetes } from "../../src/targets/kubernetes/render.js";
 import { secretRefs } from "../../src/targets/kubernetes/secrets.js";
@@ -48,7 +47,7 @@ describe("single sign-on on the kubernetes target", () => {
   it("gives the hub the secret as the file's variable from the Secret oidc-client, and renders no value", () => {
     process.env.K8S_OIDC_UNIT_RENDER = SECRET;
     const given = kubeOf(oidc("K8S_OIDC_UNIT_RENDER"));
-    const digest = oidcClientDigest(given.platform, objectNames("lab"), undefined);
+    const digest = oidcClientDigest(given.platform, undefined);
     const rendered = renderKubernetes(
       given.platform,
       given.block,
@@ -87,18 +86,17 @@ describe("single sign-on on the kubernetes target", () => {
   it("takes the digest from the environment, else from the state, and none without OIDC", () => {
     const env = "K8S_OIDC_UNIT_SECRET";
     const k = kubeOf(oidc(env));
-    const names = objectNames("lab");
     const state = {
       components: { "secret/oidc-client": { data: { digest: "recorded0000abcd" } } },
     } as unknown as DeployState;
-    assert.equal(oidcClientDigest(k.platform, names, state), "recorded0000abcd");
-    assert.equal(oidcClientDigest(k.platform, names, undefined), null);
+    assert.equal(oidcClientDigest(k.platform, state), "recorded0000abcd");
+    assert.equal(oidcClientDigest(k.platform, undefined), null);
     const other = kubeOf(oidc("K8S_OIDC_UNIT_GIVEN"));
     process.env.K8S_OIDC_UNIT_GIVEN = SECRET;
-    assert.equal(oidcClientDigest(other.platform, names, state), clientSecretDigest(SECRET));
+    assert.equal(oidcClientDigest(other.platform, state), clientSecretDigest(SECRET));
     assert.equal(process.env.K8S_OIDC_UNIT_GIVEN, undefined, "the variable is taken out of the environment");
     const password = kubeOf(configOf(kubeYaml("  storage:\n    host_path:\n      path: /srv/lab\n")));
-    assert.equal(oidcClientDigest(password.platform, names, state), null);
+    assert.equal(oidcClientDigest(password.platform, state), null);
   });
 
   it("lets the hub reach the issuer's port, and says no Linux accounts are made at login", () => {

@@ -110,6 +110,9 @@ export function applySetId(name: string, namespace: string, kind: string, group:
   return `applyset-${digest}-v1`;
 }
 
+/** The Secret of single sign-on's client secret: one name in every namespace. */
+export const OIDC_CLIENT_SECRET = "oidc-client";
+
 export function objectNames(namespace: string): ObjectNames {
   return {
     hubServiceAccount: "hub",
@@ -130,7 +133,7 @@ export function objectNames(namespace: string): ObjectNames {
     ingress: "proxy-public",
     envs: "envs",
     envsConfig: "envs-config",
-    oidcClient: "oidc-client",
+    oidcClient: OIDC_CLIENT_SECRET,
   };
 }
 

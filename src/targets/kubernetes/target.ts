@@ -39,7 +39,7 @@ import { secretStateStore } from "./cluster/state-secret.js";
 import { type EnvSources, envSourceConfigMaps, readEnvSources } from "./env-sources.js";
 import { allocateIdentities, EMPTY_IDENTITIES, fileIdentitiesOf, type IdentityRecord } from "./identities.js";
 import { hostPathProblem } from "./nodes.js";
-import { instanceLabels, objectNames } from "./placement.js";
+import { instanceLabels } from "./placement.js";
 import { networkPolicyCheck } from "./policy-check.js";
 import { type KubernetesRender, kubernetesArtifacts, renderKubernetes } from "./render.js";
 
@@ -92,7 +92,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       block,
       allocateIdentities(recordedIdentities(state), platform, fileIds),
       { hub: envSources().hash, envs: envSources().envsHash },
-      oidcClientDigest(platform, objectNames(block.namespace ?? platform.project.name), state),
+      oidcClientDigest(platform, state),
     );
   const offline = renderWith(undefined);
   const namespace = offline.placement.namespace;

@@ -11,27 +11,23 @@ import type { Component } from "../../component.js";
 import { checkClientSecret, clientSecretDigest, oidcOf, takeClientSecret } from "../../oidc-client-secret.js";
 import type { DeployState } from "../../target.js";
 import type { RenderInput } from "../meta.js";
-import { instanceLabels, type ObjectNames } from "../placement.js";
+import { instanceLabels, OIDC_CLIENT_SECRET } from "../placement.js";
 import { OIDC_CLIENT_KEY } from "../secrets.js";
 import type { ClusterConnection } from "./connection.js";
 import { readSecret, writeSecret } from "./secret-object.js";
 
-const componentName = (names: ObjectNames) => `secret/${names.oidcClient}`;
+const COMPONENT = `secret/${OIDC_CLIENT_SECRET}`;
 
 /**
  * The digest the hub's pod template carries: of the secret in the environment, else
  * the one the last deploy recorded (plan and status run without the variable), else none.
  */
-export function oidcClientDigest(
-  platform: Platform,
-  names: ObjectNames,
-  state: DeployState | undefined,
-): string | null {
+export function oidcClientDigest(platform: Platform, state: DeployState | undefined): string | null {
   const oidc = oidcOf(platform);
   if (!oidc) return null;
   const secret = takeClientSecret(oidc.clientSecretEnv);
   if (secret !== undefined) return clientSecretDigest(secret);
-  const recorded = state?.components[componentName(names)]?.data as { digest?: string } | undefined;
+  const recorded = state?.components[COMPONENT]?.data as { digest?: string } | undefined;
   return recorded?.digest ?? null;
 }
 
@@ -46,7 +42,7 @@ export function oidcClientSecretComponent(
   const digest = input.oidcClientDigest;
   const ref = { apiVersion: "v1", kind: "Secret", name: names.oidcClient, namespace };
   return {
-    name: componentName(names),
+    name: COMPONENT,
     title: `OIDC client secret from $${oidc.clientSecretEnv} (Secret ${names.oidcClient})`,
     spec: { env: oidc.clientSecretEnv, digest },
     async present() {
