@@ -29,25 +29,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dask_gateway_server.backends.base import PublicException
 from dask_gateway_server.backends.local import LocalBackend
 
 from . import cgroups, dask_dashboards, nofollow, private_shm
-from .dask_options import (
-    GatewaySettings,
-    Usage,
-    cluster_options,
-    limit_problem,
-    load_settings_from_env,
-    new_cluster_problem,
-    usage_of,
-)
+from .dask_limits import UserLimitsMixin
+from .dask_options import GatewaySettings, cluster_options, load_settings_from_env
 from .secretfiles import read_secret
 
 # --- the backend -----------------------------------------------------------------------
 
 
-class AtriumLocalBackend(LocalBackend):
+class AtriumLocalBackend(UserLimitsMixin, LocalBackend):
     """LocalBackend with per-process cgroups and per-user limits."""
 
     atrium: GatewaySettings | None = None
@@ -58,8 +50,6 @@ class AtriumLocalBackend(LocalBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cgroups = {}
-        # One cluster request at a time, so two at once cannot both pass the limits.
-        self._starting = asyncio.Lock()
 
     def _settings(self) -> GatewaySettings:
         if self.atrium is None:
@@ -206,46 +196,6 @@ class AtriumLocalBackend(LocalBackend):
                     os.kill(member, signal.SIGKILL)
             cgroups.v1_remove(directory)
 
-    # limits -------------------------------------------------------------------------
-
-    def _usage_except(self, username: str, cluster_name: str) -> Usage:
-        """What the user's active clusters other than `cluster_name` use, schedulers included."""
-        rows = []
-        for c in self.db.list_clusters(username=username):
-            if c.name == cluster_name:
-                continue
-            rows.append((int(c.count), float(c.config.get("worker_cores", 1)), int(c.config.get("worker_memory", 0))))
-        return usage_of(rows, self._settings().scheduler_memory)
-
-    async def start_cluster(self, user: Any, cluster_options: Any) -> str:
-        async with self._starting:
-            active = len(self.db.list_clusters(username=user.name))
-            problem = new_cluster_problem(self._settings(), active, self._usage_except(user.name, ""))
-            if problem:
-                raise PublicException(f"New cluster refused: {problem}")
-            name: str = await super().start_cluster(user, cluster_options)
-            return name
-
-    async def forward_message_to_scheduler(self, cluster: Any, msg: dict[str, Any]) -> None:
-        s = self._settings()
-        cores = float(cluster.config.get("worker_cores", 1))
-        memory = int(cluster.config.get("worker_memory", 0))
-        used = self._usage_except(cluster.username, cluster.name)
-        # This cluster's own scheduler counts too.
-        others = Usage(used.workers, used.cores, used.memory + s.scheduler_memory)
-        if msg.get("op") == "scale":
-            problem = limit_problem(s, others, int(msg["count"]), cores, memory)
-            if problem:
-                raise PublicException(f"Scale request refused: {problem}")
-        elif msg.get("op") == "adapt":
-            # Adaptive scaling may not grow past what the limits leave for this cluster.
-            fits = 0
-            while limit_problem(s, others, fits + 1, cores, memory) is None:
-                fits += 1
-            maximum = msg.get("maximum")
-            msg = {**msg, "maximum": fits if maximum is None else min(int(maximum), fits)}
-        await super().forward_message_to_scheduler(cluster, msg)
-
 
 def _closing(stack: contextlib.ExitStack, fd: int) -> int:
     stack.callback(os.close, fd)
@@ -276,9 +226,28 @@ def load_firewall(path: str | None, nft: str | None = None) -> None:
 
 
 def apply(c: Any, s: GatewaySettings) -> None:
+    """The gateway's traitlets config: clusters as pods where the settings say so, else as local processes."""
+    apply_common(c, s)
+    if s.pods is not None:
+        # imported only here: the kubernetes client is needed only where clusters are pods
+        from .dask_pods import AtriumPodBackend
+
+        c.DaskGateway.backend_class = AtriumPodBackend
+        c.Backend.cluster_options = cluster_options(s, whole_cores=False)
+        AtriumPodBackend.atrium = s
+        return
     load_firewall(s.firewall_file)
-    c.DaskGateway.address = s.address
     c.DaskGateway.backend_class = AtriumLocalBackend
+    c.LocalBackend.clusters_directory = s.clusters_dir
+    c.Backend.cluster_options = cluster_options(s)
+    # Per-user limits are enforced across all of a user's clusters by
+    # AtriumLocalBackend (with an error naming the limit), not per cluster.
+    AtriumLocalBackend.atrium = s
+
+
+def apply_common(c: Any, s: GatewaySettings) -> None:
+    """What every backend shares: the hub as authenticator, the proxy, the database, idle clusters."""
+    c.DaskGateway.address = s.address
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
     c.JupyterHubAuthenticator.jupyterhub_api_url = s.hub_api_url
     c.JupyterHubAuthenticator.jupyterhub_api_token = read_secret(s.api_token_file, "dask-gateway's hub token")
@@ -289,11 +258,6 @@ def apply(c: Any, s: GatewaySettings) -> None:
     c.DBBackendBase.db_url = s.db_url
     c.DBBackendBase.db_encrypt_keys = [read_secret(s.db_key_file, "dask-gateway's database key")]
     c.DBBackendBase.stop_clusters_on_shutdown = False
-    c.LocalBackend.clusters_directory = s.clusters_dir
     if s.api_url:
         c.DBBackendBase.api_url = s.api_url
-    c.Backend.cluster_options = cluster_options(s)
     c.ClusterConfig.idle_timeout = s.idle_timeout
-    # Per-user limits are enforced across all of a user's clusters by
-    # AtriumLocalBackend (with an error naming the limit), not per cluster.
-    AtriumLocalBackend.atrium = s

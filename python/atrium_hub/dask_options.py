@@ -51,7 +51,6 @@ class GatewaySettings:
     proxy_address: str
     proxy_tcp_address: str
     proxy_prefix: str
-    clusters_dir: str
     worker_profiles: tuple[WorkerProfile, ...]
     environments: tuple[Environment, ...]
     max_workers: int
@@ -60,9 +59,11 @@ class GatewaySettings:
     max_clusters: int
     scheduler_memory: int
     idle_timeout: float
-    cgroup_mode: str
-    cgroup_v1_root: str
-    cgroup_parent: str
+    #: Processes on this machine (the local backend): their work folders and cgroups.
+    clusters_dir: str = ""
+    cgroup_mode: str = "off"
+    cgroup_v1_root: str = "/sys/fs/cgroup"
+    cgroup_parent: str = ""
     #: Most tasks in each scheduler's and worker's cgroup; 0: no limit.
     cgroup_pids_limit: int = 0
     #: Managed environments ([{name, bin, users}]) written by Atrium's environment
@@ -74,19 +75,25 @@ class GatewaySettings:
     firewall_file: str | None = None
     #: First and last port of the block schedulers' dashboards listen on (root-only).
     dashboard_ports: tuple[int, int] | None = None
+    #: Clusters as pods (the kubernetes target): the contract's `pods` section.
+    pods: Mapping[str, Any] | None = None
 
 
 def parse_settings(data: Any, source: str = "<gateway config>") -> GatewaySettings:
     """The rendered JSON as typed settings; ContractError lists every way it breaks its contract."""
     d = contract.check("dask-gateway", data, source, WHAT)
-    limits, proxy, cgroup = d["limits"], d["proxy"], d["cgroup"]
+    limits, proxy = d["limits"], d["proxy"]
+    cgroup = d.get("cgroup") or {"mode": "off", "v1_root": "/sys/fs/cgroup", "parent": ""}
+    if (d.get("pods") is None) != ("clusters_dir" in d and "cgroup" in d):
+        problem = contract.Problem("", "needs either pods, or clusters_dir and cgroup (processes on this machine)")
+        raise contract.ContractError(source, [problem], WHAT)
     return GatewaySettings(
         **contract.pick(d, "project", "hub_api_url", "service_name", "api_token_file", "db_url", "db_key_file"),
         address=d["address"],
         proxy_address=proxy["address"],
         proxy_tcp_address=proxy["tcp_address"],
         proxy_prefix=proxy["prefix"],
-        clusters_dir=d["clusters_dir"],
+        clusters_dir=d.get("clusters_dir", ""),
         worker_profiles=tuple(
             WorkerProfile(p["name"], float(p["cores"]), p["memory"], p["threads"]) for p in d["worker_profiles"]
         ),
@@ -107,6 +114,7 @@ def parse_settings(data: Any, source: str = "<gateway config>") -> GatewaySettin
         dashboard_ports=None
         if d.get("dashboard_ports") is None
         else (d["dashboard_ports"][0], d["dashboard_ports"][1]),
+        pods=d.get("pods"),
     )
 
 
@@ -204,8 +212,12 @@ def limit_problem(settings: GatewaySettings, others: Usage, count: int, cores: f
 # --- cluster options -------------------------------------------------------------------
 
 
-def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
-    """The options a user may pick: worker profile and environment (theirs only)."""
+def cluster_options(settings: GatewaySettings, whole_cores: bool = True) -> Callable[[Any], Options]:
+    """The options a user may pick: worker profile and environment (theirs only).
+
+    `whole_cores`: processes count whole cores, so a fractional profile gets the next
+    whole one; a pod's CPU limit takes the profile's cores as they are.
+    """
 
     def for_user(user: Any) -> Options:
         envs = allowed_environments(settings, user.name)
@@ -221,8 +233,7 @@ def cluster_options(settings: GatewaySettings) -> Callable[[Any], Options]:
             # same version, so their workers match it.
             scheduler = os.path.join(settings.environments[0].bin if settings.environments else env.bin, "dask")
             return {
-                # LocalBackend counts whole cores; a fractional profile gets the next whole one.
-                "worker_cores": max(1, math.ceil(profile.cores)),
+                "worker_cores": max(1, math.ceil(profile.cores)) if whole_cores else profile.cores,
                 "worker_memory": profile.memory,
                 "worker_threads": profile.threads,
                 "scheduler_cmd": [scheduler, "scheduler"],

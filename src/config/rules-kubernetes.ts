@@ -14,7 +14,10 @@ const STORAGE_KINDS = ["storage_class", "nfs", "host_path"] as const;
 export function checkKubernetes(ctx: Ctx, data: Rec): void {
   const target = isRec(data.target) ? data.target : {};
   const kubernetes = target.type === "kubernetes";
-  checkProfilePools(ctx, list(data, "profiles"), kubernetes ? target.node_pools : undefined, kubernetes);
+  const pools = kubernetes ? target.node_pools : undefined;
+  checkProfilePools(ctx, ["profiles"], list(data, "profiles"), pools, kubernetes);
+  const dask = isRec(data.dask) ? data.dask : {};
+  checkProfilePools(ctx, ["dask", "worker_profiles"], list(dask, "worker_profiles"), pools, kubernetes);
   if (!kubernetes) return;
   if (isRec(target.storage)) checkStorage(ctx, target.storage);
   checkOwnGroups(ctx, list(data, "users"), list(data, "groups"));
@@ -85,18 +88,25 @@ function checkStorage(ctx: Ctx, storage: Rec): void {
   }
 }
 
-function checkProfilePools(ctx: Ctx, profiles: Rec[], pools: unknown, kubernetes: boolean): void {
+/** Profiles (of servers, or of Dask workers) name node pools the kubernetes block defines. */
+function checkProfilePools(
+  ctx: Ctx,
+  at: Array<string | number>,
+  profiles: Rec[],
+  pools: unknown,
+  kubernetes: boolean,
+): void {
   const known = isRec(pools) ? Object.keys(pools) : [];
   profiles.forEach((p, i) => {
     const pool = str(p.node_pool);
-    const path = ["profiles", i, "node_pool"];
+    const path = [...at, i, "node_pool"];
     if (pool === undefined || ctx.failed(path)) return;
     if (!kubernetes) {
       ctx.problems.push({
         path,
         atKey: true,
         message: "node_pool is only used with a kubernetes target",
-        hint: "remove it: the local target runs every server on this machine",
+        hint: "remove it: the local target runs everything on this machine",
       });
     } else if (!known.includes(pool)) {
       ctx.problems.push({

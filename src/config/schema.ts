@@ -334,6 +334,11 @@ const workerProfile = z
     cores: z.number().positive().max(256).default(1).describe("CPU cores per worker."),
     memory: size.default("2G").describe("Memory per worker."),
     threads: z.int().min(1).max(256).default(1).describe("Threads per worker."),
+    node_pool: slug("node pool")
+      .optional()
+      .describe(
+        "On a kubernetes target: the node pool (target.node_pools) its workers run on. Default: any node.",
+      ),
   })
   .describe("A Dask worker size.");
 

@@ -5,12 +5,42 @@
 import { z } from "zod";
 import { absPath, cgroupParent, hostPort, httpUrl, nonEmpty, port, urlPath } from "./common.js";
 import { CGROUP_MODES } from "./hub-settings.js";
+import { kubeUser, labelMap, restrictedContext, toleration, volume, volumeMount } from "./kube-spawner.js";
 
 /** A Python environment clusters may run in; also the shape of the dask-environments file. */
 export const daskEnvironment = z.strictObject({
   name: nonEmpty,
   bin: absPath.describe("the environment's bin folder (holds dask)"),
   users: z.array(nonEmpty).nullable().describe("null: everyone; otherwise who may use it"),
+});
+
+/**
+ * Clusters as pods (the kubernetes target): each scheduler and worker a pod in the
+ * namespace running as its user (uid, own gid, groups), with their home, their groups'
+ * folders and the environments (read-only) mounted as in their server's pod.
+ */
+export const daskPods = z.strictObject({
+  namespace: nonEmpty,
+  image: nonEmpty,
+  image_pull_policy: z.enum(["IfNotPresent", "Always", "Never"]),
+  umask: z.string().regex(/^0[0-7]{3}$/),
+  scheduler_labels: labelMap,
+  worker_labels: labelMap,
+  container_security_context: restrictedContext,
+  volumes: z.array(volume),
+  volume_mounts: z.array(volumeMount).describe("mounts every scheduler and worker pod has"),
+  users: z.array(kubeUser).describe("who a user's pods run as, and their home and group folders"),
+  worker_pools: z
+    .array(z.strictObject({ name: nonEmpty, node_selector: labelMap, tolerations: z.array(toleration) }))
+    .describe("each worker profile's node selector and tolerations"),
+  scheduler_cores: z.number().gt(0).describe("each scheduler's CPU limit"),
+});
+
+const localClusters = z.strictObject({
+  mode: z.enum(CGROUP_MODES),
+  v1_root: absPath,
+  parent: cgroupParent,
+  pids_limit: z.number().int().min(0).optional().describe("0: no limit"),
 });
 
 export const daskGatewaySettings = z
@@ -24,7 +54,7 @@ export const daskGatewaySettings = z
     address: hostPort.describe("the private API; port 0: the system picks"),
     proxy: z.strictObject({ address: hostPort, tcp_address: hostPort, prefix: urlPath }),
     api_url: httpUrl.nullable().optional().describe("where schedulers reach the API (through the guard)"),
-    clusters_dir: absPath,
+    clusters_dir: absPath.optional().describe("processes on this machine: their work folders"),
     worker_profiles: z
       .array(
         z.strictObject({
@@ -53,14 +83,17 @@ export const daskGatewaySettings = z
       max_clusters: z.number().int().min(0),
     }),
     idle_timeout: z.number().min(0).describe("seconds; 0: never"),
-    cgroup: z.strictObject({
-      mode: z.enum(CGROUP_MODES),
-      v1_root: absPath,
-      parent: cgroupParent,
-      pids_limit: z.number().int().min(0).optional().describe("0: no limit"),
-    }),
+    cgroup: localClusters.optional().describe("processes on this machine: their cgroups"),
+    pods: daskPods.optional().describe("clusters as pods of a Kubernetes namespace"),
   })
-  .describe("dask-gateway/gateway.json: read by python/atrium_hub/dask_gateway.py");
+  .refine((s) => (s.pods === undefined) === (s.clusters_dir !== undefined && s.cgroup !== undefined), {
+    error: "either pods, or clusters_dir and cgroup (processes on this machine)",
+  })
+  .describe(
+    "dask-gateway/gateway.json: read by python/atrium_hub/dask_gateway.py (processes) or dask_pods.py (pods)",
+  );
+
+export type DaskPods = z.input<typeof daskPods>;
 
 export type DaskGatewaySettings = z.input<typeof daskGatewaySettings>;
 

@@ -9,9 +9,9 @@
 import { z } from "zod";
 import { absPath, envName, linuxName, matching, nonEmpty, port } from "./common.js";
 
-const id = z.number().int().min(1).max(2_147_483_647);
+export const id = z.number().int().min(1).max(2_147_483_647);
 
-const labelMap = z.record(z.string(), z.string());
+export const labelMap = z.record(z.string(), z.string());
 
 export const volumeMount = z.strictObject({
   name: nonEmpty,
@@ -20,20 +20,20 @@ export const volumeMount = z.strictObject({
   read_only: z.boolean(),
 });
 
-const volume = z.strictObject({
+export const volume = z.strictObject({
   name: nonEmpty,
   persistent_volume_claim: nonEmpty.nullable().describe("claim name"),
   config_map: nonEmpty.nullable().describe("ConfigMap name"),
 });
 
-const toleration = z.strictObject({
+export const toleration = z.strictObject({
   key: nonEmpty,
   operator: z.enum(["Equal", "Exists"]),
   value: z.string().optional(),
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
 });
 
-const kubeUser = z.strictObject({
+export const kubeUser = z.strictObject({
   name: linuxName,
   uid: id,
   gid: id.describe("the user's own group"),
@@ -48,6 +48,14 @@ const kubeProfile = z.strictObject({
   extra_resource_limits: z.record(nonEmpty, nonEmpty).describe('e.g. {"nvidia.com/gpu": "1"}'),
 });
 
+/** A user's container: never root, no privilege escalation, no capability, the runtime's seccomp profile. */
+export const restrictedContext = z.strictObject({
+  runAsNonRoot: z.literal(true),
+  allowPrivilegeEscalation: z.literal(false),
+  capabilities: z.strictObject({ drop: z.tuple([z.literal("ALL")]) }),
+  seccompProfile: z.strictObject({ type: z.literal("RuntimeDefault") }),
+});
+
 export const kubeSpawner = z.strictObject({
   namespace: nonEmpty,
   image: nonEmpty,
@@ -59,12 +67,7 @@ export const kubeSpawner = z.strictObject({
   path_prepend: z.array(absPath),
   environment: z.record(envName, z.string()),
   pod_labels: labelMap.describe("labels of user pods (never the inventory's: prune must not stop servers)"),
-  container_security_context: z.strictObject({
-    runAsNonRoot: z.literal(true),
-    allowPrivilegeEscalation: z.literal(false),
-    capabilities: z.strictObject({ drop: z.tuple([z.literal("ALL")]) }),
-    seccompProfile: z.strictObject({ type: z.literal("RuntimeDefault") }),
-  }),
+  container_security_context: restrictedContext,
   automount_service_account_token: z.literal(false),
   delete_pvc: z.literal(false).describe("the shared volume is Atrium's, never a user's to delete"),
   volumes: z.array(volume),

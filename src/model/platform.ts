@@ -57,7 +57,13 @@ export interface Platform {
   environmentBuilds: { allowSource: string[] };
   dask: {
     enabled: boolean;
-    workerProfiles: Array<{ name: string; cores: number; memory: number; threads: number }>;
+    workerProfiles: Array<{
+      name: string;
+      cores: number;
+      memory: number;
+      threads: number;
+      nodePool?: string;
+    }>;
     /** Bytes for each cluster's scheduler, counted in maxMemory. */
     schedulerMemory: number;
     limits: { maxWorkers: number; maxCores: number; maxMemory: number; maxClusters: number };
@@ -167,6 +173,7 @@ export function derivePlatform(config: Config, configDir = "."): Platform {
         cores: w.cores,
         memory: required(bytes(w.memory), "worker memory"),
         threads: w.threads,
+        ...(w.node_pool === undefined ? {} : { nodePool: w.node_pool }),
       })),
       schedulerMemory: required(bytes(config.dask.scheduler_memory), "scheduler_memory"),
       limits: {

@@ -35,25 +35,34 @@ describe("kubernetes render", () => {
       "rbac ServiceAccount/hub",
       "rbac Role/hub",
       "rbac RoleBinding/hub",
+      "rbac ServiceAccount/dask-gateway",
+      "rbac Role/dask-gateway",
+      "rbac RoleBinding/dask-gateway",
       "config ConfigMap/hub-settings",
       "config ConfigMap/accounts",
       "config PersistentVolume/atrium-team-shared",
       "config PersistentVolumeClaim/shared",
       "config PersistentVolumeClaim/hub-db",
       "config ConfigMap/envs-config",
+      "config ConfigMap/dask-gateway",
       "services Service/proxy-api",
       "services Service/proxy-public",
       "services Service/hub",
       "services Service/envs",
+      "services Service/dask-gateway",
       `workloads Job/${byKind(render(teamKube()).objects, "Job")?.metadata.name}`,
       "workloads Deployment/proxy",
       "workloads Deployment/hub",
       "workloads Deployment/envs",
+      "workloads Deployment/dask-gateway",
       "policies NetworkPolicy/default-deny",
       "policies NetworkPolicy/hub",
       "policies NetworkPolicy/proxy",
       "policies NetworkPolicy/envs",
       "policies NetworkPolicy/singleuser",
+      "policies NetworkPolicy/dask-gateway",
+      "policies NetworkPolicy/dask-scheduler",
+      "policies NetworkPolicy/dask-worker",
     ]);
   });
 
@@ -260,7 +269,14 @@ describe("kubernetes render", () => {
     const items = pod.volumes.find((v: { name: string }) => v.name === "secrets").secret.items;
     assert.deepEqual(
       items.map((i: { key: string }) => i.key),
-      ["cookie_secret", "proxy_auth_token", "passwords.json", "envs_api_token", "atrium_api_token"],
+      [
+        "dask_gateway_api_token",
+        "cookie_secret",
+        "proxy_auth_token",
+        "passwords.json",
+        "envs_api_token",
+        "atrium_api_token",
+      ],
     );
     const hash = (k: Kube) => hubOf(k).template.metadata.annotations["atrium.dev/settings-hash"];
     assert.equal(hash(teamKube((t) => t.replace("port: 30080", "port: 30081"))), hash(teamKube()));
@@ -402,7 +418,8 @@ describe("kubernetes render", () => {
       ["proxy", "hub"],
     );
     assert.deepEqual(user.egress[0].ports, [{ protocol: "TCP", port: 8081 }]);
-    const open = user.egress[2].to[0].ipBlock;
+    const open = user.egress.find((r: { to?: Array<{ ipBlock?: unknown }> }) => r.to?.[0]?.ipBlock).to[0]
+      .ipBlock;
     assert.equal(open.cidr, "0.0.0.0/0");
     for (const blocked of [
       "10.0.0.0/8",
@@ -413,7 +430,15 @@ describe("kubernetes render", () => {
     ]) {
       assert.ok(open.except.includes(blocked), blocked);
     }
-    assert.equal(user.egress.length, 3);
+    assert.deepEqual(
+      user.egress[1].to[0].podSelector.matchLabels["app.kubernetes.io/component"],
+      "dask-gateway",
+    );
+    assert.deepEqual(
+      user.egress[1].ports.map((p: { port: number }) => p.port),
+      [8000, 8786],
+    );
+    assert.equal(user.egress.length, 4);
   });
 
   it("lets the hub reach the package index's own port", () => {

@@ -27,6 +27,7 @@ import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject, RenderedObject } from "./objects.js";
 import { instanceLabels, type KubernetesPlacement, selectorOf } from "./placement.js";
 import {
+  DASK_ENVIRONMENTS_FILE,
   ENV_SOURCES_DIR,
   ENVS_CONFIG_DIR,
   ENVS_MOUNT,
@@ -68,8 +69,8 @@ export function renderEnvsConfig(input: RenderInput): EnvsServiceConfig {
     envsDir: MANAGED_ENVS,
     stateFile: posix.join(MANAGED_ENVS, ".atrium", "state.json"),
     kernelsDir: KERNELS_DIR,
-    // Dask on the cluster comes with its gateway (a later part); until then no worker list
-    daskEnvironmentsFile: null,
+    // the managed environments dask-gateway offers (its pod mounts the environments where this one does)
+    daskEnvironmentsFile: platform.dask.enabled ? DASK_ENVIRONMENTS_FILE : null,
     python: IMAGE_PYTHON,
     defaultEnv: USER_ENV,
     uv: { tools: IMAGE_UV, cacheDir: BUILD_CACHE },

@@ -14,6 +14,7 @@ import {
   renderIdleCuller,
   renderVideoChat,
 } from "../hub-settings-parts.js";
+import { daskGatewayHubService } from "./dask-gateway.js";
 import { envsHubService } from "./envs.js";
 import { renderKubeSpawner } from "./kube-spawner.js";
 import { groupOf, type KubernetesPlacement } from "./placement.js";
@@ -78,6 +79,7 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
     services: [
       { name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") },
       envsHubService(placement),
+      ...(platform.dask.enabled ? [daskGatewayHubService()] : []),
     ],
   };
 }

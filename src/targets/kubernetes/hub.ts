@@ -9,8 +9,10 @@
  * changed settings or a new secret restart the hub (it reads them only at start) and
  * nothing else does.
  */
+
 import { hashOf } from "../../lib/hash.js";
 import { HUB_CONFIG_PY_KEY, HUB_SETTINGS_KEY } from "./config.js";
+import { dataOwnerContainer } from "./data-owner.js";
 import { envBuildScript, RESTRICTED } from "./env-build.js";
 import { ENV_SOURCE_KEYS, envSourcesVolume } from "./env-sources.js";
 import { metaOf, type RenderInput } from "./meta.js";
@@ -19,6 +21,7 @@ import { instanceLabels, selectorOf } from "./placement.js";
 import {
   ENV_SOURCES_DIR,
   ENVS_MOUNT,
+  GLUE_DIR,
   HUB_CONFIG_DIR,
   HUB_CONFIG_PY,
   HUB_DATA_DIR,
@@ -39,12 +42,11 @@ export const OIDC_CLIENT_DIGEST_ANNOTATION = "atrium.dev/oidc-client-secret-dige
 export const HUB_SECRETS = [
   "atrium_api_token",
   "cookie_secret",
+  "dask_gateway_api_token",
   "envs_api_token",
   "passwords.json",
   "proxy_auth_token",
 ];
-
-const GLUE_DIR = "/opt/atrium/glue";
 
 /** Single sign-on's client secret, as the variable the file names, from its Secret (never in the render). */
 function oidcSecretEnv(input: RenderInput): Record<string, unknown>[] {
@@ -106,25 +108,7 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
             seccompProfile: { type: "RuntimeDefault" },
           },
           initContainers: [
-            {
-              // fsGroup does not reach every kind of volume (hostPath, some local and NFS
-              // ones): the database's folder is made the hub's own before it starts
-              name: "db-owner",
-              image: block.images.hub,
-              imagePullPolicy: "IfNotPresent",
-              command: [
-                "/bin/sh",
-                "-c",
-                `chown ${HUB_UID}:${HUB_UID} ${HUB_DATA_DIR} && chmod 0700 ${HUB_DATA_DIR}`,
-              ],
-              securityContext: {
-                runAsUser: 0,
-                runAsNonRoot: false,
-                allowPrivilegeEscalation: false,
-                capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER"] },
-              },
-              volumeMounts: [{ name: "db", mountPath: HUB_DATA_DIR }],
-            },
+            dataOwnerContainer(block.images.hub, HUB_UID, { name: "db", mountPath: HUB_DATA_DIR }),
             {
               name: "python-envs",
               image: block.images.hub,

@@ -44,6 +44,8 @@ export interface ObjectNames {
   envsConfig: string;
   /** The Secret holding single sign-on's client secret. */
   oidcClient: string;
+  /** dask-gateway's Deployment, Service, ConfigMap, account and Role. */
+  daskGateway: string;
 }
 
 export interface KubernetesUser {
@@ -76,11 +78,15 @@ export interface ResourceList {
   "nvidia.com/gpu"?: string;
 }
 
-export interface KubernetesProfile {
-  requests: ResourceList;
-  limits: ResourceList;
+/** Where pods of a node pool land: its nodes' labels, and tolerations of its taints. */
+export interface PoolPlacement {
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
+}
+
+export interface KubernetesProfile extends PoolPlacement {
+  requests: ResourceList;
+  limits: ResourceList;
 }
 
 export interface KubernetesPlacement {
@@ -92,6 +98,8 @@ export interface KubernetesPlacement {
   users: ReadonlyMap<string, KubernetesUser>;
   groups: ReadonlyMap<string, KubernetesGroup>;
   profiles: ReadonlyMap<string, KubernetesProfile>;
+  /** Each Dask worker profile's node pool. */
+  workerPools: ReadonlyMap<string, PoolPlacement>;
   /** Relative to the shared volume's root: the managed environments and the hub's and users' envs. */
   envsDir: string;
   /** Sizes as Kubernetes quantities: the shared volume's (a storage class's only) and the hub database's. */
@@ -99,7 +107,12 @@ export interface KubernetesPlacement {
 }
 
 /** The volume's folders, relative to its root. */
-export const VOLUME_DIRS = { home: "home", shared: "shared", envs: "envs" } as const;
+export const VOLUME_DIRS = {
+  home: "home",
+  shared: "shared",
+  envs: "envs",
+  daskGateway: "dask-gateway",
+} as const;
 
 /**
  * The ApplySet id of a parent object, as the ApplySet specification (KEP-3659) and
@@ -134,6 +147,7 @@ export function objectNames(namespace: string): ObjectNames {
     envs: "envs",
     envsConfig: "envs-config",
     oidcClient: OIDC_CLIENT_SECRET,
+    daskGateway: "dask-gateway",
   };
 }
 
@@ -209,15 +223,16 @@ function profilePlacement(profile: PlatformProfile, block: KubernetesTargetConfi
   if (profile.cpuLimit !== undefined) limits.cpu = cpuQuantity(profile.cpuLimit);
   if (profile.memLimit !== undefined) limits.memory = bytesQuantity(profile.memLimit);
   if (profile.gpus > 0) limits["nvidia.com/gpu"] = String(profile.gpus);
-  const pool = profile.nodePool === undefined ? undefined : block.node_pools[profile.nodePool];
-  if (profile.nodePool !== undefined && pool === undefined) {
-    throw new Error(
-      `profile ${profile.name} names node pool ${profile.nodePool}, which validation let through`,
-    );
+  return { requests, limits, ...poolPlacement(profile.nodePool, block, `profile ${profile.name}`) };
+}
+
+/** A node pool's labels as a node selector and its taints tolerated; no pool: any node. */
+function poolPlacement(name: string | undefined, block: KubernetesTargetConfig, what: string): PoolPlacement {
+  const pool = name === undefined ? undefined : block.node_pools[name];
+  if (name !== undefined && pool === undefined) {
+    throw new Error(`${what} names node pool ${name}, which validation let through`);
   }
   return {
-    requests,
-    limits,
     nodeSelector: { ...(pool?.labels ?? {}) },
     tolerations: (pool?.taints ?? []).map((t) => {
       const toleration: Toleration = {
@@ -262,6 +277,12 @@ export function derivePlacement(
     users,
     groups,
     profiles: new Map(platform.profiles.map((p) => [p.name, profilePlacement(p, block)])),
+    workerPools: new Map(
+      platform.dask.workerProfiles.map((w) => [
+        w.name,
+        poolPlacement(w.nodePool, block, `Dask worker profile ${w.name}`),
+      ]),
+    ),
     envsDir: VOLUME_DIRS.envs,
     sizes: {
       shared: block.storage.size === undefined ? null : sizeQuantity(block.storage.size, "storage.size"),

@@ -23,12 +23,19 @@ export const NODE_ENV = posix.join(ENVS_MOUNT, "node");
 /** The environment service's namespaces, environments and builds, and its own folders. */
 export const MANAGED_DIR = "managed";
 export const MANAGED_ENVS = posix.join(ENVS_MOUNT, MANAGED_DIR);
+/** The managed environments Dask clusters may run in, written by the environment service. */
+export const DASK_ENVIRONMENTS_FILE = posix.join(MANAGED_ENVS, ".dask-environments.json");
 /** Per-user kernelspecs of managed environments: <this>/<user> goes on a server's JUPYTER_PATH. */
 export const KERNELS_DIR = posix.join(MANAGED_ENVS, ".kernels");
 /** The environment service's config (a ConfigMap). */
 export const ENVS_CONFIG_DIR = "/etc/atrium/envs";
 /** The lockfiles and hub glue the envs are built from (a ConfigMap deploy makes from the repository). */
 export const ENV_SOURCES_DIR = "/etc/atrium/env-sources";
+/** The hub glue (python/atrium_hub), unpacked from its ConfigMap by an init container. */
+export const GLUE_DIR = "/opt/atrium/glue";
+/** dask-gateway's settings (a ConfigMap) and its database's folder on the shared volume. */
+export const DASK_GATEWAY_CONFIG_DIR = "/etc/atrium/dask-gateway";
+export const DASK_GATEWAY_DATA_DIR = "/srv/dask-gateway";
 /** Users' homes and their groups' folders in user pods. */
 export const HOME_ROOT = "/home";
 export const SHARED_ROOT = "/shared";
@@ -47,6 +54,8 @@ export const ENVS_PORT = 8090;
 export const HUB_UID = 999;
 /** The environment builds' account, below 1000 for the same reason. */
 export const BUILD_UID = 998;
+/** dask-gateway's own account (its database holds every cluster's token), below 1000 too. */
+export const DASK_GATEWAY_UID = 997;
 
 export function secretFile(name: string): string {
   return posix.join(SECRETS_DIR, name);

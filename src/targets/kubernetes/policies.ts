@@ -7,11 +7,24 @@
  * (the Kubernetes API and an OIDC provider) and the package index's port (it builds
  * the environments); the proxy the hub, user pods and the environment service; the
  * environment service is reached only by the proxy and reaches only the hub's API, DNS
- * and the package index's port (its builds). A default-deny policy over the whole namespace isolates every other pod, so a pod
+ * and the package index's port (its builds). With Dask, users' servers also reach the
+ * gateway's two proxies; the gateway reaches the hub's API, the API server and the
+ * schedulers' ports; a cluster's scheduler and workers reach each other, the gateway's
+ * API (schedulers) and public addresses as servers do, and are reached only by the
+ * gateway and each other (another user's pods can connect at the network level, but a
+ * cluster's TLS wants its own certificate from both ends). A default-deny policy over the whole namespace isolates every other pod, so a pod
  * whose labels are missing or wrong is cut off rather than open; the storage-prepare
  * job talks to no one (its volume is mounted by the node).
  */
 
+import {
+  GATEWAY_COMPONENT,
+  GATEWAY_TLS_PORT,
+  GATEWAY_WEB_PORT,
+  SCHEDULER_COMPONENT,
+  SCHEDULER_PORTS,
+  WORKER_COMPONENT,
+} from "./dask-endpoints.js";
 import { ENVS_COMPONENT } from "./envs.js";
 import { HUB_COMPONENT } from "./hub.js";
 import { USER_COMPONENT } from "./kube-spawner.js";
@@ -94,12 +107,24 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
     };
     return { wave: "policies", object };
   };
+  const dask = input.platform.dask.enabled;
+  const toGateway = dask
+    ? [{ to: [pods(GATEWAY_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT), tcp(GATEWAY_TLS_PORT)] }]
+    : [];
+  const hubClients = [pods(PROXY_COMPONENT), pods(USER_COMPONENT), pods(ENVS_COMPONENT)];
+  // public addresses, as users' servers reach them: no private or link-local range
+  const publicOnly = {
+    to: [
+      { ipBlock: { cidr: "0.0.0.0/0", except: blockedIpv4(input) } },
+      { ipBlock: { cidr: "::/0", except: PRIVATE_IPV6 } },
+    ],
+  };
   return [
     defaultDeny(input),
     policy(
       "hub",
       HUB_COMPONENT,
-      [{ from: [pods(PROXY_COMPONENT), pods(USER_COMPONENT), pods(ENVS_COMPONENT)], ports: [tcp(HUB_PORT)] }],
+      [{ from: dask ? [...hubClients, pods(GATEWAY_COMPONENT)] : hubClients, ports: [tcp(HUB_PORT)] }],
       [
         { to: [pods(PROXY_COMPONENT)], ports: [tcp(PROXY_API_PORT)] },
         { to: [pods(USER_COMPONENT)], ports: [tcp(SERVER_PORT)] },
@@ -143,17 +168,46 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
       "singleuser",
       USER_COMPONENT,
       [{ from: [pods(PROXY_COMPONENT), pods(HUB_COMPONENT)], ports: [tcp(SERVER_PORT)] }],
+      [{ to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] }, ...toGateway, dns, publicOnly],
+    ),
+    ...(dask ? daskPolicies(policy, pods, dns, publicOnly) : []),
+  ];
+}
+
+type Policy = (name: string, component: string, ingress: unknown[], egress: unknown[]) => RenderedObject;
+type Pods = (component: string) => unknown;
+
+/** The gateway, schedulers and workers: each reached only by whom its work needs. */
+function daskPolicies(policy: Policy, pods: Pods, dns: unknown, publicOnly: unknown): RenderedObject[] {
+  const schedulerPorts = SCHEDULER_PORTS.map(tcp);
+  const cluster = [pods(SCHEDULER_COMPONENT), pods(WORKER_COMPONENT)];
+  return [
+    policy(
+      "dask-gateway",
+      GATEWAY_COMPONENT,
+      [
+        { from: [pods(USER_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT), tcp(GATEWAY_TLS_PORT)] },
+        // schedulers' heartbeats to the gateway's API
+        { from: [pods(SCHEDULER_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT)] },
+      ],
       [
         { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
+        { to: [pods(SCHEDULER_COMPONENT)], ports: schedulerPorts },
         dns,
+        // the API server, wherever it is
         {
-          to: [
-            { ipBlock: { cidr: "0.0.0.0/0", except: blockedIpv4(input) } },
-            { ipBlock: { cidr: "::/0", except: PRIVATE_IPV6 } },
-          ],
+          to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+          ports: [tcp(443), tcp(6443)],
         },
       ],
     ),
+    policy(
+      "dask-scheduler",
+      SCHEDULER_COMPONENT,
+      [{ from: [pods(GATEWAY_COMPONENT)], ports: schedulerPorts }, { from: cluster }],
+      [{ to: [pods(GATEWAY_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT)] }, { to: cluster }, dns, publicOnly],
+    ),
+    policy("dask-worker", WORKER_COMPONENT, [{ from: cluster }], [{ to: cluster }, dns, publicOnly]),
   ];
 }
 

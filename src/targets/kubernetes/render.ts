@@ -10,6 +10,7 @@ import { stableJson } from "../../lib/stable-json.js";
 import type { Platform } from "../../model/platform.js";
 import type { Artifacts } from "../artifacts.js";
 import { renderConfigMaps } from "./config.js";
+import { renderDaskGateway } from "./dask-gateway.js";
 import { renderEnvs } from "./envs.js";
 import { renderHub } from "./hub.js";
 import type { IdentityRecord } from "./identities.js";
@@ -63,6 +64,7 @@ export function renderKubernetes(
     ...renderProxy(input),
     ...renderHub(input, settings),
     ...renderEnvs(input),
+    ...renderDaskGateway(input),
     ...renderPolicies(input),
   ]);
   return { input, placement: input.placement, objects, secrets: secretRefs(input), identities };

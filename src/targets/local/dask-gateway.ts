@@ -10,6 +10,7 @@ import type { DaskAuthConfig } from "../../contracts/dask-auth.js";
 import type { DaskGatewaySettings } from "../../contracts/dask-gateway.js";
 import type { HubService } from "../../contracts/hub-settings.js";
 import type { Platform } from "../../model/platform.js";
+import { gatewayLimits, gatewayWorkerProfiles } from "../dask-gateway-parts.js";
 import { daskEnvironmentsFile } from "./envs.js";
 import type { LocalPlacement } from "./placement.js";
 import type { ProcessSpec } from "./process-spec.js";
@@ -68,7 +69,7 @@ export function renderGatewayConfig(platform: Platform, placement: LocalPlacemen
     // gateway's API through the guard, which passes API calls on untouched.
     api_url: `http://127.0.0.1:${placement.network.ports.dask_gateway}${GATEWAY_PREFIX}/api`,
     clusters_dir: gatewayClustersDir(placement),
-    worker_profiles: dask.workerProfiles,
+    worker_profiles: gatewayWorkerProfiles(platform),
     scheduler_memory: dask.schedulerMemory,
     environments: [{ name: "default", bin: posix.join(paths.userVenv, "bin"), users: null }],
     // managed environments (written by the environment service, read at each cluster request)
@@ -76,12 +77,7 @@ export function renderGatewayConfig(platform: Platform, placement: LocalPlacemen
     // loaded by the gateway at each start: its web proxy never runs without the rule
     firewall_file: posix.join(paths.etcDir, GATEWAY_FIREWALL_FILE),
     dashboard_ports: dashboardPorts(placement),
-    limits: {
-      max_workers: dask.limits.maxWorkers,
-      max_cores: dask.limits.maxCores,
-      max_memory: dask.limits.maxMemory,
-      max_clusters: dask.limits.maxClusters,
-    },
+    limits: gatewayLimits(platform),
     idle_timeout: dask.idleTimeout,
     cgroup: {
       mode: "auto",

@@ -1,0 +1,273 @@
+"""dask-gateway-server's clusters as pods (the kubernetes target): a backend on the
+gateway's own database base class, which keeps every cluster in its database, so
+clusters outlive a restart of the gateway; the per-user limits are dask_limits.py's.
+
+What must stay true:
+- a scheduler and each worker are pods in the platform's namespace running as the
+  cluster's user: their uid, own gid and groups from the settings, never root, no
+  privilege escalation, every capability dropped, the runtime's seccomp profile, no
+  service account token; a user the settings do not name gets no cluster;
+- they mount what the user's server mounts (home, their groups' folders, the
+  environments read-only, the passwd and group files) and run under umask 0002;
+- a worker has its profile's cores and memory as requests and limits, and its
+  profile's node selector and tolerations;
+- the cluster's TLS certificate and key are in a Secret of its own, owned by the
+  scheduler's pod (as the workers are), so nothing is left when the scheduler goes;
+- the scheduler listens on fixed ports (the network policies name them).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import posixpath
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from dask_gateway_server.backends.base import PublicException
+from dask_gateway_server.backends.db_base import DBBackendBase
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.rest import ApiException
+
+from .dask_limits import UserLimitsMixin
+from .dask_options import GatewaySettings, load_settings_from_env
+from .kube_spawner import mount, volume
+
+TLS_DIR = "/etc/dask-tls"
+SCHEDULER_PORT = 8786
+DASHBOARD_PORT = 8787
+SCHEDULER_API_PORT = 8788
+CLUSTER_LABEL = "atrium.dev/dask-cluster"
+USER_LABEL = "atrium.dev/user"
+#: Scheduler and worker pods keep running when the gateway restarts; these phases are alive.
+ALIVE = ("Pending", "Running")
+
+
+def fixed_ports(cmd: list[str]) -> list[str]:
+    """The scheduler command upstream builds, with its three ports fixed instead of picked."""
+    out = list(cmd)
+    for flag, value in (
+        ("--port", str(SCHEDULER_PORT)),
+        ("--dashboard-address", f"0.0.0.0:{DASHBOARD_PORT}"),
+        ("--dg-api-address", f"0.0.0.0:{SCHEDULER_API_PORT}"),
+    ):
+        if flag in out:
+            out[out.index(flag) + 1] = value
+    return out
+
+
+def quantity_cpu(cores: float) -> str:
+    """Cores as a CPU quantity in millicores (0.5 -> 500m)."""
+    return f"{max(1, math.ceil(cores * 1000))}m"
+
+
+class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
+    """Every scheduler and worker a pod, as its user."""
+
+    atrium: GatewaySettings | None = None
+    default_host = "0.0.0.0"
+    _api: Any = None
+    _core: Any = None
+
+    def _settings(self) -> GatewaySettings:
+        if self.atrium is None:
+            self.atrium = load_settings_from_env()
+        return self.atrium
+
+    def _pods(self) -> Mapping[str, Any]:
+        pods = self._settings().pods
+        if pods is None:
+            raise RuntimeError("the gateway's settings have no pods section")
+        return pods
+
+    def _user(self, name: str) -> Mapping[str, Any]:
+        users: list[Mapping[str, Any]] = self._pods()["users"]
+        for u in users:
+            if u["name"] == name:
+                return u
+        raise PublicException(f"{name} is not a user of this platform's file, so has no Dask clusters.")
+
+    async def do_setup(self) -> None:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        self._api = client.ApiClient()
+        self._core = client.CoreV1Api(self._api)
+
+    async def do_cleanup(self) -> None:
+        if self._api is not None:
+            await self._api.close()
+
+    async def start_cluster(self, user: Any, cluster_options: Any) -> str:
+        self._user(user.name)
+        return await super().start_cluster(user, cluster_options)
+
+    # pods -------------------------------------------------------------------------
+
+    def get_tls_paths(self, cluster: Any) -> tuple[str, str]:
+        return posixpath.join(TLS_DIR, "dask.crt"), posixpath.join(TLS_DIR, "dask.pem")
+
+    def get_scheduler_command(self, cluster: Any) -> list[str]:
+        return fixed_ports(super().get_scheduler_command(cluster))
+
+    def _labels(self, cluster: Any, role: str) -> dict[str, str]:
+        pods = self._pods()
+        base = pods["scheduler_labels"] if role == "scheduler" else pods["worker_labels"]
+        return {**base, CLUSTER_LABEL: cluster.name, USER_LABEL: cluster.username}
+
+    def _pod(
+        self,
+        cluster: Any,
+        role: str,
+        name: str,
+        cmd: list[str],
+        env: Mapping[str, str],
+        resources: Mapping[str, Any],
+        owner: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        pods = self._pods()
+        user = self._user(cluster.username)
+        home = f"/home/{cluster.username}"
+        environment = {**env, "HOME": home, "USER": cluster.username, "LOGNAME": cluster.username}
+        placement: Mapping[str, Any] = {"node_selector": {}, "tolerations": []}
+        if role == "worker":
+            profile = cluster.options.get("worker_profile")
+            placement = next((p for p in pods["worker_pools"] if p["name"] == profile), placement)
+        metadata: dict[str, Any] = {"name": name, "labels": self._labels(cluster, role)}
+        if owner is not None:
+            metadata["ownerReferences"] = [{"apiVersion": "v1", "kind": "Pod", **owner}]
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": metadata,
+            "spec": {
+                "restartPolicy": "Never",
+                "automountServiceAccountToken": False,
+                "enableServiceLinks": False,
+                "securityContext": {
+                    "runAsUser": user["uid"],
+                    "runAsGroup": user["gid"],
+                    "supplementalGroups": list(user["supplemental_gids"]),
+                    "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "nodeSelector": dict(placement["node_selector"]),
+                "tolerations": list(placement["tolerations"]),
+                "containers": [
+                    {
+                        "name": role,
+                        "image": pods["image"],
+                        "imagePullPolicy": pods["image_pull_policy"],
+                        "command": ["/bin/sh", "-c", f'umask {pods["umask"]} && exec "$@"', "sh", *cmd],
+                        "workingDir": home,
+                        "env": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+                        "resources": resources,
+                        "securityContext": dict(pods["container_security_context"]),
+                        "volumeMounts": [
+                            *(mount(m) for m in pods["volume_mounts"]),
+                            *(mount(m) for m in user["volume_mounts"]),
+                            {"name": "dask-tls", "mountPath": TLS_DIR, "readOnly": True},
+                        ],
+                    }
+                ],
+                "volumes": [
+                    *(volume(v) for v in pods["volumes"]),
+                    {"name": "dask-tls", "secret": {"secretName": _tls_secret(cluster), "defaultMode": 0o400}},
+                ],
+            },
+        }
+
+    async def do_start_cluster(self, cluster: Any) -> AsyncIterator[dict[str, Any]]:
+        namespace = self._pods()["namespace"]
+        name = f"dask-scheduler-{cluster.name}"
+        memory = str(int(cluster.config.scheduler_memory))
+        cores = float(self._pods()["scheduler_cores"])
+        resources = {
+            "requests": {"cpu": quantity_cpu(min(cores, 0.1)), "memory": memory},
+            "limits": {"cpu": quantity_cpu(cores), "memory": memory},
+        }
+        cmd = self.get_scheduler_command(cluster)
+        body = self._pod(cluster, "scheduler", name, cmd, self.get_scheduler_env(cluster), resources, None)
+        yield {"pod": name}
+        created = await self._core.create_namespaced_pod(namespace, body)
+        owner = {"name": name, "uid": created.metadata.uid}
+        yield {"pod": name, "uid": created.metadata.uid}
+        await self._core.create_namespaced_secret(
+            namespace,
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {
+                    "name": _tls_secret(cluster),
+                    "labels": self._labels(cluster, "scheduler"),
+                    "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", **owner}],
+                },
+                "type": "Opaque",
+                "data": {
+                    "dask.crt": base64.b64encode(cluster.tls_cert).decode(),
+                    "dask.pem": base64.b64encode(cluster.tls_key).decode(),
+                },
+            },
+        )
+
+    async def do_stop_cluster(self, cluster: Any) -> None:
+        namespace = self._pods()["namespace"]
+        for worker in await self._pods_of(cluster.name, "worker"):
+            await self._delete_pod(namespace, worker)
+        await self._delete_pod(namespace, cluster.state.get("pod") or f"dask-scheduler-{cluster.name}")
+        try:
+            await self._core.delete_namespaced_secret(_tls_secret(cluster), namespace)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+
+    async def do_check_clusters(self, clusters: list[Any]) -> list[bool]:
+        phases = await self._phases("scheduler")
+        return [phases.get(c.state.get("pod", ""), "") in ALIVE for c in clusters]
+
+    async def do_start_worker(self, worker: Any) -> AsyncIterator[dict[str, Any]]:
+        cluster = worker.cluster
+        namespace = self._pods()["namespace"]
+        name = f"dask-worker-{worker.name}"
+        cores = quantity_cpu(float(cluster.config.worker_cores))
+        memory = str(int(cluster.config.worker_memory))
+        resources = {"requests": {"cpu": cores, "memory": memory}, "limits": {"cpu": cores, "memory": memory}}
+        owner_uid = cluster.state.get("uid")
+        owner = None if owner_uid is None else {"name": cluster.state["pod"], "uid": owner_uid}
+        cmd = self.get_worker_command(cluster, worker.name)
+        body = self._pod(cluster, "worker", name, cmd, self.get_worker_env(cluster), resources, owner)
+        await self._core.create_namespaced_pod(namespace, body)
+        yield {"pod": name}
+
+    async def do_stop_worker(self, worker: Any) -> None:
+        await self._delete_pod(self._pods()["namespace"], worker.state.get("pod") or f"dask-worker-{worker.name}")
+
+    async def do_check_workers(self, workers: list[Any]) -> list[bool]:
+        phases = await self._phases("worker")
+        return [phases.get(w.state.get("pod", ""), "") in ALIVE for w in workers]
+
+    # the API ----------------------------------------------------------------------
+
+    async def _list(self, role: str, cluster: str | None = None) -> list[Any]:
+        pods = self._pods()
+        labels = pods["scheduler_labels"] if role == "scheduler" else pods["worker_labels"]
+        selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        if cluster is not None:
+            selector += f",{CLUSTER_LABEL}={cluster}"
+        found = await self._core.list_namespaced_pod(pods["namespace"], label_selector=selector)
+        return list(found.items)
+
+    async def _phases(self, role: str) -> dict[str, str]:
+        return {p.metadata.name: p.status.phase or "" for p in await self._list(role)}
+
+    async def _pods_of(self, cluster: str, role: str) -> list[str]:
+        return [p.metadata.name for p in await self._list(role, cluster)]
+
+    async def _delete_pod(self, namespace: str, name: str) -> None:
+        try:
+            await self._core.delete_namespaced_pod(name, namespace, grace_period_seconds=5)
+        except ApiException as e:
+            if e.status != 404:
+                raise
+
+
+def _tls_secret(cluster: Any) -> str:
+    return f"dask-tls-{cluster.name}"

@@ -1,0 +1,96 @@
+"""Dask clusters as pods: the pod each scheduler and worker gets, read from the settings
+the kubernetes render writes (its golden file), so the two stay in step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from dask_gateway_server.backends.base import PublicException
+
+from atrium_hub.dask_options import parse_settings
+from atrium_hub.dask_pods import AtriumPodBackend, fixed_ports, quantity_cpu
+
+GOLDEN = Path(__file__).parents[2] / "test/golden/team-kubernetes/3-config/configmap-dask-gateway.json"
+
+
+def backend() -> AtriumPodBackend:
+    data = json.loads(json.loads(GOLDEN.read_text())["data"]["gateway.json"])
+    b = AtriumPodBackend.__new__(AtriumPodBackend)
+    b.atrium = parse_settings(data)
+    return b
+
+
+def cluster(user: str = "grace", profile: str = "large") -> Any:
+    return SimpleNamespace(name="c0ffee", username=user, options={"worker_profile": profile})
+
+
+def test_the_settings_with_pods_parse_without_local_fields() -> None:
+    s = backend().atrium
+    assert s is not None and s.pods is not None
+    assert s.pods["namespace"] == "team"
+
+
+def test_a_worker_runs_as_its_user_with_its_profiles_pool_and_no_privilege() -> None:
+    resources = {"requests": {"cpu": "2000m"}, "limits": {"cpu": "2000m"}}
+    owner = {"name": "dask-scheduler-c0ffee", "uid": "u-1"}
+    pod = backend()._pod(cluster(), "worker", "dask-worker-w", ["dask-worker"], {"A": "1"}, resources, owner)
+    spec = pod["spec"]
+    assert spec["securityContext"]["runAsUser"] == 10004
+    assert spec["securityContext"]["runAsGroup"] == 10004
+    assert spec["securityContext"]["supplementalGroups"] == [10007]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["nodeSelector"]["atrium.dev/pool"] == "highmem"
+    assert spec["tolerations"][0]["value"] == "highmem"
+    (container,) = spec["containers"]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["resources"] == resources
+    assert container["command"][:3] == ["/bin/sh", "-c", 'umask 0002 && exec "$@"']
+    assert container["command"][4:] == ["dask-worker"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["HOME"] == "/home/grace" and env["USER"] == "grace" and env["A"] == "1"
+    paths = [m["mountPath"] for m in container["volumeMounts"]]
+    assert "/home/grace" in paths and "/shared/modelers" in paths and "/etc/dask-tls" in paths
+    assert "/home/ada" not in paths
+    assert pod["metadata"]["ownerReferences"] == [{"apiVersion": "v1", "kind": "Pod", **owner}]
+    assert pod["metadata"]["labels"]["atrium.dev/user"] == "grace"
+    tls = next(v for v in spec["volumes"] if v["name"] == "dask-tls")
+    assert tls["secret"] == {"secretName": "dask-tls-c0ffee", "defaultMode": 0o400}
+
+
+def test_a_scheduler_lands_anywhere_and_a_small_worker_too() -> None:
+    b = backend()
+    scheduler = b._pod(cluster(), "scheduler", "s", ["dask-scheduler"], {}, {}, None)
+    assert scheduler["spec"]["nodeSelector"] == {} and "ownerReferences" not in scheduler["metadata"]
+    assert scheduler["metadata"]["labels"]["app.kubernetes.io/component"] == "dask-scheduler"
+    small = b._pod(cluster(profile="small"), "worker", "w", ["dask-worker"], {}, {}, None)
+    assert small["spec"]["nodeSelector"] == {}
+
+
+def test_a_user_the_file_does_not_name_gets_no_pod() -> None:
+    with pytest.raises(PublicException, match="mallory is not a user"):
+        backend()._pod(cluster(user="mallory"), "worker", "w", [], {}, {}, None)
+
+
+def test_the_scheduler_listens_on_the_ports_the_policies_name() -> None:
+    cmd = ["dask-scheduler", "--port", "0", "--dashboard-address", "0.0.0.0:0", "--dg-api-address", "0.0.0.0:0"]
+    assert fixed_ports(cmd) == [
+        "dask-scheduler",
+        "--port",
+        "8786",
+        "--dashboard-address",
+        "0.0.0.0:8787",
+        "--dg-api-address",
+        "0.0.0.0:8788",
+    ]
+
+
+def test_cores_become_millicores() -> None:
+    assert quantity_cpu(0.5) == "500m"
+    assert quantity_cpu(2) == "2000m"
+    assert quantity_cpu(0.0001) == "1m"
