@@ -54,6 +54,9 @@ import {
 
 export const GATEWAY_SETTINGS_KEY = "gateway.json";
 export const GATEWAY_CONFIG_PY_KEY = "dask_gateway_config.py";
+/** Where the init container reads the Secret volume from. */
+const SECRETS_SOURCE_DIR = "/etc/atrium/secret-source";
+
 const GATEWAY_SECRETS = ["dask_gateway_api_token", "dask_gateway_db_key"];
 /** What the pod template carries, so a change restarts the gateway (it reads them at start). */
 export const GATEWAY_SETTINGS_HASH_ANNOTATION = "atrium.dev/dask-gateway-settings-hash";
@@ -121,9 +124,14 @@ export function renderDaskGatewaySettings(
   };
 }
 
-/** The gateway's entry among the hub's services: its token, with which it asks the hub who a user is. */
+/**
+ * The gateway's entry among the hub's services: its token, with which it asks the hub who
+ * a user is, and every user's (and server's) access to it. No url: the hub's proxy does
+ * not route to it, so schedulers' dashboards are not public (the gateway's proxy serves
+ * them unauthenticated).
+ */
 export function daskGatewayHubService(): HubService {
-  return { name: GATEWAY_SERVICE, api_token_file: secretFile("dask_gateway_api_token") };
+  return { name: GATEWAY_SERVICE, api_token_file: secretFile("dask_gateway_api_token"), user_access: true };
 }
 
 /** Waits for the hub's pod to finish building the hub environment this lockfile makes, then unpacks the glue. */
@@ -183,6 +191,29 @@ export function renderDaskGateway(input: RenderInput): RenderedObject[] {
               subPath: VOLUME_DIRS.daskGateway,
             }),
             {
+              // the secrets as files of the gateway's own account, 0600, in memory: a Secret
+              // volume gives its files to root or to an fsGroup, and an fsGroup would also
+              // reach the shared volume (a recursive chgrp of it)
+              name: "secret-files",
+              image: block.images.hub,
+              imagePullPolicy: "IfNotPresent",
+              command: [
+                "/bin/sh",
+                "-c",
+                `cp ${SECRETS_SOURCE_DIR}/* ${SECRETS_DIR}/ && chown ${DASK_GATEWAY_UID}:${DASK_GATEWAY_UID} ${SECRETS_DIR}/* && chmod 0600 ${SECRETS_DIR}/*`,
+              ],
+              securityContext: {
+                runAsUser: 0,
+                runAsNonRoot: false,
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"], add: ["CHOWN", "FOWNER"] },
+              },
+              volumeMounts: [
+                { name: "secret-source", mountPath: SECRETS_SOURCE_DIR, readOnly: true },
+                { name: "secrets", mountPath: SECRETS_DIR },
+              ],
+            },
+            {
               name: "hub-env",
               image: block.images.hub,
               imagePullPolicy: "IfNotPresent",
@@ -238,15 +269,15 @@ export function renderDaskGateway(input: RenderInput): RenderedObject[] {
           volumes: [
             { name: "settings", configMap: { name: names.daskGateway } },
             {
-              // the gateway's two secrets only; readable by the pod's one account without an
-              // fsGroup, which would also reach the shared volume (a recursive chgrp of it)
-              name: "secrets",
+              // the gateway's two secrets only, root's until the init container copies them
+              name: "secret-source",
               secret: {
                 secretName: names.secrets,
-                defaultMode: 0o444,
+                defaultMode: 0o400,
                 items: secrets.map((key) => ({ key, path: key })),
               },
             },
+            { name: "secrets", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } },
             { name: "shared", persistentVolumeClaim: { claimName: names.sharedClaim } },
             envSourcesVolume(),
             { name: "glue", emptyDir: {} },
