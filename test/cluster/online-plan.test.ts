@@ -217,13 +217,17 @@ describe("atrium plan's online step on the kubernetes target", () => {
       /spec\.template\.metadata\.annotations\["atrium\.dev\/settings-hash"\]: "[0-9a-f]+" -> "[0-9a-f]+"/,
     );
     assert.match(hub, /> restarts the hub: its pod is replaced/);
+    // the Dask gateway runs in the hub's image (the same hub env), so it changes with it
+    const gateway = section("deployment/dask-gateway");
+    assert.match(gateway, /spec\.template\.spec\.containers\[gateway\]\.image: /);
+    assert.match(gateway, /> restarts the Dask gateway: its pod is replaced/);
     assert.doesNotMatch(out, /managedFields|resourceVersion|deployment\.kubernetes\.io\/revision/);
     assert.match(out, /^= same +deployment\/proxy /m);
     assert.match(
       out,
-      /^Online step: server-side dry run on context atrium-test: 2 objects checked, 2 differ from the cluster$/m,
+      /^Online step: server-side dry run on context atrium-test: 3 objects checked, 3 differ from the cluster$/m,
     );
-    assert.match(out, /Plan: 0 to create, 2 to update, 0 to delete, \d+ unchanged/);
+    assert.match(out, /Plan: 0 to create, 3 to update, 0 to delete, \d+ unchanged/);
     assert.deepEqual(await versions(conn, applied), before, "plan wrote to the cluster");
     const lease = conn.objects.read({
       apiVersion: "coordination.k8s.io/v1",
@@ -271,6 +275,6 @@ describe("atrium plan's online step on the kubernetes target", () => {
       skipped[0] ?? "",
       /^Online step skipped: can't reach the cluster at https:\/\/127\.0\.0\.1:9 \(context atrium-test\) while reading the deploy state .+ \(the offline step used the local copy of the state\)$/,
     );
-    assert.match(r.stdout, /Plan: 0 to create, 2 to update, 0 to delete, \d+ unchanged/);
+    assert.match(r.stdout, /Plan: 0 to create, 3 to update, 0 to delete, \d+ unchanged/);
   });
 });

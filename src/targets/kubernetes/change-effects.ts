@@ -10,6 +10,7 @@
  */
 import type { KubeSpawnerSettings } from "../../contracts/kube-spawner.js";
 import { HUB_SETTINGS_KEY } from "./config.js";
+import { GATEWAY_COMPONENT } from "./dask-endpoints.js";
 import type { FieldChange } from "./field-diff.js";
 
 type Obj = Record<string, unknown>;
@@ -33,10 +34,11 @@ const nameOf = (o: Obj) => String(field(o, "metadata", "name"));
 const same = (a: Obj, b: Obj) => kindOf(a) === kindOf(b) && nameOf(a) === nameOf(b);
 const under = (f: FieldChange, ...prefix: (string | number)[]) => prefix.every((p, i) => f.path[i] === p);
 
-/** "the hub", "the proxy", or the object itself. */
+/** "the hub", "the proxy", "the Dask gateway", or the object itself. */
 function partOf(o: Obj): string {
   const component = field(o, "metadata", "labels", COMPONENT_LABEL);
   if (component === "hub" || component === "proxy") return `the ${component}`;
+  if (component === GATEWAY_COMPONENT) return "the Dask gateway";
   return `${kindOf(o)} ${nameOf(o)}`;
 }
 
@@ -98,6 +100,10 @@ function workloadEffects(c: ObjectChange): string[] {
     ];
   if (part === "the proxy")
     return ["restarts the proxy: connections to the platform drop while its pod is replaced"];
+  if (part === "the Dask gateway")
+    return [
+      "restarts the Dask gateway: its pod is replaced (new clusters wait until it is ready; running clusters keep running)",
+    ];
   return [`restarts ${part}: its pods are replaced`];
 }
 

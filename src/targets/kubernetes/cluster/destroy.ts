@@ -10,7 +10,7 @@ import { BatchV1Api, CoreV1Api, type V1Job } from "@kubernetes/client-node";
 import type { Progress } from "../../component.js";
 import type { DeployState } from "../../target.js";
 import { USER_COMPONENT } from "../kube-spawner.js";
-import { instanceLabels, type KubernetesPlacement } from "../placement.js";
+import { instanceLabels, type KubernetesPlacement, VOLUME_DIRS } from "../placement.js";
 import { type ClusterConnection, clusterError, isNotFound } from "./connection.js";
 import { namespaceExists } from "./namespace.js";
 import { DATA_KINDS, leftoverComponents } from "./object-component.js";
@@ -30,7 +30,7 @@ async function deleteUserPods(conn: ClusterConnection, placement: KubernetesPlac
   }
 }
 
-/** Empties the shared volume's home, shared and envs folders, as root in a Job. */
+/** Empties every folder Atrium keeps on the shared volume (VOLUME_DIRS), as root in a Job. */
 async function emptySharedVolume(
   conn: ClusterConnection,
   placement: KubernetesPlacement,
@@ -56,7 +56,7 @@ async function emptySharedVolume(
               name: "purge",
               image,
               imagePullPolicy: "IfNotPresent",
-              command: ["/bin/sh", "-c", "rm -rf /srv/atrium/home /srv/atrium/shared /srv/atrium/envs"],
+              command: ["rm", "-rf", "--", ...Object.values(VOLUME_DIRS).map((dir) => `/srv/atrium/${dir}`)],
               securityContext: {
                 allowPrivilegeEscalation: false,
                 capabilities: { drop: ["ALL"], add: ["DAC_OVERRIDE", "FOWNER"] },
@@ -86,7 +86,9 @@ async function emptySharedVolume(
     throw clusterError(conn, "starting the job that empties the shared volume", err);
   }
   await waitReady(conn, job as Parameters<typeof waitReady>[1], progress);
-  progress.detail("emptied the shared volume (homes, group folders, environments)");
+  progress.detail(
+    "emptied the shared volume (homes, group folders, environments, the Dask gateway's database)",
+  );
 }
 
 async function deleteNamespace(conn: ClusterConnection, namespace: string, progress: Progress) {
