@@ -9,8 +9,9 @@ What must stay true:
   service account token; a user the settings do not name gets no cluster;
 - they mount what the user's server mounts (home, their groups' folders, the
   environments read-only, the passwd and group files) and run under umask 0002;
-- a worker has its profile's cores and memory as requests and limits, and its
-  profile's node selector and tolerations;
+- a worker has its profile's cores (fractions too: a CPU quantity, not a thread
+  count) and memory as requests and limits, and its profile's node selector and
+  tolerations;
 - the cluster's TLS certificate and key are in a Secret of its own, owned by the
   scheduler's pod (as the workers are), so nothing is left when the scheduler goes;
 - the scheduler listens on fixed ports (the network policies name them).
@@ -24,10 +25,11 @@ import posixpath
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from dask_gateway_server.backends.base import PublicException
+from dask_gateway_server.backends.base import ClusterConfig, PublicException
 from dask_gateway_server.backends.db_base import DBBackendBase
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.rest import ApiException
+from traitlets import Float, Type
 
 from .dask_limits import UserLimitsMixin
 from .dask_options import GatewaySettings, load_settings_from_env
@@ -61,8 +63,17 @@ def quantity_cpu(cores: float) -> str:
     return f"{max(1, math.ceil(cores * 1000))}m"
 
 
+class PodClusterConfig(ClusterConfig):
+    """A cluster's settings where cores are a pod's CPU (0.2 cores is 200m), not whole processes' cores."""
+
+    worker_cores = Float(1, min=0, help="CPU cores of a worker pod (its request and limit).", config=True)
+    scheduler_cores = Float(1, min=0, help="CPU cores of the scheduler pod (its limit).", config=True)
+
+
 class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
     """Every scheduler and worker a pod, as its user."""
+
+    cluster_config_class = Type(PodClusterConfig, klass=ClusterConfig, config=True)
 
     atrium: GatewaySettings | None = None
     default_host = "0.0.0.0"

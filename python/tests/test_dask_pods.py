@@ -12,7 +12,7 @@ import pytest
 from dask_gateway_server.backends.base import PublicException
 
 from atrium_hub.dask_options import parse_settings
-from atrium_hub.dask_pods import AtriumPodBackend, fixed_ports, quantity_cpu
+from atrium_hub.dask_pods import AtriumPodBackend, PodClusterConfig, fixed_ports, quantity_cpu
 
 GOLDEN = Path(__file__).parents[2] / "test/golden/team-kubernetes/3-config/configmap-dask-gateway.json"
 
@@ -94,3 +94,21 @@ def test_cores_become_millicores() -> None:
     assert quantity_cpu(0.5) == "500m"
     assert quantity_cpu(2) == "2000m"
     assert quantity_cpu(0.0001) == "1m"
+
+
+def test_a_fraction_of_a_core_is_a_valid_pod_cluster_setting() -> None:
+    from dask_gateway_server.backends.base import ClusterConfig
+    from traitlets import TraitError
+
+    from atrium_hub.dask_options import cluster_options
+
+    settings = backend()._settings()
+    options = cluster_options(settings, whole_cores=False)(SimpleNamespace(name="grace"))
+    chosen = options.get_configuration(
+        {"worker_profile": settings.worker_profiles[0].name}, SimpleNamespace(name="grace")
+    )
+    fraction = {**chosen, "worker_cores": 0.2}
+    assert PodClusterConfig(**fraction).worker_cores == 0.2
+    with pytest.raises(TraitError):
+        ClusterConfig(**fraction)  # processes' cores are whole: why pods need their own class
+    assert AtriumPodBackend.cluster_config_class.default_value is PodClusterConfig
