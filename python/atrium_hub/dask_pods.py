@@ -12,8 +12,11 @@ What must stay true:
 - a worker has its profile's cores (fractions too: a CPU quantity, not a thread
   count) and memory as requests and limits, and its profile's node selector and
   tolerations;
-- the cluster's TLS certificate and key are in a Secret of its own, owned by the
-  scheduler's pod (as the workers are), so nothing is left when the scheduler goes;
+- the cluster's TLS certificate and key and its gateway API token are in a Secret of
+  its own, owned by the scheduler's pod (as the workers are), so nothing is left when
+  the scheduler goes; pods read them as environment variables from that Secret (dask
+  takes PEM text in its TLS settings), never as a value in the pod spec, and never as a
+  file a root-owned volume would keep from the user's uid;
 - the scheduler listens on fixed ports (the network policies name them).
 """
 
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import math
-import posixpath
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -35,7 +37,15 @@ from .dask_limits import UserLimitsMixin
 from .dask_options import GatewaySettings, load_settings_from_env
 from .kube_spawner import mount, volume
 
-TLS_DIR = "/etc/dask-tls"
+#: The cluster's credentials in its Secret: each environment variable that carries one, and its key.
+SECRET_ENV = {
+    "DASK_GATEWAY_API_TOKEN": "api-token",
+    "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": "dask.crt",
+    "DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__CERT": "dask.crt",
+    "DASK_DISTRIBUTED__COMM__TLS__SCHEDULER__KEY": "dask.pem",
+    "DASK_DISTRIBUTED__COMM__TLS__WORKER__CERT": "dask.crt",
+    "DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY": "dask.pem",
+}
 SCHEDULER_PORT = 8786
 DASHBOARD_PORT = 8787
 SCHEDULER_API_PORT = 8788
@@ -113,9 +123,6 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
 
     # pods -------------------------------------------------------------------------
 
-    def get_tls_paths(self, cluster: Any) -> tuple[str, str]:
-        return posixpath.join(TLS_DIR, "dask.crt"), posixpath.join(TLS_DIR, "dask.pem")
-
     def get_scheduler_command(self, cluster: Any) -> list[str]:
         return fixed_ports(super().get_scheduler_command(cluster))
 
@@ -169,20 +176,16 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
                         "imagePullPolicy": pods["image_pull_policy"],
                         "command": ["/bin/sh", "-c", f'umask {pods["umask"]} && exec "$@"', "sh", *cmd],
                         "workingDir": home,
-                        "env": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+                        "env": [_env_var(cluster, k, v) for k, v in sorted(environment.items())],
                         "resources": resources,
                         "securityContext": dict(pods["container_security_context"]),
                         "volumeMounts": [
                             *(mount(m) for m in pods["volume_mounts"]),
                             *(mount(m) for m in user["volume_mounts"]),
-                            {"name": "dask-tls", "mountPath": TLS_DIR, "readOnly": True},
                         ],
                     }
                 ],
-                "volumes": [
-                    *(volume(v) for v in pods["volumes"]),
-                    {"name": "dask-tls", "secret": {"secretName": _tls_secret(cluster), "defaultMode": 0o400}},
-                ],
+                "volumes": [volume(v) for v in pods["volumes"]],
             },
         }
 
@@ -198,25 +201,27 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
         cmd = self.get_scheduler_command(cluster)
         body = self._pod(cluster, "scheduler", name, cmd, self.get_scheduler_env(cluster), resources, None)
         yield {"pod": name}
-        created = await self._core.create_namespaced_pod(namespace, body)
-        owner = {"name": name, "uid": created.metadata.uid}
-        yield {"pod": name, "uid": created.metadata.uid}
+        # the Secret first, so the pod starts at once; then the pod owns it
+        secret = _secret_name(cluster)
         await self._core.create_namespaced_secret(
             namespace,
             {
                 "apiVersion": "v1",
                 "kind": "Secret",
-                "metadata": {
-                    "name": _tls_secret(cluster),
-                    "labels": self._labels(cluster, "scheduler"),
-                    "ownerReferences": [{"apiVersion": "v1", "kind": "Pod", **owner}],
-                },
+                "metadata": {"name": secret, "labels": self._labels(cluster, "scheduler")},
                 "type": "Opaque",
                 "data": {
                     "dask.crt": base64.b64encode(cluster.tls_cert).decode(),
                     "dask.pem": base64.b64encode(cluster.tls_key).decode(),
+                    "api-token": base64.b64encode(cluster.token.encode()).decode(),
                 },
             },
+        )
+        created = await self._core.create_namespaced_pod(namespace, body)
+        owner = {"name": name, "uid": created.metadata.uid}
+        yield {"pod": name, "uid": created.metadata.uid}
+        await self._core.patch_namespaced_secret(
+            secret, namespace, {"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "Pod", **owner}]}}
         )
 
     async def do_stop_cluster(self, cluster: Any) -> None:
@@ -225,14 +230,18 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
             await self._delete_pod(namespace, worker)
         await self._delete_pod(namespace, cluster.state.get("pod") or f"dask-scheduler-{cluster.name}")
         try:
-            await self._core.delete_namespaced_secret(_tls_secret(cluster), namespace)
+            await self._core.delete_namespaced_secret(_secret_name(cluster), namespace)
         except ApiException as e:
             if e.status != 404:
                 raise
 
     async def do_check_clusters(self, clusters: list[Any]) -> list[bool]:
         phases = await self._phases("scheduler")
-        return [phases.get(c.state.get("pod", ""), "") in ALIVE for c in clusters]
+        alive = [phases.get(c.state.get("pod", ""), "") in ALIVE for c in clusters]
+        for c, ok in zip(clusters, alive, strict=True):
+            if not ok and c.state.get("pod"):
+                await self._log_end(c.state["pod"], f"cluster {c.name} of {c.username}")
+        return alive
 
     async def do_start_worker(self, worker: Any) -> AsyncIterator[dict[str, Any]]:
         cluster = worker.cluster
@@ -253,7 +262,24 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
 
     async def do_check_workers(self, workers: list[Any]) -> list[bool]:
         phases = await self._phases("worker")
-        return [phases.get(w.state.get("pod", ""), "") in ALIVE for w in workers]
+        alive = [phases.get(w.state.get("pod", ""), "") in ALIVE for w in workers]
+        for w, ok in zip(workers, alive, strict=True):
+            if not ok and w.state.get("pod"):
+                await self._log_end(w.state["pod"], f"a worker of cluster {w.cluster.name}")
+        return alive
+
+    async def _log_end(self, pod: str, what: str) -> None:
+        """Why a pod ended, in the gateway's log: its container's exit and the end of its own log."""
+        namespace = self._pods()["namespace"]
+        try:
+            found = await self._core.read_namespaced_pod(pod, namespace)
+            ended = [s.state.terminated for s in found.status.container_statuses or [] if s.state.terminated]
+            how = ", ".join(f"exit {t.exit_code} ({t.reason})" for t in ended) or found.status.phase or "gone"
+            tail = await self._core.read_namespaced_pod_log(pod, namespace, tail_lines=20)
+        except ApiException as e:
+            self.log.warning("Pod %s (%s) ended; it could not be read: %s", pod, what, e.reason)
+            return
+        self.log.warning("Pod %s (%s) ended: %s; the end of its log:\n%s", pod, what, how, tail)
 
     # the API ----------------------------------------------------------------------
 
@@ -280,5 +306,13 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
                 raise
 
 
-def _tls_secret(cluster: Any) -> str:
+def _secret_name(cluster: Any) -> str:
     return f"dask-tls-{cluster.name}"
+
+
+def _env_var(cluster: Any, name: str, value: str) -> dict[str, Any]:
+    """One environment variable of a cluster's pod; a credential comes from the cluster's Secret."""
+    key = SECRET_ENV.get(name)
+    if key is None:
+        return {"name": name, "value": value}
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": _secret_name(cluster), "key": key}}}

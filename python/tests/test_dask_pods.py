@@ -52,15 +52,33 @@ def test_a_worker_runs_as_its_user_with_its_profiles_pool_and_no_privilege() -> 
     assert container["resources"] == resources
     assert container["command"][:3] == ["/bin/sh", "-c", 'umask 0002 && exec "$@"']
     assert container["command"][4:] == ["dask-worker"]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["HOME"] == "/home/grace" and env["USER"] == "grace" and env["A"] == "1"
     paths = [m["mountPath"] for m in container["volumeMounts"]]
-    assert "/home/grace" in paths and "/shared/modelers" in paths and "/etc/dask-tls" in paths
+    assert "/home/grace" in paths and "/shared/modelers" in paths
     assert "/home/ada" not in paths
     assert pod["metadata"]["ownerReferences"] == [{"apiVersion": "v1", "kind": "Pod", **owner}]
     assert pod["metadata"]["labels"]["atrium.dev/user"] == "grace"
-    tls = next(v for v in spec["volumes"] if v["name"] == "dask-tls")
-    assert tls["secret"] == {"secretName": "dask-tls-c0ffee", "defaultMode": 0o400}
+
+
+def test_a_clusters_credentials_come_from_its_secret_never_from_the_pod_spec() -> None:
+    env = {
+        "DASK_GATEWAY_API_TOKEN": "t0ken",
+        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": "/unused/dask.crt",
+        "DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY": "/unused/dask.pem",
+        "DASK_GATEWAY_CLUSTER_NAME": "c0ffee",
+    }
+    pod = backend()._pod(cluster(), "worker", "dask-worker-w", ["dask-worker"], env, {}, None)
+    (container,) = pod["spec"]["containers"]
+    got = {e["name"]: e for e in container["env"]}
+    assert "t0ken" not in json.dumps(pod)
+    assert got["DASK_GATEWAY_API_TOKEN"]["valueFrom"] == {
+        "secretKeyRef": {"name": "dask-tls-c0ffee", "key": "api-token"}
+    }
+    assert got["DASK_DISTRIBUTED__COMM__TLS__CA_FILE"]["valueFrom"]["secretKeyRef"]["key"] == "dask.crt"
+    assert got["DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY"]["valueFrom"]["secretKeyRef"]["key"] == "dask.pem"
+    assert got["DASK_GATEWAY_CLUSTER_NAME"] == {"name": "DASK_GATEWAY_CLUSTER_NAME", "value": "c0ffee"}
+    assert not any("secret" in v for v in pod["spec"]["volumes"])
 
 
 def test_a_scheduler_lands_anywhere_and_a_small_worker_too() -> None:

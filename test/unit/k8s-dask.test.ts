@@ -56,11 +56,12 @@ describe("Dask on kubernetes", () => {
     assert.deepEqual(JSON.parse(data[GATEWAY_SETTINGS_KEY] ?? ""), settings);
   });
 
-  it("lets the gateway make and delete pods and TLS Secrets, never read a Secret", () => {
+  it("lets the gateway make and delete pods and TLS Secrets and read pods' logs, never read a Secret", () => {
     const role = find(teamKube(), "Role", "dask-gateway");
     assert.deepEqual(role?.rules, [
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
-      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete"] },
+      { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "delete"] },
     ]);
   });
 

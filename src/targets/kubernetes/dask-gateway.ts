@@ -63,7 +63,9 @@ export const GATEWAY_SETTINGS_HASH_ANNOTATION = "atrium.dev/dask-gateway-setting
 
 export const GATEWAY_ROLE_RULES = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
-  { apiGroups: [""], resources: ["secrets"], verbs: ["create", "delete"] },
+  // why a scheduler or worker ended, in the gateway's log
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "delete"] },
 ];
 
 const CONFIG_PY = `# dask-gateway-server's settings come from gateway.json (path in ATRIUM_GATEWAY_CONFIG),

@@ -1,0 +1,270 @@
+/**
+ * Dask on the kubernetes target, on the real test cluster: the team example deployed with
+ * smaller workers (the node has 2 cores), a user's kernel makes a cluster with
+ * `Gateway()` and no arguments, scales it to two workers and runs tasks on them; the
+ * scheduler and workers are pods running as her uid, gid and groups, and write her home
+ * as her. Attacks: another user's token neither lists nor connects to her cluster, her
+ * own kernel cannot reach the scheduler's pod around the gateway, and asking past her
+ * limit is refused with the limit named. The cluster survives a restart of the gateway,
+ * and shutting it down leaves no pod or Secret. Everything it made (namespace, volumes,
+ * host folder) is removed afterwards, also on failure.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { KernelClient } from "../e2e/kernel.js";
+import { type TestCluster, testCluster } from "./cluster-access.js";
+import { poll } from "./pods.js";
+import {
+  platformSecret,
+  prepareTeamSite,
+  removeTeamSite,
+  runAtrium,
+  teamConfigText,
+  teamSite,
+} from "./team-deploy.js";
+
+const site = teamSite("atrium-kdask");
+const { namespace: NAMESPACE, base: BASE } = site;
+const SCHEDULERS = "app.kubernetes.io/component=dask-scheduler";
+const WORKERS = "app.kubernetes.io/component=dask-worker";
+
+async function hubApi(token: string, method: string, path: string): Promise<Response> {
+  return fetch(`${BASE}/hub/api${path}`, { method, headers: { Authorization: `token ${token}` } });
+}
+
+async function userToken(admin: string, user: string): Promise<string> {
+  const res = await hubApi(admin, "POST", `/users/${user}/tokens`);
+  assert.equal(res.status, 201, `a token for ${user}: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function spawnReady(admin: string, user: string): Promise<void> {
+  const spawned = await hubApi(admin, "POST", `/users/${user}/server`);
+  assert.ok([201, 202].includes(spawned.status), `spawn ${user}: ${spawned.status} ${await spawned.text()}`);
+  await poll(`${user}'s server to be ready`, 300, async () => {
+    const u = (await (await hubApi(admin, "GET", `/users/${user}`)).json()) as {
+      servers?: Record<string, { ready: boolean }>;
+    };
+    return u.servers?.[""]?.ready ? true : undefined;
+  });
+}
+
+describe("Dask on the kubernetes target", () => {
+  let cluster: TestCluster | string;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let stopIndex: (() => Promise<void>) | undefined;
+  let kernel: KernelClient | undefined;
+  let graceUid = 0;
+  let clusterName = "";
+
+  const pods = async (selector: string): Promise<V1Pod[]> =>
+    (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items;
+
+  /** The gateway's log and the Dask pods' states, for a failure's message. */
+  const daskDiagnosis = async (): Promise<string> => {
+    const lines: string[] = [];
+    for (const p of await pods("app.kubernetes.io/component in (dask-gateway,dask-scheduler,dask-worker)")) {
+      const name = p.metadata?.name ?? "";
+      const states = (p.status?.containerStatuses ?? []).map((c) => JSON.stringify(c.state));
+      lines.push(`pod ${name}: ${p.status?.phase} ${states.join(" ")}`);
+      const log = await core
+        .readNamespacedPodLog({ name, namespace: NAMESPACE, tailLines: 25 })
+        .catch((err: unknown) => `(no log: ${String(err)})`);
+      lines.push(String(log));
+    }
+    return lines.join("\n");
+  };
+
+  /** Runs code in grace's kernel; fails the test on a Python error. */
+  const run = async (code: string, timeoutMs = 300_000): Promise<string> => {
+    assert.ok(kernel, "grace's kernel is not running");
+    const r = await kernel.execute(code, timeoutMs);
+    if (r.status !== "ok")
+      assert.fail(`${r.error?.ename}: ${r.error?.evalue}\n${r.stdout}\n${await daskDiagnosis()}`);
+    return r.stdout.trim();
+  };
+
+  before(async () => {
+    cluster = await testCluster();
+    if (typeof cluster === "string") return;
+    kc = cluster.kc;
+    core = kc.makeApiClient(CoreV1Api);
+    const index = await prepareTeamSite(kc, core, site);
+    stopIndex = index.stop;
+    // workers this shared 2-core node can hold two of beside the hub and a server
+    const text = teamConfigText(site, index.url).replace(
+      "    - name: small\n      cores: 1\n      memory: 2G\n",
+      "    - name: small\n      cores: 0.2\n      memory: 600M\n",
+    );
+    assert.ok(text.includes("cores: 0.2\n"), "the example's small worker profile changed");
+    writeFileSync(site.file, text);
+  });
+
+  after(async () => {
+    if (typeof cluster === "string") return;
+    try {
+      kernel?.close();
+      await removeTeamSite(core, site);
+      await stopIndex?.();
+    } finally {
+      cluster.stop();
+    }
+  });
+
+  test("deploys the gateway beside the hub", { timeout: 1_200_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const r = await runAtrium(["deploy", "-c", site.file], site.env);
+    assert.equal(r.code, 0, r.out);
+    const [gateway] = await pods("app.kubernetes.io/component=dask-gateway");
+    assert.equal(gateway?.status?.phase, "Running");
+    assert.equal(gateway?.spec?.securityContext?.runAsUser, 997);
+  });
+
+  test("Gateway() with no arguments makes her a cluster whose workers run as her", {
+    timeout: 900_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
+    await spawnReady(admin, "grace");
+    const token = await userToken(admin, "grace");
+    kernel = await KernelClient.start(`${BASE}/user/grace`, token, 180_000);
+    const out = await run(
+      [
+        "import json, os",
+        "from dask_gateway import Gateway",
+        "cluster = Gateway().new_cluster(worker_profile='small')",
+        "cluster.scale(2)",
+        "client = cluster.get_client()",
+        "client.wait_for_workers(2, timeout=420)",
+        "def who():",
+        "    import os",
+        "    open(os.path.expanduser('~/from-' + os.environ.get('HOSTNAME', 'worker')), 'w').write('hi')",
+        "    mask = os.umask(0)",
+        "    os.umask(mask)",
+        "    return [os.getuid(), os.getgid(), sorted(os.getgroups()), oct(mask)]",
+        "me = [os.getuid(), os.getgid(), sorted(os.getgroups()), '0o2']",
+        "print(json.dumps({'name': cluster.name, 'me': me, 'workers': list(client.run(who).values()),",
+        "                  'sum': client.submit(sum, [1, 2, 3]).result()}))",
+      ].join("\n"),
+      600_000,
+    );
+    const got = JSON.parse(out.split("\n").pop() ?? "") as {
+      name: string;
+      me: [number, number, number[], string];
+      workers: unknown[];
+      sum: number;
+    };
+    clusterName = got.name;
+    assert.equal(got.sum, 6);
+    graceUid = got.me[0];
+    // every worker as her: her uid, own gid and groups, the servers' umask
+    assert.deepEqual(got.workers, [got.me, got.me]);
+    const workerPods = await pods(`${WORKERS},atrium.dev/dask-cluster=${clusterName}`);
+    assert.equal(workerPods.length, 2);
+    for (const p of [...workerPods, ...(await pods(SCHEDULERS))]) {
+      assert.equal(p.spec?.securityContext?.runAsUser, graceUid, p.metadata?.name);
+      assert.equal(p.spec?.automountServiceAccountToken, false, p.metadata?.name);
+      assert.equal(p.spec?.containers[0]?.securityContext?.allowPrivilegeEscalation, false);
+    }
+    const home = await run("import glob; print(len(glob.glob(os.path.expanduser('~/from-dask-worker-*'))))");
+    assert.equal(home, "2", "the workers did not write her home");
+  });
+
+  test("another user's token neither lists nor connects to her cluster", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    assert.ok(clusterName, "no cluster from the test before");
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
+    const barbara = await userToken(admin, "barbara");
+    const out = await run(
+      [
+        "from dask_gateway import Gateway, JupyterHubAuth",
+        `other = Gateway(auth=JupyterHubAuth(api_token=${JSON.stringify(barbara)}))`,
+        "print(len(other.list_clusters()))",
+        "try:",
+        `    other.connect(${JSON.stringify(clusterName)})`,
+        "    print('connected')",
+        "except Exception as e:",
+        "    print('refused', type(e).__name__)",
+        "print(len(Gateway().list_clusters()))",
+      ].join("\n"),
+    );
+    const [listed, connect, own] = out.split("\n");
+    assert.equal(listed, "0", "barbara sees grace's cluster");
+    assert.match(connect ?? "", /^refused /);
+    assert.equal(own, "1");
+  });
+
+  test("her kernel cannot reach the scheduler's pod around the gateway", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const [scheduler] = await pods(`${SCHEDULERS},atrium.dev/dask-cluster=${clusterName}`);
+    const ip = scheduler?.status?.podIP;
+    assert.ok(ip, "the scheduler has no pod IP");
+    const out = await run(
+      [
+        "import socket",
+        "for port in (8786, 8787, 8788):",
+        "    try:",
+        `        socket.create_connection((${JSON.stringify(ip)}, port), timeout=3).close()`,
+        "        print(port, 'open')",
+        "    except OSError as e:",
+        "        print(port, 'blocked')",
+      ].join("\n"),
+    );
+    assert.equal(out, "8786 blocked\n8787 blocked\n8788 blocked");
+  });
+
+  test("scaling past her limit is refused with the limit named", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const out = await run(
+      [
+        "try:",
+        "    cluster.scale(50)",
+        "    print('accepted')",
+        "except Exception as e:",
+        "    print('refused', e)",
+      ].join("\n"),
+    );
+    assert.match(out, /^refused .*max_workers/);
+  });
+
+  test("the cluster outlives a restart of the gateway", { timeout: 600_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const [old] = await pods("app.kubernetes.io/component=dask-gateway");
+    await core.deleteNamespacedPod({ name: old?.metadata?.name ?? "", namespace: NAMESPACE });
+    await poll("a new gateway pod to be ready", 300, async () => {
+      const [p] = await pods("app.kubernetes.io/component=dask-gateway");
+      const ready = p?.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
+      return p && p.metadata?.uid !== old?.metadata?.uid && ready ? true : undefined;
+    });
+    const out = await run(
+      [
+        "import time",
+        "for attempt in range(60):",
+        "    try:",
+        "        names = [c.name for c in Gateway().list_clusters()]",
+        "        break",
+        "    except Exception:",
+        "        time.sleep(2)",
+        "print(cluster.name in names)",
+        "print(client.submit(sum, [4, 5]).result())",
+      ].join("\n"),
+    );
+    assert.equal(out, "True\n9");
+  });
+
+  test("shutting the cluster down leaves no pod and no Secret of it", { timeout: 300_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    await run("client.close()\ncluster.shutdown()\nprint('down')", 120_000);
+    await poll("the cluster's pods and TLS Secret to be gone", 120, async () => {
+      const left = await pods(`atrium.dev/dask-cluster=${clusterName}`);
+      const secrets = await core.listNamespacedSecret({
+        namespace: NAMESPACE,
+        labelSelector: `atrium.dev/dask-cluster=${clusterName}`,
+      });
+      return left.length === 0 && secrets.items.length === 0 ? true : undefined;
+    });
+  });
+});
