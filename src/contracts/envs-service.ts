@@ -22,6 +22,12 @@ export const envsServiceConfig = z
     daskEnvironmentsFile: absPath
       .nullable()
       .describe("worker environments for dask-gateway (dask-environments contract); null when Dask is off"),
+    daskEnvironmentsOwner: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .describe("the uid (and gid) that owns that file, 0600: the gateway's account where it is not root"),
     python: absPath.describe("the interpreter every environment is built on"),
     defaultEnv: absPath.describe(
       "the default user env, whose dask and distributed versions managed envs follow",

@@ -5,9 +5,11 @@
  * scheduler and workers are pods running as her uid, gid and groups, and write her home
  * as her. Attacks: another user's token neither lists nor connects to her cluster, her
  * own kernel cannot reach the scheduler's pod around the gateway, and asking past her
- * limit is refused with the limit named. The cluster survives a restart of the gateway,
- * and shutting it down leaves no pod or Secret. Everything it made (namespace, volumes,
- * host folder) is removed afterwards, also on failure.
+ * limit is refused with the limit named. A worker in a managed environment has its
+ * packages (the environment is offered to its group only); the cluster survives a restart
+ * of the gateway; shutting it down leaves no pod or Secret; an idle one ends by itself.
+ * Everything it made (namespace, volumes, host folder) is removed afterwards, also on
+ * failure.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -16,6 +18,7 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node"
 import { KernelClient } from "../e2e/kernel.js";
 import { type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
+import { siteHub } from "./site-hub.js";
 import {
   platformSecret,
   prepareTeamSite,
@@ -23,6 +26,7 @@ import {
   runAtrium,
   teamConfigText,
   teamSite,
+  withSmallDaskWorkers,
 } from "./team-deploy.js";
 
 const site = teamSite("atrium-kdask");
@@ -30,26 +34,8 @@ const { namespace: NAMESPACE, base: BASE } = site;
 const SCHEDULERS = "app.kubernetes.io/component=dask-scheduler";
 const WORKERS = "app.kubernetes.io/component=dask-worker";
 
-async function hubApi(token: string, method: string, path: string): Promise<Response> {
-  return fetch(`${BASE}/hub/api${path}`, { method, headers: { Authorization: `token ${token}` } });
-}
-
-async function userToken(admin: string, user: string): Promise<string> {
-  const res = await hubApi(admin, "POST", `/users/${user}/tokens`);
-  assert.equal(res.status, 201, `a token for ${user}: ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
-}
-
-async function spawnReady(admin: string, user: string): Promise<void> {
-  const spawned = await hubApi(admin, "POST", `/users/${user}/server`);
-  assert.ok([201, 202].includes(spawned.status), `spawn ${user}: ${spawned.status} ${await spawned.text()}`);
-  await poll(`${user}'s server to be ready`, 300, async () => {
-    const u = (await (await hubApi(admin, "GET", `/users/${user}`)).json()) as {
-      servers?: Record<string, { ready: boolean }>;
-    };
-    return u.servers?.[""]?.ready ? true : undefined;
-  });
-}
+const hub = siteHub(BASE);
+const { userToken, spawnReady } = hub;
 
 describe("Dask on the kubernetes target", () => {
   let cluster: TestCluster | string;
@@ -94,13 +80,11 @@ describe("Dask on the kubernetes target", () => {
     core = kc.makeApiClient(CoreV1Api);
     const index = await prepareTeamSite(kc, core, site);
     stopIndex = index.stop;
-    // workers this shared 2-core node can hold two of beside the hub and a server
-    const text = teamConfigText(site, index.url).replace(
-      "    - name: small\n      cores: 1\n      memory: 2G\n",
-      "    - name: small\n      cores: 0.2\n      memory: 600M\n",
-    );
-    assert.ok(text.includes("cores: 0.2\n"), "the example's small worker profile changed");
-    writeFileSync(site.file, text);
+    const text = withSmallDaskWorkers(teamConfigText(site, index.url));
+    // short enough to watch a cluster end idle
+    const idle = text.replace("  idle_timeout: 30m\n", "  idle_timeout: 60s\n");
+    assert.ok(idle.includes("idle_timeout: 60s"), "the example's Dask idle timeout changed");
+    writeFileSync(site.file, idle);
   });
 
   after(async () => {
@@ -138,6 +122,11 @@ describe("Dask on the kubernetes target", () => {
         "cluster = Gateway().new_cluster(worker_profile='small')",
         "cluster.scale(2)",
         "client = cluster.get_client()",
+        // The idle timeout counts from the last task: a task left waiting keeps the cluster
+        // up for the tests below however slowly they run, until the shutdown test.
+        "from distributed import Event",
+        "hold = Event('atrium-kdask-keepalive')",
+        "keepalive = client.submit(lambda: Event('atrium-kdask-keepalive').wait(3600), pure=False)",
         "client.wait_for_workers(2, timeout=420)",
         "def who():",
         "    import os",
@@ -230,6 +219,43 @@ describe("Dask on the kubernetes target", () => {
     assert.match(out, /^refused .*max_workers/);
   });
 
+  test("a worker in a managed environment imports what only that environment has, offered to its group only", {
+    timeout: 600_000,
+  }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
+    const barbara = await userToken(admin, "barbara");
+    const out = await run(
+      [
+        "from dask_gateway import Gateway, JupyterHubAuth",
+        `theirs = Gateway(auth=JupyterHubAuth(api_token=${JSON.stringify(barbara)})).cluster_options()`,
+        "try:",
+        "    theirs.environment = 'modelers/ml'",
+        "    print('offered to barbara')",
+        "except ValueError:",
+        "    print('not offered to barbara')",
+        "g = Gateway()",
+        "opts = g.cluster_options()",
+        "opts.worker_profile = 'small'",
+        "opts.environment = 'modelers/ml'",
+        "ml = g.new_cluster(opts)",
+        "ml.scale(1)",
+        "mlc = ml.get_client()",
+        "mlc.wait_for_workers(1, timeout=300)",
+        "print(mlc.submit(lambda: __import__('text_unidecode').unidecode('Ærø')).result())",
+        "mlc.close()",
+        "ml.shutdown()",
+        "try:",
+        "    import text_unidecode",
+        "    print('text_unidecode in the kernel')",
+        "except ImportError:",
+        "    print('no text_unidecode in the kernel')",
+      ].join("\n"),
+      540_000,
+    );
+    assert.deepEqual(out.split("\n"), ["not offered to barbara", "AEro", "no text_unidecode in the kernel"]);
+  });
+
   test("the cluster outlives a restart of the gateway", { timeout: 600_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
     const [old] = await pods("app.kubernetes.io/component=dask-gateway");
@@ -257,7 +283,7 @@ describe("Dask on the kubernetes target", () => {
 
   test("shutting the cluster down leaves no pod and no Secret of it", { timeout: 300_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    await run("client.close()\ncluster.shutdown()\nprint('down')", 120_000);
+    await run("hold.set()\nclient.close()\ncluster.shutdown()\nprint('down')", 120_000);
     await poll("the cluster's pods and TLS Secret to be gone", 120, async () => {
       const left = await pods(`atrium.dev/dask-cluster=${clusterName}`);
       const secrets = await core.listNamespacedSecret({
@@ -265,6 +291,16 @@ describe("Dask on the kubernetes target", () => {
         labelSelector: `atrium.dev/dask-cluster=${clusterName}`,
       });
       return left.length === 0 && secrets.items.length === 0 ? true : undefined;
+    });
+  });
+
+  test("a cluster without tasks ends after the idle timeout", { timeout: 420_000 }, async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const idle = await run("idle = Gateway().new_cluster(shutdown_on_close=False)\nprint(idle.name)");
+    await poll("the idle cluster's pods to be gone", 300, async () => {
+      const listed = await run("print([c.name for c in Gateway().list_clusters()])");
+      const left = await pods(`atrium.dev/dask-cluster=${idle}`);
+      return !listed.includes(idle) && left.length === 0 ? true : undefined;
     });
   });
 });

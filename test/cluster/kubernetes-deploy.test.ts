@@ -31,6 +31,7 @@ import { cookieHeader, cookiesOf, http, sleep } from "../e2e/harness.js";
 import { KernelClient, memoryHogCell } from "../e2e/kernel.js";
 import { adminWritesDuring, type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
+import { siteHub } from "./site-hub.js";
 import { platformSecret, prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
 
 const site = teamSite("atrium-kd");
@@ -42,33 +43,9 @@ const GiB = 2 ** 30;
 /** The small profile's mem_limit in the team example. */
 const SMALL_LIMIT = 2 * GiB;
 
-async function hubApi(token: string, method: string, path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { Authorization: `token ${token}` };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(`${BASE}/hub/api${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function userToken(admin: string, user: string): Promise<string> {
-  const res = await hubApi(admin, "POST", `/users/${user}/tokens`);
-  assert.equal(res.status, 201, `a token for ${user}: ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
-}
-
-/** Starts the user's server through the REST API (`options`: the user_options, e.g. the profile) and waits until it is ready. */
-async function spawnReady(admin: string, user: string, options?: Record<string, string>): Promise<void> {
-  const spawned = await hubApi(admin, "POST", `/users/${user}/server`, options);
-  assert.ok([201, 202].includes(spawned.status), `spawn ${user}: ${spawned.status} ${await spawned.text()}`);
-  await poll(`${user}'s server to be ready`, 300, async () => {
-    const u = (await (await hubApi(admin, "GET", `/users/${user}`)).json()) as {
-      servers?: Record<string, { ready: boolean }>;
-    };
-    return u.servers?.[""]?.ready ? true : undefined;
-  });
-}
+const hub = siteHub(BASE);
+const hubApi = hub.api;
+const { userToken, spawnReady } = hub;
 
 /** Sets (a string) or removes (null) labels on the node with a merge patch. */
 async function labelNode(kc: KubeConfig, labels: Record<string, string | null>): Promise<void> {

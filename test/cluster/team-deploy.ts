@@ -73,12 +73,26 @@ export function teamConfigText(site: TeamSite, indexUrl: string): string {
         "    dependencies: [pandas>=2, matplotlib]\n    pip: [seaborn]\n",
         "    dependencies: [pandas>=2]\n    pip: [pyyaml]\n",
       )
-      .replace("    dependencies: [numpy, scikit-learn]\n", "    dependencies: [numpy]\n")
+      // text-unidecode: in the index (the hub lock's) but not in the user env, so only this environment has it
+      .replace(
+        "    dependencies: [numpy, scikit-learn]\n",
+        "    dependencies: [numpy]\n    pip: [text-unidecode]\n",
+      )
       .replace(
         "    cpu_limit: 2\n    mem_limit: 16Gi\n",
         "    cpu_limit: 2\n    cpu_guarantee: 0.1\n    mem_limit: 16Gi\n",
       )
   );
+}
+
+/** The team example's small Dask workers made small enough that this shared 2-core node holds three beside the hub and a server. */
+export function withSmallDaskWorkers(text: string): string {
+  const small = text.replace(
+    "    - name: small\n      cores: 1\n      memory: 2G\n",
+    "    - name: small\n      cores: 0.2\n      memory: 600M\n",
+  );
+  if (small === text) throw new Error("the team example's small Dask worker profile changed");
+  return small;
 }
 
 /**

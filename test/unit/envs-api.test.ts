@@ -4,13 +4,13 @@
  * fail at once here (no build account), which is enough to exercise the routes.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { ApiBuild, ApiEnvironment } from "../../src/contracts/envs-api.js";
 import type { EnvsConfig } from "../../src/services/envs/config.js";
-import { daskEnvironments, kernelSpec, kernelsByUser } from "../../src/services/envs/integration.js";
+import { daskEnvironments, kernelSpec, kernelsByUser, publish } from "../../src/services/envs/integration.js";
 import type { Directory, Person } from "../../src/services/envs/permissions.js";
 import { route } from "../../src/services/envs/routes.js";
 import { EnvService } from "../../src/services/envs/service.js";
@@ -30,6 +30,7 @@ const cfg: EnvsConfig = {
   stateFile: join(root, "envs", ".atrium", "state.json"),
   kernelsDir: join(root, "envs", ".kernels"),
   daskEnvironmentsFile: null,
+  daskEnvironmentsOwner: null,
   python: "/usr/bin/python3",
   defaultEnv: join(root, "no-default-env"),
   uv: { tools: "/nonexistent/uv", cacheDir: join(root, "cache") },
@@ -265,5 +266,22 @@ describe("kernels and Dask environments", () => {
       { name: "global/tools", bin: "/e/global/tools/current/bin", users: null },
       { name: "team/shared", bin: "/e/team/shared/current/bin", users: ["alice", "carol"] },
     ]);
+  });
+
+  it("gives the Dask list to the gateway's account where it is not root, 0600, and again if it lost it", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip("needs root to give a file away");
+    const dir = mkdtempSync(join(tmpdir(), "atrium-unit-dask-list-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const daskFile = join(dir, "dask.json");
+    // no users: their kernel folders need their accounts; only the Dask list is under test
+    const opts = { kernelsDir: join(dir, "kernels"), daskFile, envs, users: [] };
+    await publish({ ...opts, daskFileOwner: 997 });
+    assert.equal(statSync(daskFile).uid, 997);
+    assert.equal(statSync(daskFile).mode & 0o777, 0o600);
+    assert.equal(await publish({ ...opts, daskFileOwner: 997 }), 0, "an unchanged list was written again");
+    await publish({ ...opts, daskFileOwner: null });
+    assert.equal(statSync(daskFile).uid, 997, "no owner given: the file is left as it is");
+    assert.ok((await publish({ ...opts, daskFileOwner: 998 })) > 0);
+    assert.equal(statSync(daskFile).uid, 998);
   });
 });

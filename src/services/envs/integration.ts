@@ -9,7 +9,7 @@
  * may use and is readable by that user only; both outputs point at the env's
  * `current` link, so switching builds needs no rewrite; files are replaced atomically.
  */
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DaskEnvironments } from "../../contracts/dask-gateway.js";
 import { ensureReadableBy, isDir } from "./layout.js";
@@ -45,14 +45,16 @@ export function kernelSpec(env: PublishedEnv): Record<string, unknown> {
   };
 }
 
-function writeIfChanged(path: string, text: string, mode: number): boolean {
+/** Writes the file whole (a temporary then a rename) unless it already holds text (and has owner, when given). */
+function writeIfChanged(path: string, text: string, mode: number, owner: number | null = null): boolean {
   try {
-    if (readFileSync(path, "utf8") === text) return false;
+    if (readFileSync(path, "utf8") === text && (owner === null || statSync(path).uid === owner)) return false;
   } catch {
     // not there yet
   }
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, text, { mode });
+  if (owner !== null) chownSync(tmp, owner, owner);
   renameSync(tmp, path);
   return true;
 }
@@ -91,6 +93,8 @@ export function daskEnvironments(envs: readonly PublishedEnv[]): string {
 export async function publish(opts: {
   kernelsDir: string;
   daskFile: string | null;
+  /** Who reads the Dask list, where that is not root. */
+  daskFileOwner: number | null;
   envs: readonly PublishedEnv[];
   users: readonly string[];
 }): Promise<number> {
@@ -121,6 +125,7 @@ export async function publish(opts: {
       }
     }
   }
-  if (opts.daskFile && writeIfChanged(opts.daskFile, daskEnvironments(opts.envs), 0o600)) changed++;
+  if (opts.daskFile && writeIfChanged(opts.daskFile, daskEnvironments(opts.envs), 0o600, opts.daskFileOwner))
+    changed++;
   return changed;
 }

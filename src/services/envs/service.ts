@@ -583,7 +583,13 @@ export class EnvService {
       });
     }
     const users = [...this.dir.users.keys()];
-    await publish({ kernelsDir: this.cfg.kernelsDir, daskFile: this.cfg.daskEnvironmentsFile, envs, users });
+    await publish({
+      kernelsDir: this.cfg.kernelsDir,
+      daskFile: this.cfg.daskEnvironmentsFile,
+      daskFileOwner: this.cfg.daskEnvironmentsOwner,
+      envs,
+      users,
+    });
   }
 
   // --- lifecycle -----------------------------------------------------------------------

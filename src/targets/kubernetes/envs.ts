@@ -28,6 +28,7 @@ import type { KubeObject, RenderedObject } from "./objects.js";
 import { instanceLabels, type KubernetesPlacement, selectorOf } from "./placement.js";
 import {
   DASK_ENVIRONMENTS_FILE,
+  DASK_GATEWAY_UID,
   ENV_SOURCES_DIR,
   ENVS_CONFIG_DIR,
   ENVS_MOUNT,
@@ -71,6 +72,8 @@ export function renderEnvsConfig(input: RenderInput): EnvsServiceConfig {
     kernelsDir: KERNELS_DIR,
     // the managed environments dask-gateway offers (its pod mounts the environments where this one does)
     daskEnvironmentsFile: platform.dask.enabled ? DASK_ENVIRONMENTS_FILE : null,
+    // read by the gateway's own account, not root
+    daskEnvironmentsOwner: platform.dask.enabled ? DASK_GATEWAY_UID : null,
     python: IMAGE_PYTHON,
     defaultEnv: USER_ENV,
     uv: { tools: IMAGE_UV, cacheDir: BUILD_CACHE },

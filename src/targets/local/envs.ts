@@ -68,6 +68,8 @@ export function renderEnvsConfig(platform: Platform, placement: LocalPlacement):
     stateFile: posix.join(envsStateDir(placement), "state.json"),
     kernelsDir: kernelsDir(placement),
     daskEnvironmentsFile: platform.dask.enabled ? daskEnvironmentsFile(placement) : null,
+    // the gateway runs as root here
+    daskEnvironmentsOwner: null,
     python: SYSTEM_PYTHON,
     defaultEnv: placement.paths.userVenv,
     uv: { tools: toolsUv(placement), cacheDir: buildCacheDir(placement) },
