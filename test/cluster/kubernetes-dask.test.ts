@@ -162,6 +162,17 @@ describe("Dask on the kubernetes target", () => {
     assert.equal(home, "2", "the workers did not write her home");
   });
 
+  test("status lists her cluster with its workers, and logs shows the gateway's", async (t) => {
+    if (typeof cluster === "string") return t.skip(cluster);
+    const status = await runAtrium(["status", "-c", site.file], site.env);
+    assert.equal(status.code, 0, status.out);
+    assert.match(status.out, /^Dask gateway: ready$/m);
+    assert.match(status.out, new RegExp(`^  grace: ${clusterName} running, 2 of 2 workers ready$`, "m"));
+    const logs = await runAtrium(["logs", "dask-gateway", "-c", site.file, "-n", "200"], site.env);
+    assert.equal(logs.code, 0, logs.out);
+    assert.match(logs.out, /Created cluster [0-9a-f]+ for user grace/);
+  });
+
   test("another user's token neither lists nor connects to her cluster", async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
     assert.ok(clusterName, "no cluster from the test before");

@@ -9,6 +9,9 @@ import type { KubernetesPlacement } from "./placement.js";
 export const GATEWAY_COMPONENT = "dask-gateway";
 export const SCHEDULER_COMPONENT = "dask-scheduler";
 export const WORKER_COMPONENT = "dask-worker";
+/** Labels the gateway's pod backend (python/atrium_hub/dask_pods.py) puts on each cluster's pods. */
+export const DASK_CLUSTER_LABEL = "atrium.dev/dask-cluster";
+export const DASK_USER_LABEL = "atrium.dev/user";
 export const GATEWAY_SERVICE = "dask-gateway";
 export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;
 /** The gateway's web proxy (its API) and TLS proxy (schedulers, by SNI). */

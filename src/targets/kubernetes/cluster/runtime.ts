@@ -1,21 +1,26 @@
 /**
  * The platform as it runs on the cluster, for status, logs and endpoints: its pods by
- * part (the hub, the proxy, the environment service, user servers), a part's log, and where people reach it.
+ * part (the hub, the proxy, the environment service, user servers, the Dask gateway and
+ * each user's Dask clusters), a part's log, and where people reach it.
  */
 import { PassThrough } from "node:stream";
 import { CoreV1Api, Log, type V1Node, type V1Pod, type V1Service } from "@kubernetes/client-node";
 import { AtriumError } from "../../../errors.js";
 import type { LogOptions, TargetStatus } from "../../target.js";
+import { GATEWAY_COMPONENT } from "../dask-endpoints.js";
 import { ENVS_COMPONENT } from "../envs.js";
 import { HUB_COMPONENT } from "../hub.js";
 import { USER_COMPONENT } from "../kube-spawner.js";
 import type { KubernetesPlacement } from "../placement.js";
 import { PROXY_COMPONENT } from "../proxy.js";
 import { type ClusterConnection, clusterError } from "./connection.js";
+import { daskStatusLines } from "./dask-status.js";
 
 const COMPONENT_LABEL = "app.kubernetes.io/component";
 const INSTANCE_LABEL = "app.kubernetes.io/instance";
-export const LOG_NAMES = [HUB_COMPONENT, PROXY_COMPONENT, ENVS_COMPONENT] as const;
+export const LOG_NAMES = [HUB_COMPONENT, PROXY_COMPONENT, ENVS_COMPONENT, GATEWAY_COMPONENT] as const;
+/** A part's container where it is not named after the part. */
+const LOG_CONTAINERS: Record<string, string> = { [GATEWAY_COMPONENT]: "gateway" };
 
 export interface PodSummary {
   name: string;
@@ -24,6 +29,7 @@ export interface PodSummary {
   ready: boolean;
   node: string | null;
   user?: string;
+  labels: Record<string, string>;
 }
 
 async function podsOf(
@@ -51,6 +57,7 @@ function summary(pod: V1Pod): PodSummary {
     phase: pod.status?.phase ?? "Unknown",
     ready,
     node: pod.spec?.nodeName ?? null,
+    labels: pod.metadata?.labels ?? {},
   };
   const user = pod.metadata?.annotations?.["hub.jupyter.org/username"];
   if (user) out.user = user;
@@ -61,6 +68,7 @@ export async function clusterStatus(
   conn: ClusterConnection,
   placement: KubernetesPlacement,
   project: string,
+  dask: boolean,
 ): Promise<TargetStatus> {
   const pods = (await podsOf(conn, placement, project)).map(summary);
   const part = (name: string) => pods.filter((p) => p.part === name);
@@ -85,6 +93,7 @@ export async function clusterStatus(
     ...servers.map(
       (p) => `  ${p.user ?? p.name}: ${p.ready ? "ready" : p.phase} on ${p.node ?? "no node yet"}`,
     ),
+    ...(dask ? daskStatusLines(pods) : []),
   ];
   return {
     answering: hubReady && proxyReady,
@@ -111,7 +120,7 @@ export async function clusterLogs(
       "run atrium deploy",
     );
   }
-  const container = name;
+  const container = LOG_CONTAINERS[name] ?? name;
   const out = new PassThrough();
   out.on("data", (chunk: Buffer) => options.write(chunk.toString("utf8")));
   const done = new Promise<void>((resolve) => out.on("end", () => resolve()));
