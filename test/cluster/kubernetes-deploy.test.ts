@@ -471,7 +471,7 @@ describe("atrium deploy on the kubernetes target", () => {
     }
   });
 
-  test("the admin logs in with a real browser through the NodePort and sees JupyterLab", {
+  test("the admin logs in with a real browser through the NodePort and sees JupyterLab with its video chat rooms", {
     skip: chromiumMissing,
     timeout: 600_000,
   }, async (t) => {
@@ -497,6 +497,17 @@ describe("atrium deploy on the kubernetes target", () => {
       await page.locator(".jp-Launcher").first().waitFor({ state: "visible", timeout: 120_000 });
       const pod = await core.readNamespacedPod({ name: "jupyter-ada", namespace: NAMESPACE });
       assert.equal(pod.status?.phase, "Running");
+      // video chat as on one machine: the extension from the user env, the rooms from the hub
+      await page.locator(".jp-LauncherCard", { hasText: "Video Chat" }).click();
+      const rooms = page.locator(".atrium-VideoChat-room");
+      await rooms.first().waitFor({ state: "visible", timeout: 60_000 });
+      const listed = await rooms.evaluateAll((els) =>
+        els.map((e) => `${(e as HTMLElement).dataset.kind}:${(e as HTMLElement).dataset.room}`),
+      );
+      // ada's groups (ops, modelers) and the file's one open room
+      assert.equal(listed.length, 3, listed.join(", "));
+      assert.ok(listed.some((r) => /^room:.*standup/.test(r)), listed.join(", "));
+      assert.ok(listed.some((r) => /^group:.*modelers/.test(r)), listed.join(", "));
     } finally {
       await context.close();
     }

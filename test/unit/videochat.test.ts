@@ -14,7 +14,7 @@ import type { Platform } from "../../src/model/platform.js";
 import { jitsiRoomName, videoChatRooms } from "../../src/model/videochat.js";
 import { videoChatComponent } from "../../src/targets/local/components/videochat.js";
 import { renderHubConfig } from "../../src/targets/local/hub-config.js";
-import { videoChatBuild, videoChatBuilt } from "../../src/targets/local/videochat.js";
+import { videoChatBuild, videoChatBuilt } from "../../src/targets/videochat-build.js";
 import { type Local, localOf } from "./local-of.js";
 
 function localFrom(yaml: string): Local {

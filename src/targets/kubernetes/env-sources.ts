@@ -1,6 +1,7 @@
 /**
- * Atrium's own code and locks as cluster data: the hub and user lockfiles and the hub
- * glue (a gzipped tar), projected together into the hub's init container, and the Node.js
+ * Atrium's own code and locks as cluster data: the hub and user lockfiles, the hub glue
+ * and the Video Chat JupyterLab extension (gzipped tars; the extension's empty when video
+ * chat is off), projected together into the hub's init container, and the Node.js
  * lockfile and the environment service (one bundled file, gzipped) for the service's pod;
  * each in a ConfigMap of its own (a ConfigMap holds at most 1 MiB). They are read from the
  * repository at deploy and never rendered to files; the render carries only their hashes,
@@ -14,6 +15,7 @@ import { hashText } from "../../lib/hash.js";
 import { tarGz } from "../../lib/tar.js";
 import { repoPath } from "../../paths.js";
 import { GLUE_SOURCE, glueFiles } from "../hub-glue-files.js";
+import { filesUnder, videoChatBuild, videoChatBuilt } from "../videochat-build.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject } from "./objects.js";
 
@@ -21,6 +23,7 @@ export const ENV_SOURCE_KEYS = {
   hubLock: "hub.lock",
   userLock: "user.lock",
   glue: "hub-glue.tar.gz",
+  videochat: "videochat-labextension.tar.gz",
   nodeLock: "node.lock",
   envsService: "envs-service.mjs.gz",
 } as const;
@@ -31,7 +34,9 @@ export interface EnvSources {
   userLock: string;
   /** python/atrium_hub as atrium_hub/... in a gzipped tar. */
   glue: Buffer;
-  /** Of all three: the hub's pod template carries it. */
+  /** The built extension's files (package.json, static/...) in a gzipped tar; no files when video chat is off. */
+  videochat: Buffer;
+  /** Of all four: the hub's pod template carries it. */
   hash: string;
   nodeLock: string;
   /** dist/envs-service.mjs (made by the build), gzipped. */
@@ -51,7 +56,28 @@ function readEnvsService(): Buffer {
   }
 }
 
-export function readEnvSources(): EnvSources {
+/** The Video Chat extension as `npm run build` left it, archived; refused when it was not built. */
+function readVideoChat(enabled: boolean): Buffer {
+  if (!enabled) return tarGz([]);
+  if (!videoChatBuilt()) {
+    throw new AtriumError(
+      "not-found",
+      `the Video Chat JupyterLab extension is not built (${videoChatBuild()} has no package.json)`,
+      "run npm run build in Atrium's folder, or set videochat.enabled: false",
+    );
+  }
+  const root = videoChatBuild();
+  return tarGz(
+    filesUnder(root).map((file) => ({
+      path: file.slice(root.length + 1),
+      content: readFileSync(file),
+      mode: 0o644,
+    })),
+  );
+}
+
+/** `videochat`: whether the file turns video chat on (its extension then goes into the user env). */
+export function readEnvSources(videochat: boolean): EnvSources {
   const hubLock = readFileSync(repoPath("envs", "hub", "requirements.lock"), "utf8");
   const userLock = readFileSync(repoPath("envs", "user", "requirements.lock"), "utf8");
   const glue = tarGz(
@@ -61,11 +87,14 @@ export function readEnvSources(): EnvSources {
       mode: statSync(file).mode & 0o755,
     })),
   );
-  const hash = hashText([hashText(hubLock), hashText(userLock), hashText(glue)].join("\n"));
+  const videochatTar = readVideoChat(videochat);
+  const hash = hashText(
+    [hashText(hubLock), hashText(userLock), hashText(glue), hashText(videochatTar)].join("\n"),
+  );
   const nodeLock = readFileSync(repoPath("envs", "node", "requirements.lock"), "utf8");
   const envsService = readEnvsService();
   const envsHash = hashText([hashText(nodeLock), hashText(envsService)].join("\n"));
-  return { hubLock, userLock, glue, hash, nodeLock, envsService, envsHash };
+  return { hubLock, userLock, glue, videochat: videochatTar, hash, nodeLock, envsService, envsHash };
 }
 
 /** The hub's ConfigMaps' names, in the order its projected volume lists them. */
@@ -73,6 +102,7 @@ export const ENV_SOURCE_CONFIGMAPS = {
   hubLock: "env-source-hub-lock",
   userLock: "env-source-user-lock",
   glue: "env-source-hub-glue",
+  videochat: "env-source-videochat",
 } as const;
 /** The environment service pod's. */
 export const ENVS_SOURCE_CONFIGMAPS = {
@@ -106,6 +136,12 @@ export function envSourceConfigMaps(input: RenderInput, sources: EnvSources): Ku
     ),
     sized(cm(ENV_SOURCE_CONFIGMAPS.glue, { binaryData: { [ENV_SOURCE_KEYS.glue]: glue } }), glue.length),
     sized(
+      cm(ENV_SOURCE_CONFIGMAPS.videochat, {
+        binaryData: { [ENV_SOURCE_KEYS.videochat]: sources.videochat.toString("base64") },
+      }),
+      Math.ceil((sources.videochat.length * 4) / 3),
+    ),
+    sized(
       cm(ENVS_SOURCE_CONFIGMAPS.nodeLock, { data: { [ENV_SOURCE_KEYS.nodeLock]: sources.nodeLock } }),
       sources.nodeLock.length,
     ),
@@ -118,7 +154,7 @@ export function envSourceConfigMaps(input: RenderInput, sources: EnvSources): Ku
   ];
 }
 
-/** One pod's sources as one folder: the hub's three, or the service pod's two. */
+/** One pod's sources as one folder: the hub's four, or the service pod's two. */
 export function envSourcesVolume(
   configMaps: Record<string, string> = ENV_SOURCE_CONFIGMAPS,
 ): Record<string, unknown> {

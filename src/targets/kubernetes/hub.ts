@@ -32,6 +32,7 @@ import {
   SECRETS_DIR,
 } from "./pod-paths.js";
 import { OIDC_CLIENT_KEY } from "./secrets.js";
+import { videoChatInstallScript } from "./videochat-install.js";
 
 export const HUB_COMPONENT = "hub";
 export const SETTINGS_HASH_ANNOTATION = "atrium.dev/settings-hash";
@@ -122,7 +123,10 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
                     ["hub", ENV_SOURCE_KEYS.hubLock],
                     ["user", ENV_SOURCE_KEYS.userLock],
                   ],
-                  `tar -xzf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
+                  [
+                    `tar -xzf ${ENV_SOURCES_DIR}/${ENV_SOURCE_KEYS.glue} -C ${GLUE_DIR}`,
+                    videoChatInstallScript(input.platform.videochat.enabled),
+                  ].join("\n"),
                 ),
               ],
               env: [{ name: "HOME", value: "/tmp" }],

@@ -83,7 +83,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
   const fileIds = fileIdentitiesOf(config);
   let sources: EnvSources | undefined;
   const envSources = () => {
-    sources ??= readEnvSources();
+    sources ??= readEnvSources(platform.videochat.enabled);
     return sources;
   };
   const renderWith = (state: DeployState | undefined) =>

@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { AtriumError } from "../../errors.js";
 import type { Platform } from "../../model/platform.js";
+import { videoChatBuilt } from "../videochat-build.js";
 import { tryRun } from "./exec.js";
 import { DEV_DIR, machineGpuShortfalls } from "./gpus.js";
 import type { LocalPlacement } from "./placement.js";
 import { SFTP_SERVER_CANDIDATES } from "./ssh-config.js";
 import { SYSTEM_PYTHON } from "./uv.js";
-import { videoChatBuilt } from "./videochat.js";
 
 const TOOLS: Array<[string, string]> = [
   ["useradd", "passwd"],

@@ -26,9 +26,9 @@ import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
 import { repoPath } from "../../../paths.js";
 import type { Component } from "../../component.js";
+import { filesUnder, videoChatBuild, videoChatBuilt } from "../../videochat-build.js";
 import type { LocalContext } from "../context.js";
 import type { LocalPlacement } from "../placement.js";
-import { videoChatBuild, videoChatBuilt } from "../videochat.js";
 
 const SCOPE = "@atrium";
 const NAME = "videochat";
@@ -37,22 +37,9 @@ export function videoChatInstallDir(placement: LocalPlacement): string {
   return posix.join(placement.paths.userVenv, "share", "jupyter", "labextensions", SCOPE, NAME);
 }
 
-function files(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = posix.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.push(p);
-    }
-  };
-  walk(root);
-  return out.sort();
-}
-
 function buildHash(root: string): string {
   return hashText(
-    files(root)
+    filesUnder(root)
       .map((f) => `${f.slice(root.length)}:${hashText(readFileSync(f))}`)
       .join("\n"),
   );
