@@ -506,8 +506,14 @@ describe("atrium deploy on the kubernetes target", () => {
       );
       // ada's groups (ops, modelers) and the file's one open room
       assert.equal(listed.length, 3, listed.join(", "));
-      assert.ok(listed.some((r) => /^room:.*standup/.test(r)), listed.join(", "));
-      assert.ok(listed.some((r) => /^group:.*modelers/.test(r)), listed.join(", "));
+      assert.ok(
+        listed.some((r) => /^room:.*standup/.test(r)),
+        listed.join(", "),
+      );
+      assert.ok(
+        listed.some((r) => /^group:.*modelers/.test(r)),
+        listed.join(", "),
+      );
     } finally {
       await context.close();
     }
