@@ -17,7 +17,11 @@ What must stay true:
   the scheduler goes; pods read them as environment variables from that Secret (dask
   takes PEM text in its TLS settings), never as a value in the pod spec, and never as a
   file a root-owned volume would keep from the user's uid;
-- the scheduler listens on fixed ports (the network policies name them).
+- the scheduler listens on fixed ports (the network policies name them), and no
+  scheduler or worker serves a dashboard (it would have no login);
+- each cluster has a NetworkPolicy of its own, owned by its scheduler's pod: only the
+  cluster's own pods reach its scheduler and workers (the rendered policies let Dask
+  pods in from the gateway only), so no user's code reaches another's cluster.
 """
 
 from __future__ import annotations
@@ -47,7 +51,6 @@ SECRET_ENV = {
     "DASK_DISTRIBUTED__COMM__TLS__WORKER__KEY": "dask.pem",
 }
 SCHEDULER_PORT = 8786
-DASHBOARD_PORT = 8787
 SCHEDULER_API_PORT = 8788
 CLUSTER_LABEL = "atrium.dev/dask-cluster"
 USER_LABEL = "atrium.dev/user"
@@ -55,12 +58,21 @@ USER_LABEL = "atrium.dev/user"
 ALIVE = ("Pending", "Running")
 
 
-def fixed_ports(cmd: list[str]) -> list[str]:
-    """The scheduler command upstream builds, with its three ports fixed instead of picked."""
+def without_dashboard(cmd: list[str]) -> list[str]:
+    """A scheduler or worker command upstream builds, with no dashboard: a dashboard has no
+    login of its own, and on a cluster no guard stands before it yet."""
     out = list(cmd)
+    if "--dashboard-address" in out:
+        at = out.index("--dashboard-address")
+        out[at : at + 2] = ["--no-dashboard"]
+    return out
+
+
+def fixed_ports(cmd: list[str]) -> list[str]:
+    """The scheduler command upstream builds, with its ports fixed instead of picked, and no dashboard."""
+    out = without_dashboard(cmd)
     for flag, value in (
         ("--port", str(SCHEDULER_PORT)),
-        ("--dashboard-address", f"0.0.0.0:{DASHBOARD_PORT}"),
         ("--dg-api-address", f"0.0.0.0:{SCHEDULER_API_PORT}"),
     ):
         if flag in out:
@@ -89,6 +101,7 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
     default_host = "0.0.0.0"
     _api: Any = None
     _core: Any = None
+    _networking: Any = None
 
     def _settings(self) -> GatewaySettings:
         if self.atrium is None:
@@ -112,6 +125,7 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
         config.load_incluster_config()  # type: ignore[no-untyped-call]
         self._api = client.ApiClient()
         self._core = client.CoreV1Api(self._api)
+        self._networking = client.NetworkingV1Api(self._api)
 
     async def do_cleanup(self) -> None:
         if self._api is not None:
@@ -125,6 +139,19 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
 
     def get_scheduler_command(self, cluster: Any) -> list[str]:
         return fixed_ports(super().get_scheduler_command(cluster))
+
+    def get_worker_command(self, cluster: Any, worker_name: str, scheduler_address: str | None = None) -> list[str]:
+        return without_dashboard(super().get_worker_command(cluster, worker_name, scheduler_address))
+
+    def _cluster_policy(self, cluster: Any) -> dict[str, Any]:
+        """The cluster's pods let each other in (every port), nobody else's."""
+        own = {"matchLabels": {CLUSTER_LABEL: cluster.name}}
+        return {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": _secret_name(cluster), "labels": self._labels(cluster, "scheduler")},
+            "spec": {"podSelector": own, "policyTypes": ["Ingress"], "ingress": [{"from": [{"podSelector": own}]}]},
+        }
 
     def _labels(self, cluster: Any, role: str) -> dict[str, str]:
         pods = self._pods()
@@ -217,23 +244,25 @@ class AtriumPodBackend(UserLimitsMixin, DBBackendBase):
                 },
             },
         )
+        await self._networking.create_namespaced_network_policy(namespace, self._cluster_policy(cluster))
         created = await self._core.create_namespaced_pod(namespace, body)
         owner = {"name": name, "uid": created.metadata.uid}
         yield {"pod": name, "uid": created.metadata.uid}
-        await self._core.patch_namespaced_secret(
-            secret, namespace, {"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "Pod", **owner}]}}
-        )
+        owned = {"metadata": {"ownerReferences": [{"apiVersion": "v1", "kind": "Pod", **owner}]}}
+        await self._core.patch_namespaced_secret(secret, namespace, owned)
+        await self._networking.patch_namespaced_network_policy(secret, namespace, owned)
 
     async def do_stop_cluster(self, cluster: Any) -> None:
         namespace = self._pods()["namespace"]
         for worker in await self._pods_of(cluster.name, "worker"):
             await self._delete_pod(namespace, worker)
         await self._delete_pod(namespace, cluster.state.get("pod") or f"dask-scheduler-{cluster.name}")
-        try:
-            await self._core.delete_namespaced_secret(_secret_name(cluster), namespace)
-        except ApiException as e:
-            if e.status != 404:
-                raise
+        for delete in (self._core.delete_namespaced_secret, self._networking.delete_namespaced_network_policy):
+            try:
+                await delete(_secret_name(cluster), namespace)
+            except ApiException as e:
+                if e.status != 404:
+                    raise
 
     async def do_check_clusters(self, clusters: list[Any]) -> list[bool]:
         phases = await self._phases("scheduler")

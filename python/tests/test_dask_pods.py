@@ -12,7 +12,7 @@ import pytest
 from dask_gateway_server.backends.base import PublicException
 
 from atrium_hub.dask_options import parse_settings
-from atrium_hub.dask_pods import AtriumPodBackend, PodClusterConfig, fixed_ports, quantity_cpu
+from atrium_hub.dask_pods import AtriumPodBackend, PodClusterConfig, fixed_ports, quantity_cpu, without_dashboard
 
 GOLDEN = Path(__file__).parents[2] / "test/golden/team-kubernetes/3-config/configmap-dask-gateway.json"
 
@@ -95,17 +95,33 @@ def test_a_user_the_file_does_not_name_gets_no_pod() -> None:
         backend()._pod(cluster(user="mallory"), "worker", "w", [], {}, {}, None)
 
 
-def test_the_scheduler_listens_on_the_ports_the_policies_name() -> None:
+def test_the_scheduler_listens_on_the_ports_the_policies_name_with_no_dashboard() -> None:
     cmd = ["dask-scheduler", "--port", "0", "--dashboard-address", "0.0.0.0:0", "--dg-api-address", "0.0.0.0:0"]
     assert fixed_ports(cmd) == [
         "dask-scheduler",
         "--port",
         "8786",
-        "--dashboard-address",
-        "0.0.0.0:8787",
+        "--no-dashboard",
         "--dg-api-address",
         "0.0.0.0:8788",
     ]
+    assert without_dashboard(["dask-worker", "--dashboard-address", ":0", "--nthreads", "1"]) == [
+        "dask-worker",
+        "--no-dashboard",
+        "--nthreads",
+        "1",
+    ]
+
+
+def test_a_clusters_policy_lets_in_its_own_pods_only() -> None:
+    policy = backend()._cluster_policy(cluster())
+    own = {"matchLabels": {"atrium.dev/dask-cluster": "c0ffee"}}
+    assert policy["spec"] == {
+        "podSelector": own,
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": own}]}],
+    }
+    assert policy["metadata"]["labels"]["atrium.dev/dask-cluster"] == "c0ffee"
 
 
 def test_cores_become_millicores() -> None:

@@ -230,15 +230,25 @@ describe("Dask on the kubernetes target", () => {
     assert.match(out, /^refused .*max_workers/);
   });
 
-  test("a worker in a managed environment imports what only that environment has, offered to its group only", {
+  test("a worker in a managed environment imports what only that environment has, offered to its group only; it cannot reach another cluster", {
     timeout: 600_000,
   }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
     const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     const barbara = await userToken(admin, "barbara");
+    const [first] = await pods(`${SCHEDULERS},atrium.dev/dask-cluster=${clusterName}`);
+    const firstIp = first?.status?.podIP;
+    assert.ok(firstIp, "the first cluster's scheduler has no pod IP");
     const out = await run(
       [
         "from dask_gateway import Gateway, JupyterHubAuth",
+        "def probe(ip):",
+        "    import socket",
+        "    try:",
+        "        socket.create_connection((ip, 8786), timeout=3).close()",
+        "        return 'open'",
+        "    except OSError:",
+        "        return 'blocked'",
         `theirs = Gateway(auth=JupyterHubAuth(api_token=${JSON.stringify(barbara)})).cluster_options()`,
         "try:",
         "    theirs.environment = 'modelers/ml'",
@@ -254,6 +264,8 @@ describe("Dask on the kubernetes target", () => {
         "mlc = ml.get_client()",
         "mlc.wait_for_workers(1, timeout=300)",
         "print(mlc.submit(lambda: __import__('text_unidecode').unidecode('Ærø')).result())",
+        // another cluster's code (its own user's here) cannot reach the first cluster's scheduler
+        `print('other cluster', mlc.submit(probe, ${JSON.stringify(firstIp)}, pure=False).result())`,
         "mlc.close()",
         "ml.shutdown()",
         "try:",
@@ -264,7 +276,12 @@ describe("Dask on the kubernetes target", () => {
       ].join("\n"),
       540_000,
     );
-    assert.deepEqual(out.split("\n"), ["not offered to barbara", "AEro", "no text_unidecode in the kernel"]);
+    assert.deepEqual(out.split("\n"), [
+      "not offered to barbara",
+      "AEro",
+      "other cluster blocked",
+      "no text_unidecode in the kernel",
+    ]);
   });
 
   test("the cluster outlives a restart of the gateway", { timeout: 600_000 }, async (t) => {

@@ -62,6 +62,11 @@ describe("Dask on kubernetes", () => {
       { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch", "create", "delete"] },
       { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "delete"] },
+      {
+        apiGroups: ["networking.k8s.io"],
+        resources: ["networkpolicies"],
+        verbs: ["create", "patch", "delete"],
+      },
     ]);
   });
 
@@ -81,8 +86,13 @@ describe("Dask on kubernetes", () => {
       gateway.ingress.map((r) => componentsOf(r.from)),
       [["singleuser-server"], ["dask-scheduler"]],
     );
-    const worker = policy("dask-worker");
-    assert.deepEqual(componentsOf(worker.ingress[0]?.from), ["dask-scheduler", "dask-worker"]);
+    // from Dask pods, only a cluster's own reach it: the gateway's per-cluster policy says so, not these
+    assert.deepEqual(policy("dask-worker").ingress, []);
+    const scheduler = policy("dask-scheduler");
+    assert.deepEqual(
+      scheduler.ingress.map((r) => [componentsOf(r.from), r.ports?.map((p) => p.port)]),
+      [[["dask-gateway"], [8786, 8788]]],
+    );
     const user = policy("singleuser");
     const toGateway = user.egress.find((r) => componentsOf(r.to).includes("dask-gateway"));
     assert.deepEqual(

@@ -17,8 +17,8 @@ export const GATEWAY_PREFIX = `/services/${GATEWAY_SERVICE}`;
 /** The gateway's web proxy (its API) and TLS proxy (schedulers, by SNI). */
 export const GATEWAY_WEB_PORT = 8000;
 export const GATEWAY_TLS_PORT = 8786;
-/** A scheduler's ports (python/atrium_hub/dask_pods.py fixes them): Dask, dashboard, the gateway's API. */
-export const SCHEDULER_PORTS = [8786, 8787, 8788] as const;
+/** A scheduler's ports (python/atrium_hub/dask_pods.py fixes them): Dask and the gateway's API; no dashboard. */
+export const SCHEDULER_PORTS = [8786, 8788] as const;
 
 /** The gateway's API as users' servers and schedulers reach it. */
 export function gatewayApiBase(placement: KubernetesPlacement): string {

@@ -66,6 +66,8 @@ export const GATEWAY_ROLE_RULES = [
   // why a scheduler or worker ended, in the gateway's log
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: [""], resources: ["secrets"], verbs: ["create", "patch", "delete"] },
+  // each cluster's own NetworkPolicy: its pods reach each other, no other cluster's do
+  { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["create", "patch", "delete"] },
 ];
 
 const CONFIG_PY = `# dask-gateway-server's settings come from gateway.json (path in ATRIUM_GATEWAY_CONFIG),

@@ -177,7 +177,12 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
 type Policy = (name: string, component: string, ingress: unknown[], egress: unknown[]) => RenderedObject;
 type Pods = (component: string) => unknown;
 
-/** The gateway, schedulers and workers: each reached only by whom its work needs. */
+/**
+ * The gateway, schedulers and workers: each reached only by whom its work needs. Egress
+ * may go to any Dask pod, but ingress from Dask pods is a cluster's own: the gateway makes
+ * a policy per cluster (python/atrium_hub/dask_pods.py) letting its pods reach each other,
+ * so one user's workers never reach another cluster's scheduler or workers.
+ */
 function daskPolicies(policy: Policy, pods: Pods, dns: unknown, publicOnly: unknown): RenderedObject[] {
   const schedulerPorts = SCHEDULER_PORTS.map(tcp);
   const cluster = [pods(SCHEDULER_COMPONENT), pods(WORKER_COMPONENT)];
@@ -204,10 +209,10 @@ function daskPolicies(policy: Policy, pods: Pods, dns: unknown, publicOnly: unkn
     policy(
       "dask-scheduler",
       SCHEDULER_COMPONENT,
-      [{ from: [pods(GATEWAY_COMPONENT)], ports: schedulerPorts }, { from: cluster }],
+      [{ from: [pods(GATEWAY_COMPONENT)], ports: schedulerPorts }],
       [{ to: [pods(GATEWAY_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT)] }, { to: cluster }, dns, publicOnly],
     ),
-    policy("dask-worker", WORKER_COMPONENT, [{ from: cluster }], [{ to: cluster }, dns, publicOnly]),
+    policy("dask-worker", WORKER_COMPONENT, [], [{ to: cluster }, dns, publicOnly]),
   ];
 }
 
