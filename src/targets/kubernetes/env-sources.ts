@@ -9,6 +9,7 @@
  * and a changed service restarts only the service.
  */
 import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { AtriumError } from "../../errors.js";
 import { hashText } from "../../lib/hash.js";
@@ -76,6 +77,21 @@ function readVideoChat(enabled: boolean): Buffer {
   );
 }
 
+/**
+ * The extension's source (its package.json, src/ and style/, in the repository): what the
+ * hub's pod template carries for it. The built files name modules by where the repository
+ * sits, so their hash would differ between two checkouts of the same commit.
+ */
+function videoChatSourceHash(): string {
+  const root = repoPath("extensions", "videochat");
+  const files = [
+    join(root, "package.json"),
+    ...filesUnder(join(root, "src")),
+    ...filesUnder(join(root, "style")),
+  ];
+  return hashText(files.map((f) => `${f.slice(root.length)}:${hashText(readFileSync(f))}`).join("\n"));
+}
+
 /** `videochat`: whether the file turns video chat on (its extension then goes into the user env). */
 export function readEnvSources(videochat: boolean): EnvSources {
   const hubLock = readFileSync(repoPath("envs", "hub", "requirements.lock"), "utf8");
@@ -89,7 +105,9 @@ export function readEnvSources(videochat: boolean): EnvSources {
   );
   const videochatTar = readVideoChat(videochat);
   const hash = hashText(
-    [hashText(hubLock), hashText(userLock), hashText(glue), hashText(videochatTar)].join("\n"),
+    [hashText(hubLock), hashText(userLock), hashText(glue), videochat ? videoChatSourceHash() : ""].join(
+      "\n",
+    ),
   );
   const nodeLock = readFileSync(repoPath("envs", "node", "requirements.lock"), "utf8");
   const envsService = readEnvsService();
