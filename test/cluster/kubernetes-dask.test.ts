@@ -119,7 +119,9 @@ describe("Dask on the kubernetes target", () => {
       [
         "import json, os",
         "from dask_gateway import Gateway",
-        "cluster = Gateway().new_cluster(worker_profile='small')",
+        // one Gateway for the whole kernel: the tests below reuse it
+        "g = Gateway()",
+        "cluster = g.new_cluster(worker_profile='small')",
         "cluster.scale(2)",
         "client = cluster.get_client()",
         // The idle timeout counts from the last task: a task left waiting keeps the cluster
@@ -188,7 +190,8 @@ describe("Dask on the kubernetes target", () => {
         "    print('connected')",
         "except Exception as e:",
         "    print('refused', type(e).__name__)",
-        "print(len(Gateway().list_clusters()))",
+        "other.close()",
+        "print(len(g.list_clusters()))",
       ].join("\n"),
     );
     const [listed, connect, own] = out.split("\n");
@@ -255,7 +258,6 @@ describe("Dask on the kubernetes target", () => {
         "    print('offered to barbara')",
         "except ValueError:",
         "    print('not offered to barbara')",
-        "g = Gateway()",
         "opts = g.cluster_options()",
         "opts.worker_profile = 'small'",
         "opts.environment = 'modelers/ml'",
@@ -298,20 +300,30 @@ describe("Dask on the kubernetes target", () => {
         "import time",
         "for attempt in range(60):",
         "    try:",
-        "        names = [c.name for c in Gateway().list_clusters()]",
+        "        names = [c.name for c in g.list_clusters()]",
         "        break",
         "    except Exception:",
         "        time.sleep(2)",
         "print(cluster.name in names)",
-        "print(client.submit(sum, [4, 5]).result())",
+        // the old client's connection went through the gateway that was replaced: a new one
+        // reaches the same scheduler and workers (the old is dropped, not closed: closing it may wait)
+        // the first objects stay referenced: the first cluster object, collected, would shut the cluster down
+        "first, first_client = cluster, client",
+        "cluster = g.connect(cluster.name)",
+        "client = cluster.get_client()",
+        "print(len(client.scheduler_info()['workers']))",
+        "print(client.submit(sum, [4, 5], pure=False).result(timeout=120))",
       ].join("\n"),
     );
-    assert.equal(out, "True\n9");
+    assert.equal(out, "True\n2\n9");
   });
 
   test("shutting the cluster down leaves no pod and no Secret of it", { timeout: 300_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    await run("hold.set()\nclient.close()\ncluster.shutdown()\nprint('down')", 120_000);
+    await run(
+      "Event('atrium-kdask-keepalive', client=client).set()\ncluster.shutdown()\nclient.close()\nprint('down')",
+      120_000,
+    );
     await poll("the cluster's pods and TLS Secret to be gone", 120, async () => {
       const left = await pods(`atrium.dev/dask-cluster=${clusterName}`);
       const secrets = await core.listNamespacedSecret({
@@ -324,9 +336,9 @@ describe("Dask on the kubernetes target", () => {
 
   test("a cluster without tasks ends after the idle timeout", { timeout: 420_000 }, async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const idle = await run("idle = Gateway().new_cluster(shutdown_on_close=False)\nprint(idle.name)");
+    const idle = await run("idle = g.new_cluster(shutdown_on_close=False)\nprint(idle.name)");
     await poll("the idle cluster's pods to be gone", 300, async () => {
-      const listed = await run("print([c.name for c in Gateway().list_clusters()])");
+      const listed = await run("print([c.name for c in g.list_clusters()])");
       const left = await pods(`atrium.dev/dask-cluster=${idle}`);
       return !listed.includes(idle) && left.length === 0 ? true : undefined;
     });

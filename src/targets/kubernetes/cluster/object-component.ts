@@ -10,6 +10,7 @@
 import { type KubernetesObject, PatchStrategy } from "@kubernetes/client-node";
 import type { Component } from "../../component.js";
 import type { DeployState } from "../../target.js";
+import { asClientModel } from "./client-model.js";
 import { type ClusterConnection, clusterError, describe, FIELD_MANAGER, isNotFound } from "./connection.js";
 import { waitReady } from "./wait.js";
 
@@ -44,7 +45,7 @@ async function serverSideApply(
 ): Promise<KubernetesObject> {
   try {
     return await conn.objects.patch(
-      obj,
+      asClientModel(obj),
       undefined,
       dryRun,
       FIELD_MANAGER,

@@ -13,8 +13,10 @@
  * pullable, no rights) says "could not be checked: <why>", never "enforced". One
  * result per cluster and image for the process.
  */
+
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, type KubernetesObject, type V1Namespace, type V1Pod } from "@kubernetes/client-node";
+import { asClientModel } from "./client-model.js";
 import { apiMessage, type ClusterConnection, FIELD_MANAGER, isNotFound } from "./connection.js";
 import {
   PROBE_CLIENT,
@@ -131,7 +133,7 @@ class Probe {
   private async create<T extends KubernetesObject>(obj: T, what: string): Promise<T> {
     if (this.stopped) throw new Error("the probe was stopped");
     try {
-      return await this.conn.objects.create(obj, undefined, undefined, FIELD_MANAGER);
+      return await this.conn.objects.create(asClientModel(obj), undefined, undefined, FIELD_MANAGER);
     } catch (err) {
       throw new ProbeFailure(`the cluster refused ${what}: ${apiMessage(err)}`);
     }
