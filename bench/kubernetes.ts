@@ -10,22 +10,16 @@
  * when this run started it) is removed at the end, also on failure or Ctrl-C.
  * Usage (root, test cluster built): node dist/bench/kubernetes.js [SPAWNS_EACH]   (default 5)
  */
-import { CoreV1Api } from "@kubernetes/client-node";
-import { testCluster } from "../test/cluster/cluster-access.js";
-import { INDEX_NAMESPACE, namespaceGone, readOrUndefined } from "../test/cluster/package-index.js";
-import {
-  platformSecret,
-  prepareTeamSite,
-  removeTeamSite,
-  runAtrium,
-  type TeamSite,
-  teamSite,
-} from "../test/cluster/team-deploy.js";
+import { namespaceGone, readOrUndefined } from "../test/cluster/package-index.js";
+import { platformSecret, runAtrium, type TeamSite } from "../test/cluster/team-deploy.js";
 import { startBareHub } from "./bare-kubespawner.js";
+import { withBenchSite } from "./cluster-site.js";
 import { alternateSpawns, type Hub, hubApi, spawnSummary } from "./hub-spawn.js";
 import { median, secs } from "./support.js";
 
 const spawns = Number(process.argv[2] ?? 5);
+/** The bare JupyterHub's namespace, beside the site's. */
+const bareNamespaceOf = (site: TeamSite) => `${site.namespace}-jh`;
 const USER = "grace";
 
 /** The first login's password is printed once by the first deploy: never in this script's output. */
@@ -46,85 +40,55 @@ async function untilAnswers(hub: Hub, seconds: number): Promise<void> {
   }
 }
 
-const found = await testCluster();
-if (typeof found === "string") {
-  process.stderr.write(`no test cluster: ${found}\n`);
-  process.exit(1);
-}
-const cluster = found;
-const core = cluster.kc.makeApiClient(CoreV1Api);
-const site = teamSite("atrium-bench");
-const bareNamespace = `${site.namespace}-jh`;
-const aborted = new AbortController();
-// the package index is shared with other runs on the cluster: only one this run started is removed
-const indexWasThere = (await readOrUndefined(() => core.readNamespace({ name: INDEX_NAMESPACE })))?.status;
-let stopIndex: (() => Promise<void>) | undefined;
+await withBenchSite(
+  "atrium-bench",
+  async ({ cluster, core, site, signal, prepare }) => {
+    await prepare();
+    const atrium: Hub = { name: "Atrium", api: `${site.base}/hub/api`, token: "" };
 
-let cleaning: Promise<void> | undefined;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    process.stderr.write(`removing ${bareNamespace}, ${site.namespace}, their volumes and ${site.work}\n`);
-    try {
-      await readOrUndefined(() => core.deleteNamespace({ name: bareNamespace }));
-      await namespaceGone(core, bareNamespace, 180);
-    } finally {
-      await removeTeamSite(core, site);
-      if (indexWasThere?.phase !== "Active") await stopIndex?.();
-      cluster.stop();
+    const firstStarted = Date.now();
+    await timedDeploy(site, signal);
+    atrium.token = await platformSecret(core, site.namespace, "atrium_api_token");
+    await untilAnswers(atrium, 120);
+    const first = Date.now() - firstStarted;
+    process.stdout.write(`first deploy to a ready hub: ${secs(first)}\n`);
+
+    const noop: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await timedDeploy(site, signal);
+      if (!/0 create, 0 update, 0 delete/.test(r.out))
+        throw new Error(`redeploy ${i + 1} was not a no-op:\n${redacted(r.out)}`);
+      noop.push(r.ms);
     }
-  })();
-  return cleaning;
-}
-const onSignal = (signal: NodeJS.Signals) => {
-  process.stderr.write(`${signal}: stopping\n`);
-  aborted.abort();
-  cleanUp().finally(() => process.exit(130));
-};
-process.once("SIGINT", onSignal);
-process.once("SIGTERM", onSignal);
+    process.stdout.write(`no-op redeploys: ${noop.map(secs).join(", ")}\n`);
 
-try {
-  stopIndex = (await prepareTeamSite(cluster.kc, core, site)).stop;
-  const atrium: Hub = { name: "Atrium", api: `${site.base}/hub/api`, token: "" };
+    const bareStarted = Date.now();
+    const bare = await startBareHub(cluster.kc, site, bareNamespaceOf(site), USER);
+    process.stdout.write(`bare JupyterHub + KubeSpawner ready in ${secs(Date.now() - bareStarted)}\n`);
 
-  const firstStarted = Date.now();
-  await timedDeploy(site, aborted.signal);
-  atrium.token = await platformSecret(core, site.namespace, "atrium_api_token");
-  await untilAnswers(atrium, 120);
-  const first = Date.now() - firstStarted;
-  process.stdout.write(`first deploy to a ready hub: ${secs(first)}\n`);
-
-  const noop: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const r = await timedDeploy(site, aborted.signal);
-    if (!/0 create, 0 update, 0 delete/.test(r.out))
-      throw new Error(`redeploy ${i + 1} was not a no-op:\n${redacted(r.out)}`);
-    noop.push(r.ms);
-  }
-  process.stdout.write(`no-op redeploys: ${noop.map(secs).join(", ")}\n`);
-
-  const bareStarted = Date.now();
-  const bare = await startBareHub(cluster.kc, site, bareNamespace, USER);
-  process.stdout.write(`bare JupyterHub + KubeSpawner ready in ${secs(Date.now() - bareStarted)}\n`);
-
-  const times = await alternateSpawns([atrium, bare], USER, spawns);
-  const s = spawnSummary(times[atrium.name] ?? [], times[bare.name] ?? []);
-  const row = (what: string, a: string, b = "", ratio = "") =>
-    `  ${what.padEnd(30)} ${a.padEnd(10)} ${b.padEnd(16)} ${ratio}\n`;
-  process.stdout.write(
-    "\nKubernetes target on the test cluster (one node, shared: other people's tests deploy on it " +
-      "at the same time, so these timings are noisy):\n" +
-      row("", "Atrium", "bare JupyterHub", "Atrium / bare") +
-      row("first deploy to a ready hub", secs(first)) +
-      row("no-op redeploy (median of 5)", secs(median(noop)), "", "(aim < 3 s)") +
-      row(
-        `spawn median (${spawns} each)`,
-        secs(s.a.median),
-        secs(s.b.median),
-        `${s.medianRatio} (aim <= 1.2)`,
-      ) +
-      row(`spawn p95 (${spawns} each)`, secs(s.a.p95), secs(s.b.p95), `${s.p95Ratio} (aim <= 1.2)`),
-  );
-} finally {
-  await cleanUp();
-}
+    const times = await alternateSpawns([atrium, bare], USER, spawns);
+    const s = spawnSummary(times[atrium.name] ?? [], times[bare.name] ?? []);
+    const row = (what: string, a: string, b = "", ratio = "") =>
+      `  ${what.padEnd(30)} ${a.padEnd(10)} ${b.padEnd(16)} ${ratio}\n`;
+    process.stdout.write(
+      "\nKubernetes target on the test cluster (one node, shared: other people's tests deploy on it " +
+        "at the same time, so these timings are noisy):\n" +
+        row("", "Atrium", "bare JupyterHub", "Atrium / bare") +
+        row("first deploy to a ready hub", secs(first)) +
+        row("no-op redeploy (median of 5)", secs(median(noop)), "", "(aim < 3 s)") +
+        row(
+          `spawn median (${spawns} each)`,
+          secs(s.a.median),
+          secs(s.b.median),
+          `${s.medianRatio} (aim <= 1.2)`,
+        ) +
+        row(`spawn p95 (${spawns} each)`, secs(s.a.p95), secs(s.b.p95), `${s.p95Ratio} (aim <= 1.2)`),
+    );
+  },
+  // the bare hub's namespace goes first
+  async ({ core, site }) => {
+    const bare = bareNamespaceOf(site);
+    await readOrUndefined(() => core.deleteNamespace({ name: bare }));
+    await namespaceGone(core, bare, 180);
+  },
+);

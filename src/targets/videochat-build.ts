@@ -4,8 +4,9 @@
  * kubernetes target's env sources.
  * The hub JSON's videochat section is in hub-settings-parts.ts.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { posix } from "node:path";
+import { hashText } from "../lib/hash.js";
 import { repoPath } from "../paths.js";
 
 /** The extension as `npm run build` leaves it: package.json (naming its entry point) and static/. */
@@ -29,4 +30,9 @@ export function filesUnder(root: string): string[] {
   };
   walk(root);
   return out.sort();
+}
+
+/** One hash of files under root: each file's path below root and content. */
+export function filesHash(root: string, files: readonly string[] = filesUnder(root)): string {
+  return hashText(files.map((f) => `${f.slice(root.length)}:${hashText(readFileSync(f))}`).join("\n"));
 }

@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { DASK_CLUSTER_LABEL } from "../../src/targets/kubernetes/dask-endpoints.js";
 import { KernelClient } from "../e2e/kernel.js";
 import { type TestCluster, testCluster } from "./cluster-access.js";
 import { poll } from "./pods.js";
@@ -33,6 +34,8 @@ const site = teamSite("atrium-kdask");
 const { namespace: NAMESPACE, base: BASE } = site;
 const SCHEDULERS = "app.kubernetes.io/component=dask-scheduler";
 const WORKERS = "app.kubernetes.io/component=dask-worker";
+/** A cluster's pods and Secret, by the label the gateway's pod backend gives them. */
+const ofCluster = (name: string) => `${DASK_CLUSTER_LABEL}=${name}`;
 
 const hub = siteHub(BASE);
 const { userToken, spawnReady } = hub;
@@ -48,6 +51,13 @@ describe("Dask on the kubernetes target", () => {
 
   const pods = async (selector: string): Promise<V1Pod[]> =>
     (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: selector })).items;
+
+  const schedulerIp = async (name: string): Promise<string> => {
+    const [scheduler] = await pods(`${SCHEDULERS},${ofCluster(name)}`);
+    const ip = scheduler?.status?.podIP;
+    assert.ok(ip, `cluster ${name}'s scheduler has no pod IP`);
+    return ip;
+  };
 
   /** The gateway's log and the Dask pods' states, for a failure's message. */
   const daskDiagnosis = async (): Promise<string> => {
@@ -153,7 +163,7 @@ describe("Dask on the kubernetes target", () => {
     graceUid = got.me[0];
     // every worker as her: her uid, own gid and groups, the servers' umask
     assert.deepEqual(got.workers, [got.me, got.me]);
-    const workerPods = await pods(`${WORKERS},atrium.dev/dask-cluster=${clusterName}`);
+    const workerPods = await pods(`${WORKERS},${ofCluster(clusterName)}`);
     assert.equal(workerPods.length, 2);
     for (const p of [...workerPods, ...(await pods(SCHEDULERS))]) {
       assert.equal(p.spec?.securityContext?.runAsUser, graceUid, p.metadata?.name);
@@ -202,9 +212,7 @@ describe("Dask on the kubernetes target", () => {
 
   test("her kernel cannot reach the scheduler's pod around the gateway", async (t) => {
     if (typeof cluster === "string") return t.skip(cluster);
-    const [scheduler] = await pods(`${SCHEDULERS},atrium.dev/dask-cluster=${clusterName}`);
-    const ip = scheduler?.status?.podIP;
-    assert.ok(ip, "the scheduler has no pod IP");
+    const ip = await schedulerIp(clusterName);
     const out = await run(
       [
         "import socket",
@@ -239,9 +247,7 @@ describe("Dask on the kubernetes target", () => {
     if (typeof cluster === "string") return t.skip(cluster);
     const admin = await platformSecret(core, NAMESPACE, "atrium_api_token");
     const barbara = await userToken(admin, "barbara");
-    const [first] = await pods(`${SCHEDULERS},atrium.dev/dask-cluster=${clusterName}`);
-    const firstIp = first?.status?.podIP;
-    assert.ok(firstIp, "the first cluster's scheduler has no pod IP");
+    const firstIp = await schedulerIp(clusterName);
     const out = await run(
       [
         "from dask_gateway import Gateway, JupyterHubAuth",
@@ -325,10 +331,10 @@ describe("Dask on the kubernetes target", () => {
       120_000,
     );
     await poll("the cluster's pods and TLS Secret to be gone", 120, async () => {
-      const left = await pods(`atrium.dev/dask-cluster=${clusterName}`);
+      const left = await pods(ofCluster(clusterName));
       const secrets = await core.listNamespacedSecret({
         namespace: NAMESPACE,
-        labelSelector: `atrium.dev/dask-cluster=${clusterName}`,
+        labelSelector: ofCluster(clusterName),
       });
       return left.length === 0 && secrets.items.length === 0 ? true : undefined;
     });
@@ -339,7 +345,7 @@ describe("Dask on the kubernetes target", () => {
     const idle = await run("idle = g.new_cluster(shutdown_on_close=False)\nprint(idle.name)");
     await poll("the idle cluster's pods to be gone", 300, async () => {
       const listed = await run("print([c.name for c in g.list_clusters()])");
-      const left = await pods(`atrium.dev/dask-cluster=${idle}`);
+      const left = await pods(ofCluster(idle));
       return !listed.includes(idle) && left.length === 0 ? true : undefined;
     });
   });

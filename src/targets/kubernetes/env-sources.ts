@@ -16,7 +16,7 @@ import { hashText } from "../../lib/hash.js";
 import { tarGz } from "../../lib/tar.js";
 import { repoPath } from "../../paths.js";
 import { GLUE_SOURCE, glueFiles } from "../hub-glue-files.js";
-import { filesUnder, videoChatBuild, videoChatBuilt } from "../videochat-build.js";
+import { filesHash, filesUnder, videoChatBuild, videoChatBuilt } from "../videochat-build.js";
 import { metaOf, type RenderInput } from "./meta.js";
 import type { KubeObject } from "./objects.js";
 
@@ -84,12 +84,11 @@ function readVideoChat(enabled: boolean): Buffer {
  */
 function videoChatSourceHash(): string {
   const root = repoPath("extensions", "videochat");
-  const files = [
+  return filesHash(root, [
     join(root, "package.json"),
     ...filesUnder(join(root, "src")),
     ...filesUnder(join(root, "style")),
-  ];
-  return hashText(files.map((f) => `${f.slice(root.length)}:${hashText(readFileSync(f))}`).join("\n"));
+  ]);
 }
 
 /** `videochat`: whether the file turns video chat on (its extension then goes into the user env). */

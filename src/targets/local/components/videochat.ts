@@ -26,7 +26,7 @@ import { AtriumError } from "../../../errors.js";
 import { hashText } from "../../../lib/hash.js";
 import { repoPath } from "../../../paths.js";
 import type { Component } from "../../component.js";
-import { filesUnder, videoChatBuild, videoChatBuilt } from "../../videochat-build.js";
+import { filesHash, videoChatBuild, videoChatBuilt } from "../../videochat-build.js";
 import type { LocalContext } from "../context.js";
 import type { LocalPlacement } from "../placement.js";
 
@@ -35,14 +35,6 @@ const NAME = "videochat";
 
 export function videoChatInstallDir(placement: LocalPlacement): string {
   return posix.join(placement.paths.userVenv, "share", "jupyter", "labextensions", SCOPE, NAME);
-}
-
-function buildHash(root: string): string {
-  return hashText(
-    filesUnder(root)
-      .map((f) => `${f.slice(root.length)}:${hashText(readFileSync(f))}`)
-      .join("\n"),
-  );
 }
 
 /** Readable by every user: their servers load it. */
@@ -67,7 +59,7 @@ export function videoChatComponent(ctx: LocalContext): Component {
     title: enabled
       ? "Video Chat extension in the user env"
       : "no Video Chat extension (videochat.enabled: false)",
-    spec: { enabled, target, userLock, build: enabled ? (built ? buildHash(source) : "not built") : null },
+    spec: { enabled, target, userLock, build: enabled ? (built ? filesHash(source) : "not built") : null },
     present: () => existsSync(posix.join(target, "package.json")) === enabled,
     async apply(_previous, progress) {
       const scopeDir = posix.dirname(target);
