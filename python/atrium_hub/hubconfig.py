@@ -184,7 +184,25 @@ def idle_culler_command(s: Settings) -> list[str]:
     ]
     if ic.max_age:
         cmd.append(f"--max-age={ic.max_age}")
+    if s.hub.connect_url is not None:
+        cmd.append(f"--url={own_api_url(s)}")
     return cmd
+
+
+def own_api_url(s: Settings) -> str:
+    """The hub's API as a process beside it reaches it: on the bind address's port, over loopback.
+
+    JupyterHub gives its services the API at hub_connect_url (a Kubernetes Service). A
+    pod that dials its own Service is held to its own network policies, which let the
+    hub reach no hub, so the culler keeps its calls inside the pod.
+    """
+    bind = urlparse(s.hub.bind_url)
+    if bind.port is None:
+        raise ValueError(f"hub.bind_url {s.hub.bind_url!r} has no port")
+    host = bind.hostname if bind.hostname not in (None, "", "0.0.0.0", "::") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{bind.port}{s.hub.base_url.rstrip('/')}/hub/api"
 
 
 USER_SERVICES_ROLE = "atrium-user-services"

@@ -128,6 +128,20 @@ def test_idle_culler_service_and_its_exact_role(secret_data: dict[str, Any]) -> 
     assert IDLE_CULLER_SCOPES == ["list:users", "read:users:activity", "read:servers", "delete:servers"]
 
 
+def test_idle_culler_reaches_the_hub_inside_its_pod_when_the_hub_has_a_connect_url(
+    secret_data: dict[str, Any],
+) -> None:
+    secret_data["hub"]["bind_url"] = "http://0.0.0.0:8081/"
+    secret_data["hub"]["connect_url"] = "http://hub:8081"
+    command = applied(secret_data).JupyterHub.services[0]["command"]
+    assert command[-1] == "--url=http://127.0.0.1:8081/hub/api"
+
+
+def test_idle_culler_takes_the_hubs_own_api_url_without_a_connect_url(secret_data: dict[str, Any]) -> None:
+    command = applied(secret_data).JupyterHub.services[0]["command"]
+    assert not any(part.startswith("--url") for part in command)
+
+
 def test_services_tokens_and_roles(secret_data: dict[str, Any], tmp_path: Path) -> None:
     token_file = write_secret(tmp_path / "secrets/envs_token", "envs-token-value\n")
     secret_data["idle_culler"]["enabled"] = False

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { type TestCluster, testCluster } from "./cluster-access.js";
-import { poll } from "./pods.js";
+import { podLogs, poll } from "./pods.js";
 import { platformSecret, prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
 
 const site = teamSite("atrium-kk");
@@ -39,6 +39,22 @@ describe("a kubernetes deploy killed halfway", () => {
       text.replace(culler, "idle_culler:\n  enabled: true\n  timeout: 30s\n  every: 10s\n"),
     );
   });
+
+  /** What the hub's pod logged about its culler: why a server was not stopped. */
+  async function cullerLines(): Promise<string> {
+    const pods = await core.listNamespacedPod({
+      namespace: site.namespace,
+      labelSelector: "app.kubernetes.io/component=hub",
+    });
+    const name = pods.items[0]?.metadata?.name;
+    if (name === undefined) return "(no hub pod)";
+    const log = await podLogs((cluster as TestCluster).kc, site.namespace, name);
+    return log
+      .split("\n")
+      .filter((line) => /cull/i.test(line))
+      .slice(-20)
+      .join("\n");
+  }
 
   after(async () => {
     if (typeof cluster === "string") return;
@@ -138,9 +154,13 @@ describe("a kubernetes deploy killed halfway", () => {
     );
     const ready = Date.now();
     // idle for 30 s, checked every 10 s: gone within a minute or so
-    await poll("the culler to stop katherine's idle server", 240, async () =>
-      (await server()) === undefined ? true : undefined,
-    );
+    try {
+      await poll("the culler to stop katherine's idle server", 240, async () =>
+        (await server()) === undefined ? true : undefined,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; the hub's culler lines:\n${await cullerLines()}`);
+    }
     t.diagnostic(`stopped ${((Date.now() - ready) / 1000).toFixed(0)} s after it was ready`);
     await poll("katherine's pod to be gone", 120, async () => {
       const pods = await core.listNamespacedPod({
