@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { type TestCluster, testCluster } from "./cluster-access.js";
-import { podLogs, poll } from "./pods.js";
+import { poll } from "./pods.js";
 import { platformSecret, prepareTeamSite, removeTeamSite, runAtrium, teamSite } from "./team-deploy.js";
 
 const site = teamSite("atrium-kk");
@@ -48,7 +48,7 @@ describe("a kubernetes deploy killed halfway", () => {
     });
     const name = pods.items[0]?.metadata?.name;
     if (name === undefined) return "(no hub pod)";
-    const log = await podLogs((cluster as TestCluster).kc, site.namespace, name);
+    const log = await core.readNamespacedPodLog({ name, namespace: site.namespace });
     return log
       .split("\n")
       .filter((line) => /cull/i.test(line))
