@@ -135,10 +135,15 @@ describe("Dask on the kubernetes target", () => {
         "cluster.scale(2)",
         "client = cluster.get_client()",
         // The idle timeout counts from the last task: a task left waiting keeps the cluster
-        // up for the tests below however slowly they run, until the shutdown test.
-        "from distributed import Event",
+        // up for the tests below however slowly they run, until the shutdown test. It leaves
+        // its worker's one thread (secede): a client that reconnects after the gateway's
+        // restart submits it again, and two waiting on both threads would starve every task.
+        "from distributed import Event, secede",
         "hold = Event('atrium-kdask-keepalive')",
-        "keepalive = client.submit(lambda: Event('atrium-kdask-keepalive').wait(3600), pure=False)",
+        "def keep_alive():",
+        "    secede()",
+        "    Event('atrium-kdask-keepalive').wait(3600)",
+        "keepalive = client.submit(keep_alive, pure=False)",
         "client.wait_for_workers(2, timeout=420)",
         "def who():",
         "    import os",
