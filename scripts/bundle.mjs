@@ -49,3 +49,22 @@ await build({
   },
 });
 renameSync("dist/envs-service.next.mjs", "dist/envs-service.mjs");
+
+// The SSH gateway of the kubernetes target, the same way (ssh2's optional native
+// bindings are left out: its pure JavaScript crypto serves).
+await build({
+  entryPoints: ["src/services/ssh/kube/standalone.ts"],
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  minify: true,
+  legalComments: "none",
+  outfile: "dist/ssh-gateway.next.mjs",
+  logLevel: "warning",
+  external: ["cpu-features", "*.node", "bufferutil", "utf-8-validate"],
+  banner: {
+    js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
+  },
+});
+renameSync("dist/ssh-gateway.next.mjs", "dist/ssh-gateway.mjs");

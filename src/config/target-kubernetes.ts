@@ -65,6 +65,12 @@ const expose = z
           .min(NODE_PORT_RANGE.min)
           .max(NODE_PORT_RANGE.max)
           .describe(`The node port (${NODE_PORT_RANGE.min}-${NODE_PORT_RANGE.max}).`),
+        ssh_port: z
+          .int()
+          .min(NODE_PORT_RANGE.min)
+          .max(NODE_PORT_RANGE.max)
+          .optional()
+          .describe("The SSH gateway's node port. Default: one the cluster picks (atrium status shows it)."),
       })
       .describe("A port on every node."),
     z

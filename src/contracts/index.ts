@@ -10,6 +10,7 @@ import { daskAuthConfig } from "./dask-auth.js";
 import { daskEnvironments, daskGatewaySettings } from "./dask-gateway.js";
 import { envsServiceConfig } from "./envs-service.js";
 import { hubSettings } from "./hub-settings.js";
+import { kubeSshServiceConfig } from "./kube-ssh-service.js";
 import { oidcAccounts } from "./oidc-accounts.js";
 import { passwordHashes } from "./passwords.js";
 import { sshGatewayStatus, sshServiceConfig } from "./ssh-service.js";
@@ -22,6 +23,7 @@ export const CONTRACTS = {
   "envs-service": envsServiceConfig,
   "ssh-service": sshServiceConfig,
   "ssh-status": sshGatewayStatus,
+  "kube-ssh-service": kubeSshServiceConfig,
   "oidc-accounts": oidcAccounts,
   passwords: passwordHashes,
   accounts: accountsSpec,

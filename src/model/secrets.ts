@@ -8,9 +8,10 @@ export interface SecretSpec {
   name: string;
   /**
    * random: hex of `bytes` random bytes; fernet: a url-safe base64 key of 32 bytes;
-   * json-object: an empty JSON object to be filled later.
+   * json-object: an empty JSON object to be filled later; ssh-host-key: an ed25519
+   * private key in OpenSSH's format.
    */
-  kind: "random" | "fernet" | "json-object";
+  kind: "random" | "fernet" | "json-object" | "ssh-host-key";
   bytes?: number;
   description: string;
 }

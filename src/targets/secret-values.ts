@@ -1,5 +1,6 @@
 /** A new value for one of the platform's secrets (model/secrets.ts says which kinds there are). */
 import { randomBytes } from "node:crypto";
+import { generateEd25519 } from "../lib/openssh-key.js";
 import type { SecretSpec } from "../model/secrets.js";
 
 export function newSecretValue(spec: SecretSpec): string {
@@ -10,6 +11,8 @@ export function newSecretValue(spec: SecretSpec): string {
       return randomBytes(32).toString("base64url").concat("=");
     case "json-object":
       return "{}";
+    case "ssh-host-key":
+      return generateEd25519("atrium-ssh-gateway").private;
   }
 }
 

@@ -46,7 +46,7 @@ build_pause() {
 build_python() {
   local root uv name
   root=$(fresh_root)
-  apt_in_chroot "$root" python3 python3-venv tini
+  apt_in_chroot "$root" python3 python3-venv tini openssh-sftp-server
   for name in python3 python python3.11; do ln -sf /usr/bin/python3.11 "$root/usr/local/bin/$name"; done
   uv=$(bash "$REPO/scripts/ensure-uv.sh")
   [ "$("$uv" --version | cut -d' ' -f2)" = "$(jq -r .python.uv "$CLUSTER_DIR/images.json")" ] ||

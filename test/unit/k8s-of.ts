@@ -14,7 +14,11 @@ import { derivePlacement } from "../../src/targets/kubernetes/placement.js";
 import { configOf } from "./config-of.js";
 
 /** Stands for the hash of the lockfiles and glue deploy reads from the repository. */
-export const TEST_SOURCES_HASHES = { hub: "0123456789abcdef", envs: "fedcba9876543210" };
+export const TEST_SOURCES_HASHES = {
+  hub: "0123456789abcdef",
+  envs: "fedcba9876543210",
+  ssh: "00112233aabbccdd",
+};
 
 export interface Kube {
   config: Config;

@@ -38,6 +38,9 @@ describe("kubernetes render", () => {
       "rbac ServiceAccount/dask-gateway",
       "rbac Role/dask-gateway",
       "rbac RoleBinding/dask-gateway",
+      "rbac ServiceAccount/ssh-gateway",
+      "rbac Role/ssh-gateway",
+      "rbac RoleBinding/ssh-gateway",
       "config ConfigMap/hub-settings",
       "config ConfigMap/accounts",
       "config PersistentVolume/atrium-team-shared",
@@ -45,16 +48,20 @@ describe("kubernetes render", () => {
       "config PersistentVolumeClaim/hub-db",
       "config ConfigMap/envs-config",
       "config ConfigMap/dask-gateway",
+      "config ConfigMap/ssh-gateway",
+      "config ConfigMap/ssh-status",
       "services Service/proxy-api",
       "services Service/proxy-public",
       "services Service/hub",
       "services Service/envs",
       "services Service/dask-gateway",
+      "services Service/ssh-gateway",
       `workloads Job/${byKind(render(teamKube()).objects, "Job")?.metadata.name}`,
       "workloads Deployment/proxy",
       "workloads Deployment/hub",
       "workloads Deployment/envs",
       "workloads Deployment/dask-gateway",
+      "workloads Deployment/ssh-gateway",
       "policies NetworkPolicy/default-deny",
       "policies NetworkPolicy/hub",
       "policies NetworkPolicy/proxy",
@@ -63,6 +70,7 @@ describe("kubernetes render", () => {
       "policies NetworkPolicy/dask-gateway",
       "policies NetworkPolicy/dask-scheduler",
       "policies NetworkPolicy/dask-worker",
+      "policies NetworkPolicy/ssh-gateway",
     ]);
   });
 
@@ -94,6 +102,8 @@ describe("kubernetes render", () => {
         ["atrium-secrets", "passwords.json", "json-object"],
         ["atrium-secrets", "envs_api_token", "random"],
         ["atrium-secrets", "atrium_api_token", "random"],
+        ["atrium-secrets", "ssh_api_token", "random"],
+        ["atrium-secrets", "ssh_host_key", "ssh-host-key"],
         ["proxy-tls", null, "tls-self-signed"],
       ],
     );
@@ -276,6 +286,7 @@ describe("kubernetes render", () => {
         "passwords.json",
         "envs_api_token",
         "atrium_api_token",
+        "ssh_api_token",
       ],
     );
     const hash = (k: Kube) => hubOf(k).template.metadata.annotations["atrium.dev/settings-hash"];

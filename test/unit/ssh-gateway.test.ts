@@ -7,6 +7,7 @@ import type { Writable } from "node:stream";
 import { after, describe, it } from "node:test";
 import ssh2 from "ssh2";
 import type { SshServiceConfig } from "../../src/contracts/ssh-service.js";
+import { encodeEd25519, generateEd25519 } from "../../src/lib/openssh-key.js";
 import {
   parseAuthorizedKeys,
   readAuthorizedKeys,
@@ -24,7 +25,6 @@ import {
 import { ptyArgv } from "../../src/services/ssh/pty.js";
 import { FailureLimiter, LoginThrottle } from "../../src/services/ssh/rate-limit.js";
 import { userDirectory } from "../../src/services/ssh/users.js";
-import { encodeEd25519, generateEd25519 } from "../../src/targets/local/openssh-key.js";
 
 const TCP4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1001        0 1111 1 0000000000000000 100 0 0 10 0

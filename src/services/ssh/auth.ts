@@ -14,19 +14,27 @@ import { type Account, lookupAccount } from "./accounts.js";
 import { readAuthorizedKeys } from "./authorized-keys.js";
 import { checkToken } from "./hub-token.js";
 import type { LoginThrottle } from "./rate-limit.js";
-import type { UserDirectory } from "./users.js";
 
 export const METHODS: Array<"publickey" | "password"> = ["publickey", "password"];
 
-export interface AuthDeps {
-  users: UserDirectory;
+/** What a login needs of a user: the home their authorized_keys is read from. */
+export interface LoginUser {
+  name: string;
+  home: string;
+  shell: string;
+}
+
+export interface AuthDeps<U extends LoginUser = SshUser> {
+  users: { get(name: string): U | undefined };
   hubApiUrl: string;
   limiter: LoginThrottle;
   log(line: string): void;
   lookup?: (name: string) => Promise<Account | undefined>;
 }
 
-export type AuthOutcome = { ok: true; user: SshUser; account: Account } | { ok: false };
+export type AuthOutcome<U extends LoginUser = SshUser> =
+  | { ok: true; user: U; account: Account }
+  | { ok: false };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,10 +53,14 @@ function keyMatches(ctx: Extract<AuthContext, { method: "publickey" }>, account:
  * on success the caller records the user and then calls `ctx.accept()`, because
  * ssh2 announces the logged-in connection from within accept().
  */
-export async function authenticate(ctx: AuthContext, source: string, deps: AuthDeps): Promise<AuthOutcome> {
+export async function authenticate<U extends LoginUser>(
+  ctx: AuthContext,
+  source: string,
+  deps: AuthDeps<U>,
+): Promise<AuthOutcome<U>> {
   const name = ctx.username;
   const user = deps.users.get(name);
-  const refuse = (why: string, counts: boolean): AuthOutcome => {
+  const refuse = (why: string, counts: boolean): AuthOutcome<U> => {
     if (counts) {
       const n = deps.limiter.fail(source, name);
       deps.log(
@@ -90,6 +102,6 @@ export async function authenticate(ctx: AuthContext, source: string, deps: AuthD
   deps.limiter.succeed(source, name);
   deps.log(`login: ${name} from ${source} by ${ctx.method}`);
   // People who signed on get their home and shell from their account.
-  const who = user.home ? user : { ...user, home: account.home, shell: account.shell };
+  const who: U = user.home ? user : { ...user, home: account.home, shell: account.shell };
   return { ok: true, user: who, account };
 }

@@ -27,6 +27,7 @@ export const ENV_SOURCE_KEYS = {
   videochat: "videochat-labextension.tar.gz",
   nodeLock: "node.lock",
   envsService: "envs-service.mjs.gz",
+  sshGateway: "ssh-gateway.mjs.gz",
 } as const;
 const CONFIGMAP_LIMIT = 1024 * 1024;
 
@@ -44,11 +45,15 @@ export interface EnvSources {
   envsService: Buffer;
   /** Of the Node lock and the service: the service pod's template carries it. */
   envsHash: string;
+  /** dist/ssh-gateway.mjs (made by the build), gzipped. */
+  sshGateway: Buffer;
+  /** Of the Node lock and the SSH gateway: the gateway pod's template carries it. */
+  sshHash: string;
 }
 
-/** The bundled environment service the build makes (scripts/bundle.mjs). */
-function readEnvsService(): Buffer {
-  const file = repoPath("dist", "envs-service.mjs");
+/** A service the build bundles into one file (scripts/bundle.mjs), gzipped. */
+function readBundle(name: string): Buffer {
+  const file = repoPath("dist", name);
   try {
     // mtime 0 in the gzip header: the same file gives the same bytes
     return gzipSync(readFileSync(file), { level: 9 });
@@ -109,9 +114,22 @@ export function readEnvSources(videochat: boolean): EnvSources {
     ),
   );
   const nodeLock = readFileSync(repoPath("envs", "node", "requirements.lock"), "utf8");
-  const envsService = readEnvsService();
+  const envsService = readBundle("envs-service.mjs");
   const envsHash = hashText([hashText(nodeLock), hashText(envsService)].join("\n"));
-  return { hubLock, userLock, glue, videochat: videochatTar, hash, nodeLock, envsService, envsHash };
+  const sshGateway = readBundle("ssh-gateway.mjs");
+  const sshHash = hashText([hashText(nodeLock), hashText(sshGateway)].join("\n"));
+  return {
+    hubLock,
+    userLock,
+    glue,
+    videochat: videochatTar,
+    hash,
+    nodeLock,
+    envsService,
+    envsHash,
+    sshGateway,
+    sshHash,
+  };
 }
 
 /** The hub's ConfigMaps' names, in the order its projected volume lists them. */
@@ -125,6 +143,11 @@ export const ENV_SOURCE_CONFIGMAPS = {
 export const ENVS_SOURCE_CONFIGMAPS = {
   nodeLock: "env-source-node-lock",
   envsService: "env-source-envs-service",
+} as const;
+/** The SSH gateway pod's. */
+export const SSH_SOURCE_CONFIGMAPS = {
+  nodeLock: ENVS_SOURCE_CONFIGMAPS.nodeLock,
+  sshGateway: "env-source-ssh-gateway",
 } as const;
 
 function sized(object: KubeObject, bytes: number): KubeObject {
@@ -167,6 +190,12 @@ export function envSourceConfigMaps(input: RenderInput, sources: EnvSources): Ku
         binaryData: { [ENV_SOURCE_KEYS.envsService]: sources.envsService.toString("base64") },
       }),
       Math.ceil((sources.envsService.length * 4) / 3),
+    ),
+    sized(
+      cm(SSH_SOURCE_CONFIGMAPS.sshGateway, {
+        binaryData: { [ENV_SOURCE_KEYS.sshGateway]: sources.sshGateway.toString("base64") },
+      }),
+      Math.ceil((sources.sshGateway.length * 4) / 3),
     ),
   ];
 }

@@ -30,6 +30,7 @@ import {
   sharedIn,
 } from "./pod-paths.js";
 import { publicUrl } from "./public-url.js";
+import { sshHubService } from "./ssh-gateway.js";
 
 export function renderKubernetesHubSettings(platform: Platform, placement: KubernetesPlacement): HubSettings {
   const { names } = placement;
@@ -80,6 +81,7 @@ export function renderKubernetesHubSettings(platform: Platform, placement: Kuber
       { name: "atrium", admin: true, api_token_file: secretFile("atrium_api_token") },
       envsHubService(placement),
       ...(platform.dask.enabled ? [daskGatewayHubService()] : []),
+      ...(platform.ssh.enabled ? [sshHubService()] : []),
     ],
   };
 }

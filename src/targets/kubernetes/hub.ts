@@ -31,7 +31,7 @@ import {
   HUB_UID,
   SECRETS_DIR,
 } from "./pod-paths.js";
-import { OIDC_CLIENT_KEY } from "./secrets.js";
+import { clusterSecretSpecs, OIDC_CLIENT_KEY } from "./secrets.js";
 import { videoChatInstallScript } from "./videochat-install.js";
 
 export const HUB_COMPONENT = "hub";
@@ -47,6 +47,7 @@ export const HUB_SECRETS = [
   "envs_api_token",
   "passwords.json",
   "proxy_auth_token",
+  "ssh_api_token",
 ];
 
 /** Single sign-on's client secret, as the variable the file names, from its Secret (never in the render). */
@@ -65,7 +66,9 @@ export function renderHub(input: RenderInput, settings: KubeObject): RenderedObj
   const { platform, placement } = input;
   const { names, block } = placement;
   const project = platform.project.name;
-  const secrets = platform.secrets.map((s) => s.name).filter((n) => HUB_SECRETS.includes(n));
+  const secrets = clusterSecretSpecs(input)
+    .map((s) => s.name)
+    .filter((n) => HUB_SECRETS.includes(n));
   const data = settings.data as Record<string, string>;
   const service: KubeObject = {
     apiVersion: "v1",

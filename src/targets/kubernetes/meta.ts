@@ -8,6 +8,8 @@ export interface SourceHashes {
   hub: string;
   /** The Node.js lockfile and the environment service. */
   envs: string;
+  /** The Node.js lockfile and the SSH gateway. */
+  ssh: string;
 }
 
 export interface RenderInput {

@@ -46,6 +46,10 @@ export interface ObjectNames {
   oidcClient: string;
   /** dask-gateway's Deployment, Service, ConfigMap, account and Role. */
   daskGateway: string;
+  /** The SSH gateway's Deployment, Service, config ConfigMap, account and Role. */
+  sshGateway: string;
+  /** The ConfigMap the SSH gateway keeps its sessions in. */
+  sshStatus: string;
 }
 
 export interface KubernetesUser {
@@ -148,6 +152,8 @@ export function objectNames(namespace: string): ObjectNames {
     envsConfig: "envs-config",
     oidcClient: OIDC_CLIENT_SECRET,
     daskGateway: "dask-gateway",
+    sshGateway: "ssh-gateway",
+    sshStatus: "ssh-status",
   };
 }
 

@@ -46,6 +46,7 @@ export const PROXY_HTTPS_PORT = 8443;
 export const PROXY_API_PORT = 8001;
 export const SERVER_PORT = 8888;
 export const ENVS_PORT = 8090;
+export const SSH_PORT = 2222;
 
 /**
  * The hub's own account: below the lowest uid a file may give (1000), so no user

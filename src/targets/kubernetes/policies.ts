@@ -38,8 +38,10 @@ import {
   PROXY_HTTPS_PORT,
   PROXY_PUBLIC_PORT,
   SERVER_PORT,
+  SSH_PORT,
 } from "./pod-paths.js";
 import { PROXY_COMPONENT } from "./proxy.js";
+import { SSH_COMPONENT } from "./ssh-gateway.js";
 
 /** Private, shared, loopback and link-local IPv4 ranges; the metadata address is in 169.254.0.0/16. */
 export const PRIVATE_IPV4 = [
@@ -111,7 +113,13 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
   const toGateway = dask
     ? [{ to: [pods(GATEWAY_COMPONENT)], ports: [tcp(GATEWAY_WEB_PORT), tcp(GATEWAY_TLS_PORT)] }]
     : [];
-  const hubClients = [pods(PROXY_COMPONENT), pods(USER_COMPONENT), pods(ENVS_COMPONENT)];
+  const ssh = input.platform.ssh.enabled;
+  const hubClients = [
+    pods(PROXY_COMPONENT),
+    pods(USER_COMPONENT),
+    pods(ENVS_COMPONENT),
+    ...(ssh ? [pods(SSH_COMPONENT)] : []),
+  ];
   // public addresses, as users' servers reach them: no private or link-local range
   const publicOnly = {
     to: [
@@ -171,6 +179,25 @@ export function renderPolicies(input: RenderInput): RenderedObject[] {
       [{ to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] }, ...toGateway, dns, publicOnly],
     ),
     ...(dask ? daskPolicies(policy, pods, dns, publicOnly) : []),
+    ...(ssh
+      ? [
+          policy(
+            "ssh-gateway",
+            SSH_COMPONENT,
+            // people, from anywhere
+            [{ ports: [tcp(SSH_PORT)] }],
+            [
+              { to: [pods(HUB_COMPONENT)], ports: [tcp(HUB_PORT)] },
+              dns,
+              // the API server (exec and port-forward reach the pods through it), wherever it is
+              {
+                to: [{ ipBlock: { cidr: "0.0.0.0/0" } }, { ipBlock: { cidr: "::/0" } }],
+                ports: [tcp(443), tcp(6443)],
+              },
+            ],
+          ),
+        ]
+      : []),
   ];
 }
 

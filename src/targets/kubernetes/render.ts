@@ -22,6 +22,7 @@ import { renderPolicies } from "./policies.js";
 import { renderProxy } from "./proxy.js";
 import { renderRbac } from "./rbac.js";
 import { type KubernetesSecretRef, secretRefs } from "./secrets.js";
+import { renderSshGateway } from "./ssh-gateway.js";
 import { renderStorage } from "./storage.js";
 import { renderStoragePrepare } from "./storage-prepare.js";
 
@@ -65,6 +66,7 @@ export function renderKubernetes(
     ...renderHub(input, settings),
     ...renderEnvs(input),
     ...renderDaskGateway(input),
+    ...renderSshGateway(input),
     ...renderPolicies(input),
   ]);
   return { input, placement: input.placement, objects, secrets: secretRefs(input), identities };

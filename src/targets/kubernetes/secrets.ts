@@ -21,9 +21,20 @@ export interface KubernetesSecretRef {
   description: string;
 }
 
+/** The SSH gateway's: its hub token (it starts users' servers) and its host key. */
+export const SSH_SECRETS: SecretSpec[] = [
+  { name: "ssh_api_token", kind: "random", bytes: 32, description: "the SSH gateway's hub token" },
+  { name: "ssh_host_key", kind: "ssh-host-key", description: "the SSH gateway's host key (ed25519)" },
+];
+
+/** The platform's secrets and, with SSH on, the cluster's SSH gateway's. */
+export function clusterSecretSpecs(input: RenderInput): SecretSpec[] {
+  return [...input.platform.secrets, ...(input.platform.ssh.enabled ? SSH_SECRETS : [])];
+}
+
 export function secretRefs(input: RenderInput): KubernetesSecretRef[] {
   const { platform, placement } = input;
-  const refs: KubernetesSecretRef[] = platform.secrets.map((s) => {
+  const refs: KubernetesSecretRef[] = clusterSecretSpecs(input).map((s) => {
     const ref: KubernetesSecretRef = {
       secret: placement.names.secrets,
       key: s.name,

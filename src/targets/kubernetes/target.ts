@@ -91,7 +91,7 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
       platform,
       block,
       allocateIdentities(recordedIdentities(state), platform, fileIds),
-      { hub: envSources().hash, envs: envSources().envsHash },
+      { hub: envSources().hash, envs: envSources().envsHash, ssh: envSources().sshHash },
       oidcClientDigest(platform, state),
     );
   const offline = renderWith(undefined);
@@ -160,7 +160,13 @@ export function kubernetesTarget(config: Config, configFile: string): Target {
     checks: () => networkPolicyCheck(connection(), block, configFile),
     async status() {
       const c = connection();
-      const status = await clusterStatus(c, offline.placement, platform.project.name, platform.dask.enabled);
+      const status = await clusterStatus(
+        c,
+        offline.placement,
+        platform.project.name,
+        platform.dask.enabled,
+        platform.ssh.enabled,
+      );
       const url = await publicAddress(c, offline.placement);
       if (url) status.lines.splice(1, 0, `address: ${url}`);
       status.lines.splice(url ? 2 : 1, 0, `login: ${describeAuth(platform)}`);

@@ -13,12 +13,20 @@ import { HUB_COMPONENT } from "../hub.js";
 import { USER_COMPONENT } from "../kube-spawner.js";
 import type { KubernetesPlacement } from "../placement.js";
 import { PROXY_COMPONENT } from "../proxy.js";
+import { SSH_COMPONENT } from "../ssh-gateway.js";
 import { type ClusterConnection, clusterError } from "./connection.js";
 import { daskStatusLines } from "./dask-status.js";
+import { readSshSeen, sshStatusLines } from "./ssh-status.js";
 
 const COMPONENT_LABEL = "app.kubernetes.io/component";
 const INSTANCE_LABEL = "app.kubernetes.io/instance";
-export const LOG_NAMES = [HUB_COMPONENT, PROXY_COMPONENT, ENVS_COMPONENT, GATEWAY_COMPONENT] as const;
+export const LOG_NAMES = [
+  HUB_COMPONENT,
+  PROXY_COMPONENT,
+  ENVS_COMPONENT,
+  GATEWAY_COMPONENT,
+  SSH_COMPONENT,
+] as const;
 /** A part's container where it is not named after the part. */
 const LOG_CONTAINERS: Record<string, string> = { [GATEWAY_COMPONENT]: "gateway" };
 
@@ -69,6 +77,7 @@ export async function clusterStatus(
   placement: KubernetesPlacement,
   project: string,
   dask: boolean,
+  ssh: boolean,
 ): Promise<TargetStatus> {
   const pods = (await podsOf(conn, placement, project)).map(summary);
   const part = (name: string) => pods.filter((p) => p.part === name);
@@ -94,6 +103,7 @@ export async function clusterStatus(
       (p) => `  ${p.user ?? p.name}: ${p.ready ? "ready" : p.phase} on ${p.node ?? "no node yet"}`,
     ),
     ...(dask ? daskStatusLines(pods) : []),
+    ...(ssh ? sshStatusLines(pods, await readSshSeen(conn, placement)) : []),
   ];
   return {
     answering: hubReady && proxyReady,

@@ -17,6 +17,7 @@ import { generatePassword, newSecretValue } from "../../secret-values.js";
 import { selfSignedCertArgs } from "../../self-signed-cert.js";
 import type { RenderInput } from "../meta.js";
 import { instanceLabels } from "../placement.js";
+import { clusterSecretSpecs } from "../secrets.js";
 import type { ClusterConnection } from "./connection.js";
 import { readSecret, writeSecret } from "./secret-object.js";
 
@@ -24,7 +25,7 @@ const PASSWORDS_KEY = "passwords.json";
 
 export function platformSecretsComponent(conn: ClusterConnection, input: RenderInput): Component {
   const { namespace, names } = input.placement;
-  const specs = input.platform.secrets;
+  const specs = clusterSecretSpecs(input);
   const labels = instanceLabels(input.platform.project.name, "secrets");
   return {
     name: `secret/${names.secrets}`,

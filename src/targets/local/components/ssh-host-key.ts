@@ -6,10 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { generateEd25519 } from "../../../lib/openssh-key.js";
 import type { Component } from "../../component.js";
 import type { LocalContext } from "../context.js";
 import { writeFileAtomic } from "../fsutil.js";
-import { generateEd25519 } from "../openssh-key.js";
 import { secretPath } from "../secrets.js";
 import { SSH_HOST_KEY } from "../ssh-config.js";
 
