@@ -15,70 +15,14 @@ import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { freePorts, makePlatform, runCommand, sleep, waitFor } from "../test/e2e/harness.js";
-import { SSH_QUIET } from "../test/e2e/ssh-options.js";
+import { freePorts, makePlatform, sleep, waitFor } from "../test/e2e/harness.js";
+import { BY_TOKEN, copy, firstOutput, median, type SshTarget } from "./ssh-measure.js";
 
 const { values } = parseArgs({
   options: { runs: { type: "string", default: "15" }, mb: { type: "string", default: "200" } },
 });
 const RUNS = Number(values.runs);
 const MB = Number(values.mb);
-
-interface Target {
-  label: string;
-  port: number;
-  user: string;
-  /** Authentication options for ssh/scp, and the program to put in front (sshpass). */
-  auth: string[];
-  wrap: string[];
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-
-/** Milliseconds from starting `ssh ... echo ready` to its first byte of output. */
-function firstOutput(t: Target): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      ...t.wrap,
-      "ssh",
-      "-p",
-      String(t.port),
-      ...SSH_QUIET,
-      ...t.auth,
-      `${t.user}@127.0.0.1`,
-      "echo ready",
-    ];
-    const started = process.hrtime.bigint();
-    const child = spawn(args[0] ?? "", args.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let seen = false;
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    child.stdout.once("data", () => {
-      seen = true;
-      resolve(Number(process.hrtime.bigint() - started) / 1e6);
-    });
-    child.on("close", (code) => {
-      if (!seen) reject(new Error(`${t.label}: ssh exited ${code}: ${err}`));
-    });
-  });
-}
-
-/** MB/s of one scp copy (`up`: local -> server). */
-async function copy(t: Target, file: string, remote: string, up: boolean): Promise<number> {
-  const [src, dst] = up
-    ? [file, `${t.user}@127.0.0.1:${remote}`]
-    : [`${t.user}@127.0.0.1:${remote}`, `${file}.down`];
-  const argv = [...t.wrap, "scp", "-P", String(t.port), ...SSH_QUIET, ...t.auth, src, dst];
-  const r = await runCommand(argv[0] ?? "scp", argv.slice(1), { timeoutMs: 600_000 }).done;
-  if (r.code !== 0) throw new Error(`${t.label}: scp exited ${r.code}: ${r.stderr}`);
-  return MB / r.seconds;
-}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("run as root");
@@ -125,7 +69,7 @@ async function main(): Promise<void> {
     const tokenFile = join(work, "token");
     writeFileSync(tokenFile, `${await p.userToken(user)}\n`, { mode: 0o600 });
     const gatewayPort = (p.config.ssh as { port: number }).port;
-    const byToken = ["-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password"];
+    const byToken = BY_TOKEN;
 
     // OpenSSH's sshd: temporary config, host key and user.
     sshdUser = `atb${randomBytes(3).toString("hex")}`;
@@ -171,16 +115,24 @@ async function main(): Promise<void> {
       100,
     );
 
-    const targets: Target[] = [
+    const targets: SshTarget[] = [
       {
         label: "atrium gateway, token",
+        host: "127.0.0.1",
         port: gatewayPort,
         user,
         auth: byToken,
         wrap: ["sshpass", "-f", tokenFile],
       },
-      { label: "atrium gateway, key", port: gatewayPort, user, auth: keyAuth, wrap: [] },
-      { label: "OpenSSH sshd, key", port: sshdPort, user: sshdUser, auth: keyAuth, wrap: [] },
+      { label: "atrium gateway, key", host: "127.0.0.1", port: gatewayPort, user, auth: keyAuth, wrap: [] },
+      {
+        label: "OpenSSH sshd, key",
+        host: "127.0.0.1",
+        port: sshdPort,
+        user: sshdUser,
+        auth: keyAuth,
+        wrap: [],
+      },
     ];
 
     const latency = new Map<string, number>();
@@ -195,12 +147,12 @@ async function main(): Promise<void> {
     const chunk = randomBytes(1024 * 1024);
     writeFileSync(file, Buffer.concat(Array.from({ length: MB }, () => chunk)));
     const throughput = new Map<string, { up: number; down: number }>();
-    for (const t of [targets[1], targets[2]] as Target[]) {
+    for (const t of [targets[1], targets[2]] as SshTarget[]) {
       const up: number[] = [];
       const down: number[] = [];
       for (let i = 0; i < 3; i++) {
-        up.push(await copy(t, file, "payload.bin", true));
-        down.push(await copy(t, file, "payload.bin", false));
+        up.push(await copy(t, file, "payload.bin", true, MB));
+        down.push(await copy(t, file, "payload.bin", false, MB));
       }
       throughput.set(t.label, { up: median(up), down: median(down) });
       await sleep(200);

@@ -64,7 +64,8 @@ await build({
   logLevel: "warning",
   external: ["cpu-features", "*.node", "bufferutil", "utf-8-validate"],
   banner: {
-    js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
+    // ssh2 names its optional native module by __dirname, which an ES module does not have
+    js: "import { createRequire as __atriumRequire } from 'node:module'; import { fileURLToPath as __atriumPath } from 'node:url'; const require = __atriumRequire(import.meta.url); const __filename = __atriumPath(import.meta.url); const __dirname = __atriumPath(new URL('.', import.meta.url));",
   },
 });
 renameSync("dist/ssh-gateway.next.mjs", "dist/ssh-gateway.mjs");

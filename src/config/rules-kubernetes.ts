@@ -20,6 +20,7 @@ export function checkKubernetes(ctx: Ctx, data: Rec): void {
   checkProfilePools(ctx, ["dask", "worker_profiles"], list(dask, "worker_profiles"), pools, kubernetes);
   if (!kubernetes) return;
   if (isRec(target.storage)) checkStorage(ctx, target.storage);
+  if (isRec(target.expose)) checkSshNodePort(ctx, target.expose);
   checkOwnGroups(ctx, list(data, "users"), list(data, "groups"));
   if (isRec(data.auth) && data.auth.type === "oidc") checkClusterLogins(ctx, data.auth);
 }
@@ -49,6 +50,17 @@ function checkClusterLogins(ctx: Ctx, auth: Rec): void {
       hint: "give users their groups under users: and remove group_map",
     });
   }
+}
+
+/** The SSH gateway's node port is not the platform's. */
+function checkSshNodePort(ctx: Ctx, expose: Rec): void {
+  if (expose.ssh_port === undefined || expose.ssh_port !== expose.port) return;
+  ctx.problems.push({
+    path: ["target", "expose", "ssh_port"],
+    atKey: false,
+    message: `ssh_port ${String(expose.ssh_port)} is also the platform's node port`,
+    hint: "give the SSH gateway a node port of its own, or leave ssh_port out to let the cluster pick one",
+  });
 }
 
 function checkStorage(ctx: Ctx, storage: Rec): void {

@@ -25,6 +25,8 @@ export interface TeamSite {
   /** The host folder for everything of this run: the volumes' data, atrium.yaml, Atrium's local state. */
   work: string;
   port: number;
+  /** The SSH gateway's node port. */
+  sshPort: number;
   /** The platform through its node port. */
   base: string;
   hubDbPv: string;
@@ -47,6 +49,7 @@ export function teamSite(prefix: string): TeamSite {
     namespace,
     work,
     port,
+    sshPort: port + 500,
     base: `http://127.0.0.1:${port}`,
     hubDbPv: `${namespace}-hub-db`,
     sharedPv: objectNames(namespace).sharedVolume,
@@ -66,7 +69,7 @@ export function teamConfigText(site: TeamSite, indexUrl: string): string {
       )
       .replace("  https:\n    mode: self-signed\n", "  https:\n    mode: none\n")
       .replace("path: /srv/atrium/team", `path: ${site.sharedDir}`)
-      .replace("port: 30080", `port: ${site.port}`)
+      .replace("port: 30080", `port: ${site.port}\n    ssh_port: ${site.sshPort}`)
       // without a guarantee the large profile would request its whole 2-CPU limit: more than this shared node has free
       // environments of packages the test index serves (the user lock's): no route off the machine
       .replace(

@@ -8,7 +8,7 @@
  * and port-forward into them, read its config, write its status), in the namespace only.
  *
  * Must stay true: the gateway's pod runs as root only to read users' authorized_keys
- * on the shared volume (DAC_READ_SEARCH, nothing else, the homes read-only); its
+ * on the shared volume (DAC_OVERRIDE, nothing else, on mounts that are all read-only but a memory /tmp); its
  * config is read through the API server while it runs, so the pod template carries
  * only the hash of what it reads once (port, code), and a deploy that adds a user
  * never restarts it.
@@ -174,8 +174,9 @@ export function renderSshGateway(input: RenderInput): RenderedObject[] {
                 runAsNonRoot: false,
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,
-                // reads ~/.ssh/authorized_keys in homes only their users may enter
-                capabilities: { drop: ["ALL"], add: ["DAC_READ_SEARCH"] },
+                // reads ~/.ssh/authorized_keys in homes only their users may enter (DAC_READ_SEARCH would
+                // do, but Pod Security's baseline allows only this one; every mount it could write is read-only)
+                capabilities: { drop: ["ALL"], add: ["DAC_OVERRIDE"] },
               },
               volumeMounts: [
                 { name: "shared", mountPath: KEYS_ROOT, subPath: VOLUME_DIRS.home, readOnly: true },
