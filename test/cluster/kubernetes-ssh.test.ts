@@ -67,12 +67,13 @@ describe("SSH on the kubernetes target", () => {
     return { file: writeToken(`${user}-${body.id}`, body.token), id: body.id };
   };
 
-  const sshArgs = (user: string, args: string[]) => [
+  const sshArgs = (user: string, args: string[], options: string[] = []) => [
     "ssh",
     "-p",
     String(SSH_PORT),
     ...SSH_QUIET,
     ...SSH_BY_PASSWORD,
+    ...options,
     `${user}@127.0.0.1`,
     ...args,
   ];
@@ -174,7 +175,7 @@ describe("SSH on the kubernetes target", () => {
     if (typeof cluster === "string") return t.skip(cluster);
     const r = await runCommand(
       "sshpass",
-      ["-f", tokenFiles.grace ?? "", ...sshArgs("grace", ["-tt", "tty; stty size; echo TERM=$TERM"])],
+      ["-f", tokenFiles.grace ?? "", ...sshArgs("grace", ["tty; stty size; echo TERM=$TERM"], ["-tt"])],
       { timeoutMs: 120_000 },
     ).done;
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -191,8 +192,7 @@ describe("SSH on the kubernetes target", () => {
     const local = join(site.work, "up.bin");
     const back = join(site.work, "back.bin");
     writeFileSync(local, data);
-    const batch = join(site.work, "batch.sftp");
-    writeFileSync(batch, `put ${local} up.bin\nget up.bin ${back}\n`);
+    // the commands on stdin: sftp -b would turn password logins off (batch mode)
     const r = await runCommand(
       "sshpass",
       [
@@ -203,11 +203,9 @@ describe("SSH on the kubernetes target", () => {
         String(SSH_PORT),
         ...SSH_QUIET,
         ...SSH_BY_PASSWORD,
-        "-b",
-        batch,
         "grace@127.0.0.1",
       ],
-      { timeoutMs: 300_000 },
+      { input: `put ${local} up.bin\nget up.bin ${back}\nbye\n`, timeoutMs: 300_000 },
     ).done;
     assert.equal(r.code, 0, `${r.stdout}${r.stderr}\n${await gatewayLog()}`);
     assert.equal(sha256(readFileSync(back)), sha256(data));

@@ -133,7 +133,10 @@ export function handlePodSession(session: Session, host: PodSessionHost): void {
             if (waiting <= HIGH_WATER / 2) channel.resume();
           });
         });
-        channel.on("end", () => running.endInput());
+        // a terminal has no end of input of its own (as under sshd): closing it would hang up the program
+        channel.on("end", () => {
+          if (!withPty) running.endInput();
+        });
       })
       .catch((err: unknown) => {
         if (closed) return;
