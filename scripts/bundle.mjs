@@ -32,40 +32,32 @@ try {
 }
 renameSync(next, "dist/bundle");
 
-// The environment service alone, in one minified file: the kubernetes target ships it to
-// its pod as data (a ConfigMap), where Node comes from a wheel and nothing else is installed.
-await build({
-  entryPoints: ["src/services/envs/standalone.ts"],
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  minify: true,
-  legalComments: "none",
-  outfile: "dist/envs-service.next.mjs",
-  logLevel: "warning",
-  banner: {
-    js: "import { createRequire as __atriumRequire } from 'node:module'; const require = __atriumRequire(import.meta.url);",
-  },
-});
-renameSync("dist/envs-service.next.mjs", "dist/envs-service.mjs");
+// A service alone in one minified file, for the kubernetes target to ship to its pod as data
+// (a ConfigMap), where Node comes from a wheel and nothing else is installed. The new file
+// replaces the old one in one rename.
+async function bundleService(entry, out, extra = {}) {
+  const next = `${out}.next.mjs`;
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    outfile: next,
+    logLevel: "warning",
+    banner: {
+      // require() for dependencies that call it; __dirname for ssh2, which names its optional native module by it
+      js: "import { createRequire as __atriumRequire } from 'node:module'; import { fileURLToPath as __atriumPath } from 'node:url'; const require = __atriumRequire(import.meta.url); const __filename = __atriumPath(import.meta.url); const __dirname = __atriumPath(new URL('.', import.meta.url));",
+    },
+    ...extra,
+  });
+  renameSync(next, `${out}.mjs`);
+}
 
-// The SSH gateway of the kubernetes target, the same way (ssh2's optional native
-// bindings are left out: its pure JavaScript crypto serves).
-await build({
-  entryPoints: ["src/services/ssh/kube/standalone.ts"],
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  minify: true,
-  legalComments: "none",
-  outfile: "dist/ssh-gateway.next.mjs",
-  logLevel: "warning",
+await bundleService("src/services/envs/standalone.ts", "dist/envs-service");
+// ssh2's optional native bindings are left out: its pure JavaScript crypto serves
+await bundleService("src/services/ssh/kube/standalone.ts", "dist/ssh-gateway", {
   external: ["cpu-features", "*.node", "bufferutil", "utf-8-validate"],
-  banner: {
-    // ssh2 names its optional native module by __dirname, which an ES module does not have
-    js: "import { createRequire as __atriumRequire } from 'node:module'; import { fileURLToPath as __atriumPath } from 'node:url'; const require = __atriumRequire(import.meta.url); const __filename = __atriumPath(import.meta.url); const __dirname = __atriumPath(new URL('.', import.meta.url));",
-  },
 });
-renameSync("dist/ssh-gateway.next.mjs", "dist/ssh-gateway.mjs");

@@ -9,19 +9,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import ssh2, { type Connection, type Server } from "ssh2";
 import type { SshServiceConfig } from "../../contracts/ssh-service.js";
+import { Admission, throttleFor } from "./admission.js";
 import { type AuthOutcome, authenticate } from "./auth.js";
 import type { ConfigSource } from "./config-file.js";
 import { handleForward } from "./forward.js";
 import { findPrivateShm, findSetpriv, shmSize } from "./launch.js";
 import { SessionCgroups } from "./limits.js";
 import { log } from "./log.js";
-import { LoginThrottle } from "./rate-limit.js";
 import { handleSession } from "./session.js";
 import { StatusFile } from "./status.js";
 import { type UserDirectory, userDirectory } from "./users.js";
-
-/** Unauthenticated connections one address may hold at once. */
-const MAX_PENDING_PER_SOURCE = 16;
 
 export interface Gateway {
   server: Server;
@@ -45,15 +42,6 @@ function settingsFor(config: SshServiceConfig): Settings {
   return { config, users: userDirectory(config), cgroups, sftpServer };
 }
 
-function limiterFor(auth: SshServiceConfig["auth"]): LoginThrottle {
-  return new LoginThrottle({
-    freeFailures: auth.free_failures,
-    baseDelayMs: auth.base_delay_ms,
-    maxDelayMs: auth.max_delay_ms,
-    forgetAfterMs: 15 * 60_000,
-  });
-}
-
 export function startGateway(source: ConfigSource): Promise<Gateway> {
   // Where it listens and its host key are fixed for the process (a change restarts it).
   const first = source.current();
@@ -62,13 +50,13 @@ export function startGateway(source: ConfigSource): Promise<Gateway> {
   const setpriv = findSetpriv();
   const status = new StatusFile(first.status_file);
   let settings = settingsFor(first);
-  let limiter = limiterFor(first.auth);
+  let limiter = throttleFor(first.auth);
   status.limits = settings.cgroups.off || "enforced (cgroup v1)";
   const now = (): Settings => {
     const config = source.current();
     if (config !== settings.config) {
       if (JSON.stringify(config.auth) !== JSON.stringify(settings.config.auth))
-        limiter = limiterFor(config.auth);
+        limiter = throttleFor(config.auth);
       settings = settingsFor(config);
       status.limits = settings.cgroups.off || "enforced (cgroup v1)";
     }
@@ -76,39 +64,17 @@ export function startGateway(source: ConfigSource): Promise<Gateway> {
   };
   const unshare = findPrivateShm();
   if (!unshare) log("sessions share the machine's /dev/shm: unshare cannot make a mount namespace here");
-  const pending = new Map<string, number>();
+  const admission = new Admission(log);
 
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
     const { config, users, cgroups, sftpServer } = now();
     const source = info.ip;
     const clientEnd = { address: info.ip, port: info.port };
     client.on("error", (err) => log(`connection from ${source}: ${err.message}`));
-    const waiting = (pending.get(source) ?? 0) + 1;
-    if (waiting > MAX_PENDING_PER_SOURCE) {
-      log(`too many unauthenticated connections from ${source}; closing one`);
-      client.end();
-      return;
-    }
-    pending.set(source, waiting);
-    // Without this, Nagle's algorithm and delayed ACKs leave the link idle between packets.
-    (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      const n = (pending.get(source) ?? 1) - 1;
-      if (n <= 0) pending.delete(source);
-      else pending.set(source, n);
-    };
-    const timer = setTimeout(() => {
-      if (!settled) client.end();
-    }, config.auth.login_timeout * 1000);
+    const admitted = admission.admit(client, source, config.auth.login_timeout);
+    if (!admitted) return;
     let authed: Extract<AuthOutcome, { ok: true }> | undefined;
 
-    client.on("close", () => {
-      clearTimeout(timer);
-      settle();
-    });
     client.on("authentication", (ctx) => {
       authenticate(ctx, source, { users, hubApiUrl: config.hub_api_url, limiter, log }).then(
         (outcome) => {
@@ -127,8 +93,7 @@ export function startGateway(source: ConfigSource): Promise<Gateway> {
       );
     });
     client.on("ready", () => {
-      clearTimeout(timer);
-      settle();
+      admitted.settled();
       const who = authed;
       if (!who) {
         client.end();

@@ -1,25 +1,30 @@
 /**
- * The gateway's status file (<run_dir>/ssh.json, root-only): whether it listens,
- * and the open sessions (user, client address, kind, start), for `atrium status`.
- * Written atomically, at most a few times a second.
+ * What an SSH gateway tells `atrium status`: whether it listens, and the open
+ * sessions (user, client address, kind, start). `SessionStatus` keeps them and
+ * writes them at most once per `delayMs`; where they go is each gateway's own
+ * (`StatusFile` here: <run_dir>/ssh.json, root-only, written atomically; the
+ * cluster's gateway keeps them in a ConfigMap).
  */
 import { renameSync, writeFileSync } from "node:fs";
 import type { SshGatewayStatus } from "../../contracts/ssh-service.js";
 
 type Open = SshGatewayStatus["sessions"][number];
 
-export class StatusFile {
+export abstract class SessionStatus {
   private readonly open = new Map<number, Open>();
   private next = 1;
   private listening: SshGatewayStatus["listening"] = null;
   private timer: NodeJS.Timeout | undefined;
   limits = "";
 
-  constructor(private readonly file: string) {}
+  constructor(private readonly delayMs: number) {}
+
+  /** Where the status goes; failures are the writer's to report (status is informative only). */
+  protected abstract persist(status: SshGatewayStatus): void | Promise<void>;
 
   setListening(address: string, port: number): void {
     this.listening = { address, port };
-    this.writeNow();
+    void this.writeNow();
   }
 
   /** Register an open session; the returned function unregisters it (once). */
@@ -40,19 +45,28 @@ export class StatusFile {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.writeNow();
-    }, 200);
+      void this.writeNow();
+    }, this.delayMs);
     this.timer.unref();
   }
 
-  writeNow(stopped = false): void {
-    const status: SshGatewayStatus = {
+  writeNow(stopped = false): void | Promise<void> {
+    return this.persist({
       pid: process.pid,
       listening: stopped ? null : this.listening,
       updatedAt: new Date().toISOString(),
       sessions: stopped ? [] : [...this.open.values()],
       limits: this.limits,
-    };
+    });
+  }
+}
+
+export class StatusFile extends SessionStatus {
+  constructor(private readonly file: string) {
+    super(200);
+  }
+
+  protected persist(status: SshGatewayStatus): void {
     const tmp = `${this.file}.tmp-${process.pid}`;
     try {
       writeFileSync(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });

@@ -8,9 +8,9 @@
 import { readFileSync } from "node:fs";
 import ssh2, { type Connection, type Server } from "ssh2";
 import type { KubeSshServiceConfig, KubeSshUser } from "../../../contracts/kube-ssh-service.js";
+import { Admission, throttleFor } from "../admission.js";
 import { type AuthOutcome, authenticate } from "../auth.js";
 import { log } from "../log.js";
-import { LoginThrottle } from "../rate-limit.js";
 import type { ClusterConfigSource } from "./cluster-config.js";
 import type { KubeApi } from "./in-cluster.js";
 import { handlePodForward } from "./pod-forward.js";
@@ -18,20 +18,9 @@ import { handlePodSession } from "./pod-session.js";
 import { StatusConfigMap } from "./status-configmap.js";
 import { serverPod, stillTheirs } from "./user-server.js";
 
-const MAX_PENDING_PER_SOURCE = 16;
-
 export interface KubeGateway {
   server: Server;
   status: StatusConfigMap;
-}
-
-function throttleFor(auth: KubeSshServiceConfig["auth"]): LoginThrottle {
-  return new LoginThrottle({
-    freeFailures: auth.free_failures,
-    baseDelayMs: auth.base_delay_ms,
-    maxDelayMs: auth.max_delay_ms,
-    forgetAfterMs: 15 * 60_000,
-  });
 }
 
 export function startKubeGateway(
@@ -44,36 +33,15 @@ export function startKubeGateway(
   const hubToken = readFileSync(first.api_token_file, "utf8").trim();
   const status = new StatusConfigMap(api, first.status_configmap, log);
   const limiter = throttleFor(first.auth);
-  const pending = new Map<string, number>();
+  const admission = new Admission(log);
 
   const server = new ssh2.Server({ hostKeys: [hostKey], ident: "Atrium" }, (client: Connection, info) => {
     const from = info.ip;
     const clientEnd = { address: info.ip, port: info.port };
     client.on("error", (err) => log(`connection from ${from}: ${err.message}`));
-    const waiting = (pending.get(from) ?? 0) + 1;
-    if (waiting > MAX_PENDING_PER_SOURCE) {
-      log(`too many unauthenticated connections from ${from}; closing one`);
-      client.end();
-      return;
-    }
-    pending.set(from, waiting);
-    (client as Connection & { setNoDelay(on: boolean): void }).setNoDelay(true);
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      const n = (pending.get(from) ?? 1) - 1;
-      if (n <= 0) pending.delete(from);
-      else pending.set(from, n);
-    };
-    const timer = setTimeout(() => {
-      if (!settled) client.end();
-    }, first.auth.login_timeout * 1000);
+    const admitted = admission.admit(client, from, first.auth.login_timeout);
+    if (!admitted) return;
     let authed: Extract<AuthOutcome<KubeSshUser>, { ok: true }> | undefined;
-    client.on("close", () => {
-      clearTimeout(timer);
-      settle();
-    });
     client.on("authentication", (ctx) => {
       source
         .current()
@@ -107,8 +75,7 @@ export function startKubeGateway(
         );
     });
     client.on("ready", () => {
-      clearTimeout(timer);
-      settle();
+      admitted.settled();
       const who = authed?.user;
       if (!who) {
         client.end();
